@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * WarpDrive core API: devices, queues, submission and completion.
+ *
+ * A context (struct wd_ctx) owns the devices it discovered and their engines;
+ * two contexts in one process never share state.  A queue (struct wd_queue)
+ * is bound to one algorithm on one device and is owned by the process (and,
+ * by convention, the thread) that created it: it is not thread-safe, and it
+ * is never inherited by a fork child.
+ *
+ * Every function returns 0 or a count on success and a negative errno value
+ * on failure; errno is never used as a side channel.  wd_strerror() turns
+ * such a value into text.
+ */
+#ifndef WD_WD_H
+#define WD_WD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <wd/version.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct wd_ctx;
+struct wd_dev;
+struct wd_queue;
+
+/* ---- library ---------------------------------------------------------- */
+
+/* Version of the library actually loaded, e.g. "0.1.0". */
+const char *wd_version(void);
+
+/* Text for a negative errno value returned by this library. */
+const char *wd_strerror(int err);
+
+/* ---- contexts --------------------------------------------------------- */
+
+struct wd_ctx_opts {
+	uint32_t size;          /* sizeof(struct wd_ctx_opts) */
+	uint32_t soft_threads;  /* engine threads of the soft device; 0: online CPUs */
+	uint32_t soft_idle_us;  /* engine spin time before it sleeps; 0: default 200 */
+	uint32_t flags;         /* reserved, must be 0 */
+};
+
+/*
+ * Create a context and discover its devices.  opts may be NULL.  The
+ * environment variables WD_SOFT_THREADS and WD_SOFT_IDLE_US override the
+ * defaults (not explicit option values).
+ */
+int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts);
+
+/* Free a context.  Every queue of it must have been freed first. */
+void wd_ctx_free(struct wd_ctx *ctx);
+
+/* ---- devices ---------------------------------------------------------- */
+
+enum {
+	WD_DEV_F_SVA      = 1u << 0, /* requests may carry process pointers */
+	WD_DEV_F_EXPLICIT = 1u << 1, /* explicit sharing of ranges */
+	WD_DEV_F_SOFT     = 1u << 2, /* software engine */
+};
+
+#define WD_NAME_MAX 32
+
+struct wd_dev_info {
+	uint32_t size;              /* caller sets sizeof(struct wd_dev_info) */
+	uint32_t flags;             /* WD_DEV_F_* */
+	char name[WD_NAME_MAX];     /* e.g. "soft0" */
+	char driver[WD_NAME_MAX];   /* e.g. "soft" */
+	uint32_t max_queues;        /* queues the device can hold at once */
+	uint32_t avail_queues;      /* of which still free */
+	uint32_t max_depth;         /* largest queue depth */
+	uint32_t engines;           /* engine threads or hardware engines */
+	uint32_t throughput_mbps;   /* hint: bulk throughput of one engine */
+	uint32_t latency_ns;        /* hint: no-op round trip while polling */
+	uint32_t n_algs;            /* number of algorithm names */
+	uint32_t rsvd[5];
+};
+
+/* Number of devices the context found. */
+int wd_dev_count(const struct wd_ctx *ctx);
+
+/* Device by index (0 .. wd_dev_count()-1), or NULL. */
+struct wd_dev *wd_dev_get(const struct wd_ctx *ctx, unsigned idx);
+
+/* Device by name, or NULL. */
+struct wd_dev *wd_dev_by_name(const struct wd_ctx *ctx, const char *name);
+
+/* Best device (highest throughput hint) offering alg, or NULL. */
+struct wd_dev *wd_dev_find(const struct wd_ctx *ctx, const char *alg);
+
+/* Fill info; info->size must be set.  Returns 0 or -EINVAL. */
+int wd_dev_info(const struct wd_dev *dev, struct wd_dev_info *info);
+
+/* Name of the dev's idx-th algorithm, or NULL past the end. */
+const char *wd_dev_alg(const struct wd_dev *dev, unsigned idx);
+
+/* 1 if the device offers alg, else 0. */
+int wd_dev_has_alg(const struct wd_dev *dev, const char *alg);
+
+/* ---- queues ----------------------------------------------------------- */
+
+#define WD_QUEUE_DEPTH_DEFAULT 256
+
+struct wd_queue_opts {
+	uint32_t size;          /* sizeof(struct wd_queue_opts) */
+	uint32_t depth;         /* requests in flight at most; 0: default; rounded up to a power of 2 */
+	const char *device;     /* device name; NULL: best device for the algorithm */
+	uint32_t flags;         /* reserved, must be 0 */
+	uint32_t rsvd;
+};
+
+/*
+ * Request a queue for algorithm alg ("nop", "copy", "fill", "compare",
+ * "crc32c" or "mover" for all data-mover operations).  opts may be NULL.
+ * Errors: -EINVAL bad argument, -ENODEV no such device, -EOPNOTSUPP the
+ * device lacks alg, -EBUSY the device has no free queue, -ENOMEM.
+ */
+int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char *alg,
+		 const struct wd_queue_opts *opts);
+
+/*
+ * Stop a queue: no new requests are accepted, requests the device already
+ * started complete normally, the others complete with status -ECANCELED.
+ * Their completions stay in the queue for wd_recv()/wd_poll().  Idempotent.
+ */
+int wd_queue_stop(struct wd_queue *q);
+
+/* Stop (if needed) and release a queue.  Unreaped completions are dropped. */
+void wd_queue_free(struct wd_queue *q);
+
+struct wd_queue_info {
+	uint32_t size;          /* caller sets sizeof(struct wd_queue_info) */
+	uint32_t depth;
+	uint32_t inflight;      /* submitted and not yet reaped */
+	uint32_t rsvd;
+	char alg[WD_NAME_MAX];
+	char device[WD_NAME_MAX];
+};
+
+int wd_queue_info(const struct wd_queue *q, struct wd_queue_info *info);
+
+/* ---- requests and completions ----------------------------------------- */
+
+enum wd_op {
+	WD_OP_NOP = 0,     /* arg0: time the device spends on it, in ns (<= 1 s) */
+	WD_OP_COPY,        /* dst <- src, len bytes (overlap allowed) */
+	WD_OP_FILL,        /* dst <- len bytes of the 8-byte pattern arg0 */
+	WD_OP_COMPARE,     /* src vs dst, len bytes: result 0 equal / 1 differ, aux offset */
+	WD_OP_CRC32C,      /* result = CRC32C of src, len bytes, seed arg0 (0: standard) */
+	WD_OP__COUNT
+};
+
+/*
+ * A request, 64 bytes.  Addresses are process pointers on an SVA device.
+ * Fields marked reserved must be zero: the device refuses the request
+ * otherwise, so that later versions can give them a meaning.
+ */
+struct wd_req {
+	uint8_t op;             /* enum wd_op */
+	uint8_t flags;          /* reserved, 0 */
+	uint16_t rsvd0;
+	uint32_t len;           /* bytes */
+	uint64_t tag;           /* returned untouched in the completion */
+	uint64_t src;
+	uint64_t dst;
+	uint64_t arg0;
+	uint64_t arg1;          /* reserved for the data-mover ops */
+	uint64_t rsvd1[2];
+};
+
+/* A completion, 32 bytes. */
+struct wd_cpl {
+	uint64_t tag;           /* the request's tag */
+	int32_t status;         /* 0 or a negative errno */
+	uint32_t flags;
+	uint64_t result;        /* op-specific: bytes done, CRC, compare result */
+	uint64_t aux;           /* op-specific: e.g. offset of first difference */
+};
+
+/*
+ * Submit n requests, ringing the doorbell once.  Returns the number taken
+ * (1..n): fewer than n when the queue fills; -EBUSY when none fits.  Never
+ * blocks.  -EIO: the device found the queue's ring corrupted.  -ECHILD:
+ * called in a fork child.  -ESHUTDOWN: the queue was stopped.
+ */
+int wd_send(struct wd_queue *q, const struct wd_req *reqs, unsigned n);
+
+/* Reap up to max completions without blocking.  Returns the count (0: none). */
+int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max);
+
+/*
+ * Reap up to max completions, blocking until at least one is there or
+ * timeout_ms passes (-1: no limit).  Returns the count, -ETIMEDOUT, or
+ * -EAGAIN when nothing is in flight (waiting would never end).
+ */
+int wd_wait(struct wd_queue *q, struct wd_cpl *out, unsigned max, int timeout_ms);
+
+typedef void (*wd_cpl_fn)(void *arg, const struct wd_cpl *cpl);
+
+/*
+ * Callback style: reap up to max completions, calling fn for each, blocking
+ * up to timeout_ms (0: not at all) for the first one.  Returns the count or
+ * an error as wd_wait().
+ */
+int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_fn fn, void *arg);
+
+/* Requests submitted and not yet reaped. */
+int wd_inflight(const struct wd_queue *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver-facing side of libwd (like DPDK's _pmd.h): what a device driver
+ * implements and what the core offers it.  Not installed.
+ */
+#ifndef WD_DRIVER_H
+#define WD_DRIVER_H
+
+#include <stdint.h>
+#include <wd/wd.h>
+
+struct wd_queue;
+struct wd_dev;
+struct wd_ctx;
+
+struct wd_driver_ops {
+	const char *name;
+	/* Discover devices and register each with wd__dev_add(). */
+	int (*probe)(struct wd_ctx *ctx);
+	/* Release a device's private state.  in_child: called in a fork child,
+	 * where the parent's threads do not exist; free memory only. */
+	void (*remove)(struct wd_dev *dev, int in_child);
+	/* Allocate the queue's ring (q->ring, q->mem) and its event fds. */
+	int (*queue_open)(struct wd_queue *q);
+	/* Free what queue_open allocated (also called in a fork child). */
+	void (*queue_close)(struct wd_queue *q);
+	/* Let the device start consuming the ring. */
+	int (*queue_start)(struct wd_queue *q);
+	/* Detach the device from the ring; when this returns it never reads or
+	 * writes the ring again.  It reports how far it got: the SQ index up
+	 * to which it consumed requests and the CQ index up to which it posted
+	 * completions. */
+	void (*queue_stop)(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail);
+	/* Doorbell slow path: the device sleeps and must be woken. */
+	void (*kick)(struct wd_queue *q);
+	/* Memory sharing (explicit mode); NULL when unsupported. */
+	int (*share)(struct wd_queue *q, void *ptr, size_t len, unsigned flags, uint64_t *iova);
+	int (*unshare)(struct wd_queue *q, uint64_t iova, size_t len, unsigned flags);
+};
+
+struct wd_dev {
+	struct wd_ctx *ctx;
+	const struct wd_driver_ops *ops;
+	struct wd_dev_info info;
+	const char *const *algs;        /* NULL-terminated, driver owned */
+	uint32_t nqueues;               /* open queues, under ctx->lock */
+	void *priv;
+};
+
+/* Register a device found by a driver's probe; the core owns the struct. */
+int wd__dev_add(struct wd_ctx *ctx, const struct wd_driver_ops *ops,
+		const struct wd_dev_info *info, const char *const *algs, void *priv);
+
+/* Options the context resolved from wd_ctx_opts and the environment. */
+uint32_t wd__ctx_soft_threads(const struct wd_ctx *ctx);
+uint32_t wd__ctx_soft_idle_us(const struct wd_ctx *ctx);
+
+/* Operations allowed on a queue of algorithm alg, as a bit per enum wd_op;
+ * 0 when the library does not know alg. */
+uint32_t wd__alg_ops(const char *alg);
+
+extern const struct wd_driver_ops wd_soft_driver;
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WD_INTERNAL_H
+#define WD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <wd/wd.h>
+
+#include "driver.h"
+#include "../ring/ring.h"
+
+#define WD_EXPORT __attribute__((visibility("default")))
+#define WD_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define wd_likely(x) __builtin_expect(!!(x), 1)
+#define wd_unlikely(x) __builtin_expect(!!(x), 0)
+
+#define WD_MAX_DEVS 16
+
+struct wd_ctx {
+	pthread_mutex_t lock;           /* devices' queue counts */
+	struct wd_dev *devs[WD_MAX_DEVS];
+	unsigned ndevs;
+	uint32_t soft_threads;
+	uint32_t soft_idle_us;
+	uint32_t ring_start;            /* first ring index: tests start near 2^32 */
+	uint64_t fork_gen;
+};
+
+/* Queue life cycle (as uacce's): requests flow only while STARTED. */
+enum wd_queue_state {
+	WD_Q_INIT,
+	WD_Q_STARTED,
+	WD_Q_STOPPED,   /* stopped by the user; completions may still be reaped */
+	WD_Q_ZOMBIE,    /* the device declared the ring dead */
+};
+
+struct wd_queue {
+	/* hot: touched on every send/recv */
+	struct wd_ring ring;
+	uint32_t sq_tail;               /* private copy: what we published */
+	uint32_t cq_head;               /* private copy: what we consumed */
+	uint32_t inflight;              /* submitted, not yet reaped */
+	uint32_t depth;
+	uint32_t state;
+	uint64_t fork_gen;
+	const struct wd_driver_ops *ops;
+
+	/* cold */
+	struct wd_ctx *ctx;
+	struct wd_dev *dev;
+	uint32_t op_mask;
+	int cq_fd;                      /* eventfd the device writes while we wait */
+	void *mem;                      /* ring mapping, owned by the driver */
+	void *drv;                      /* driver private */
+	char alg[WD_NAME_MAX];
+};
+
+/* Bumped in every fork child: a queue remembers the value it was born with. */
+extern uint64_t wd__fork_gen;
+void wd__fork_init(void);
+
+/* Test hook: rings of queues created after this start their indices at idx. */
+void wd__ctx_set_ring_start(struct wd_ctx *ctx, uint32_t idx);
+
+#endif

@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Queues: the user's side of the rings.  The fast path (send, recv) is plain
+ * loads and stores on shared memory; a system call happens only to wake a
+ * sleeping device or to sleep while waiting for completions.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define WD_WAIT_SPIN_NS 5000    /* poll this long before sleeping in wd_wait */
+
+static uint32_t round_pow2(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static int pick_device(struct wd_ctx *ctx, const char *alg, const char *name,
+		       struct wd_dev **out)
+{
+	struct wd_dev *dev;
+
+	if (name) {
+		dev = wd_dev_by_name(ctx, name);
+		if (!dev)
+			return -ENODEV;
+		if (!wd_dev_has_alg(dev, alg))
+			return -EOPNOTSUPP;
+	} else {
+		dev = wd_dev_find(ctx, alg);
+		if (!dev)
+			return -EOPNOTSUPP;
+	}
+	*out = dev;
+	return 0;
+}
+
+static int reserve_slot(struct wd_dev *dev)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&dev->ctx->lock);
+	if (dev->nqueues >= dev->info.max_queues)
+		ret = -EBUSY;
+	else
+		dev->nqueues++;
+	pthread_mutex_unlock(&dev->ctx->lock);
+	return ret;
+}
+
+static void release_slot(struct wd_dev *dev)
+{
+	pthread_mutex_lock(&dev->ctx->lock);
+	dev->nqueues--;
+	pthread_mutex_unlock(&dev->ctx->lock);
+}
+
+WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char *alg,
+			   const struct wd_queue_opts *opts)
+{
+	struct wd_queue_opts o = { 0 };
+	struct wd_queue *q;
+	struct wd_dev *dev;
+	uint32_t ops;
+	int ret;
+
+	if (!out || !ctx || !alg)
+		return -EINVAL;
+	*out = NULL;
+	if (opts) {
+		if (opts->size < offsetof(struct wd_queue_opts, rsvd) || opts->flags)
+			return -EINVAL;
+		memcpy(&o, opts, opts->size < sizeof(o) ? opts->size : sizeof(o));
+	}
+	if (ctx->fork_gen != wd__fork_gen)
+		return -ECHILD;
+	ops = wd__alg_ops(alg);
+	if (!ops || strlen(alg) >= WD_NAME_MAX)
+		return -EOPNOTSUPP;
+	ret = pick_device(ctx, alg, o.device, &dev);
+	if (ret)
+		return ret;
+	if (!o.depth)
+		o.depth = WD_QUEUE_DEPTH_DEFAULT;
+	if (o.depth > dev->info.max_depth || o.depth > WD_RING_MAX_ENTRIES)
+		return -EINVAL;
+	ret = reserve_slot(dev);
+	if (ret)
+		return ret;
+
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		ret = -ENOMEM;
+		goto err_slot;
+	}
+	q->ctx = ctx;
+	q->dev = dev;
+	q->ops = dev->ops;
+	q->op_mask = ops;
+	q->depth = round_pow2(o.depth);
+	q->fork_gen = ctx->fork_gen;
+	q->cq_fd = -1;
+	q->state = WD_Q_INIT;
+	strcpy(q->alg, alg);
+
+	ret = q->ops->queue_open(q);
+	if (ret)
+		goto err_free;
+	wd_ring_format(&q->ring, ctx->ring_start);
+	q->sq_tail = q->cq_head = ctx->ring_start;
+	ret = q->ops->queue_start(q);
+	if (ret)
+		goto err_close;
+	q->state = WD_Q_STARTED;
+	*out = q;
+	return 0;
+
+err_close:
+	q->ops->queue_close(q);
+err_free:
+	free(q);
+err_slot:
+	release_slot(dev);
+	return ret;
+}
+
+/* Post a -ECANCELED completion for every request the device never took. */
+static void cancel_unconsumed(struct wd_queue *q, uint32_t sq_head, uint32_t cq_tail)
+{
+	struct wd_ring *r = &q->ring;
+	uint32_t pending = q->sq_tail - sq_head;
+	uint32_t posted = cq_tail - q->cq_head;
+
+	/* The device's report is checked against what we know we submitted. */
+	if (pending > q->inflight || posted > q->inflight - pending) {
+		pending = q->inflight;
+		sq_head = q->sq_tail - pending;
+		cq_tail = q->cq_head;
+		posted = 0;
+	}
+	for (; sq_head != q->sq_tail; sq_head++, cq_tail++) {
+		wd_cqe *c = &r->cqes[cq_tail & r->cq_mask];
+
+		memset(c, 0, sizeof(*c));
+		c->tag = r->sqes[sq_head & r->sq_mask].tag;
+		c->status = -ECANCELED;
+	}
+	wd_store_release(&r->ctl->cq_tail, cq_tail);
+}
+
+WD_EXPORT int wd_queue_stop(struct wd_queue *q)
+{
+	uint32_t sq_head, cq_tail;
+
+	if (!q)
+		return -EINVAL;
+	if (q->fork_gen != wd__fork_gen)
+		return -ECHILD;
+	if (q->state != WD_Q_STARTED && q->state != WD_Q_ZOMBIE)
+		return 0;
+	sq_head = q->sq_tail;
+	cq_tail = q->cq_head + q->inflight;
+	q->ops->queue_stop(q, &sq_head, &cq_tail);
+	cancel_unconsumed(q, sq_head, cq_tail);
+	q->state = WD_Q_STOPPED;
+	return 0;
+}
+
+WD_EXPORT void wd_queue_free(struct wd_queue *q)
+{
+	if (!q)
+		return;
+	if (q->fork_gen == wd__fork_gen) {
+		wd_queue_stop(q);
+		q->ops->queue_close(q);
+		release_slot(q->dev);
+	} else {
+		/* A fork child: the ring is not mapped here and the engine does
+		 * not run here; just give back the child's copies. */
+		q->ops->queue_close(q);
+	}
+	free(q);
+}
+
+WD_EXPORT int wd_queue_info(const struct wd_queue *q, struct wd_queue_info *info)
+{
+	struct wd_queue_info tmp = { 0 };
+	size_t n;
+
+	if (!q || !info || info->size < offsetof(struct wd_queue_info, alg))
+		return -EINVAL;
+	n = info->size < sizeof(tmp) ? info->size : sizeof(tmp);
+	tmp.size = (uint32_t)n;
+	tmp.depth = q->depth;
+	tmp.inflight = q->inflight;
+	strcpy(tmp.alg, q->alg);
+	strcpy(tmp.device, q->dev->info.name);
+	memcpy(info, &tmp, n);
+	return 0;
+}
+
+WD_EXPORT int wd_inflight(const struct wd_queue *q)
+{
+	return q ? (int)q->inflight : -EINVAL;
+}
+
+static int queue_usable(struct wd_queue *q)
+{
+	if (wd_unlikely(q->fork_gen != wd__fork_gen))
+		return -ECHILD;
+	if (wd_unlikely(q->state != WD_Q_STARTED))
+		return q->state == WD_Q_ZOMBIE ? -EIO : -ESHUTDOWN;
+	if (wd_unlikely(wd_load_acquire(&q->ring.ctl->dev_status))) {
+		q->state = WD_Q_ZOMBIE;
+		return -EIO;
+	}
+	return 0;
+}
+
+WD_EXPORT int wd_send(struct wd_queue *q, const struct wd_req *reqs, unsigned n)
+{
+	struct wd_ring *r;
+	uint32_t space, tail, i;
+	int ret;
+
+	if (wd_unlikely(!q || !reqs || !n))
+		return -EINVAL;
+	ret = queue_usable(q);
+	if (wd_unlikely(ret))
+		return ret;
+	space = q->depth - q->inflight;
+	if (!space)
+		return -EBUSY;
+	if (n > space)
+		n = space;
+	r = &q->ring;
+	tail = q->sq_tail;
+	for (i = 0; i < n; i++)
+		memcpy(&r->sqes[(tail + i) & r->sq_mask], &reqs[i], sizeof(wd_sqe));
+	q->sq_tail = tail + n;
+	q->inflight += n;
+	/* The doorbell: one store (release + the Dekker half of the wake-up
+	 * protocol), then a syscall only if the device said it sleeps. */
+	wd_store_sc(&r->ctl->sq_tail, q->sq_tail);
+	if (wd_unlikely(wd_load_sc(&r->ctl->sq_flags) & WD_SQ_NEED_WAKEUP))
+		q->ops->kick(q);
+	return (int)n;
+}
+
+/* Completions ready, or -EIO when the device's index cannot be right. */
+static int cq_ready(struct wd_queue *q)
+{
+	uint32_t avail = wd_load_acquire(&q->ring.ctl->cq_tail) - q->cq_head;
+
+	if (wd_unlikely(avail > q->inflight)) {
+		/* More completions than requests: the device side is broken. */
+		q->state = WD_Q_ZOMBIE;
+		return -EIO;
+	}
+	return (int)avail;
+}
+
+static int reap(struct wd_queue *q, struct wd_cpl *out, unsigned max, wd_cpl_fn fn, void *arg)
+{
+	struct wd_ring *r = &q->ring;
+	int avail = cq_ready(q);
+	uint32_t i, n;
+
+	if (avail <= 0)
+		return avail;
+	n = (uint32_t)avail < max ? (uint32_t)avail : max;
+	for (i = 0; i < n; i++) {
+		const wd_cqe *c = &r->cqes[(q->cq_head + i) & r->cq_mask];
+
+		if (out)
+			memcpy(&out[i], c, sizeof(*c));
+		else
+			fn(arg, c);
+	}
+	q->cq_head += n;
+	q->inflight -= n;
+	wd_store_release(&r->ctl->cq_head, q->cq_head);
+	return (int)n;
+}
+
+static int check_reap(struct wd_queue *q)
+{
+	if (wd_unlikely(q->fork_gen != wd__fork_gen))
+		return -ECHILD;
+	return 0;
+}
+
+WD_EXPORT int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max)
+{
+	int ret;
+
+	if (wd_unlikely(!q || !out))
+		return -EINVAL;
+	ret = check_reap(q);
+	if (ret)
+		return ret;
+	return reap(q, out, max, NULL, NULL);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sleep until the device posts a completion or the deadline (-1: none). */
+static int sleep_for_cq(struct wd_queue *q, int64_t deadline)
+{
+	struct wd_ring_ctl *ctl = q->ring.ctl;
+	struct pollfd pfd = { .fd = q->cq_fd, .events = POLLIN };
+	uint64_t cnt;
+	int tmo = -1, rc;
+
+	wd_store_sc(&ctl->cq_flags, WD_CQ_WAITING);
+	if (wd_load_sc(&ctl->cq_tail) != q->cq_head || wd_load_acquire(&ctl->dev_status)) {
+		wd_store_release(&ctl->cq_flags, 0);
+		return 0;
+	}
+	if (deadline >= 0) {
+		int64_t left = deadline - now_ns();
+
+		if (left <= 0) {
+			wd_store_release(&ctl->cq_flags, 0);
+			return -ETIMEDOUT;
+		}
+		tmo = (int)((left + 999999) / 1000000);
+	}
+	rc = poll(&pfd, 1, tmo);
+	wd_store_release(&ctl->cq_flags, 0);
+	if (rc > 0 && read(q->cq_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		return -errno;
+	if (rc < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+static int wait_common(struct wd_queue *q, struct wd_cpl *out, unsigned max, int timeout_ms,
+		       wd_cpl_fn fn, void *arg)
+{
+	int64_t start = now_ns(), deadline = -1;
+	int n;
+
+	if (timeout_ms >= 0)
+		deadline = start + (int64_t)timeout_ms * 1000000;
+	for (;;) {
+		n = reap(q, out, max, fn, arg);
+		if (n)
+			return n;
+		if (!q->inflight)
+			return -EAGAIN;
+		if (q->state == WD_Q_ZOMBIE || wd_load_acquire(&q->ring.ctl->dev_status)) {
+			q->state = WD_Q_ZOMBIE;
+			return -EIO;
+		}
+		if (timeout_ms == 0)
+			return 0;
+		if (now_ns() - start < WD_WAIT_SPIN_NS) {
+			wd_cpu_relax();
+			continue;
+		}
+		n = sleep_for_cq(q, deadline);
+		if (n)
+			return n;
+	}
+}
+
+WD_EXPORT int wd_wait(struct wd_queue *q, struct wd_cpl *out, unsigned max, int timeout_ms)
+{
+	int ret;
+
+	if (!q || !out || !max)
+		return -EINVAL;
+	ret = check_reap(q);
+	if (ret)
+		return ret;
+	ret = wait_common(q, out, max, timeout_ms, NULL, NULL);
+	return ret == 0 ? -ETIMEDOUT : ret;
+}
+
+WD_EXPORT int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_fn fn, void *arg)
+{
+	int ret;
+
+	if (!q || !fn || !max)
+		return -EINVAL;
+	ret = check_reap(q);
+	if (ret)
+		return ret;
+	if (timeout_ms == 0 || !q->inflight)
+		return reap(q, NULL, max, fn, arg);
+	return wait_common(q, NULL, max, timeout_ms, fn, arg);
+}

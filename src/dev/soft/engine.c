@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Engine threads.  Each serves a list of queues round-robin, SOFT_BUDGET
+ * requests per queue per round, so a busy queue cannot starve the others.
+ * An idle thread spins for idle_us, then announces it sleeps (SQ_NEED_WAKEUP
+ * on each of its queues) and blocks on its eventfd, like io_uring's SQPOLL.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "soft.h"
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void wake_user(struct soft_queue *sq)
+{
+	if (eventfd_write(sq->cq_fd, 1) < 0)
+		return; /* counter saturated: the user is being woken anyway */
+}
+
+/* Declare the ring dead: the user sees -EIO, in-flight work it submitted is
+ * cancelled by the library when it stops the queue. */
+static void soft_break(struct soft_queue *sq, int err)
+{
+	struct wd_ring_ctl *ctl = sq->ring.ctl;
+
+	sq->broken = 1;
+	__atomic_store_n(&ctl->dev_error, err, __ATOMIC_RELAXED);
+	wd_store_release(&ctl->dev_status, WD_DEV_BROKEN);
+	wake_user(sq);
+}
+
+/* Serve up to budget requests of one queue; returns how many. */
+static unsigned soft_service(struct soft_queue *sq, unsigned budget)
+{
+	struct wd_ring *r = &sq->ring;
+	struct wd_ring_ctl *ctl = r->ctl;
+	uint32_t avail, used, n, i;
+
+	if (sq->broken)
+		return 0;
+	avail = wd_load_acquire(&ctl->sq_tail) - sq->sq_head;
+	if (!avail)
+		return 0;
+	used = sq->cq_tail - wd_load_acquire(&ctl->cq_head);
+	if (avail > r->sq_entries || used > r->cq_entries) {
+		soft_break(sq, -EPROTO);
+		return 0;
+	}
+	n = r->cq_entries - used;       /* never overwrite an unreaped completion */
+	if (n > avail)
+		n = avail;
+	if (n > budget)
+		n = budget;
+	for (i = 0; i < n; i++) {
+		wd_sqe e;
+		wd_cqe c = { 0 };
+
+		/* Copy once: everything below looks only at the copy. */
+		memcpy(&e, &r->sqes[sq->sq_head & r->sq_mask], sizeof(e));
+		sq->sq_head++;
+		wd_store_release(&ctl->sq_head, sq->sq_head);
+		c.tag = e.tag;
+		c.status = soft_exec(sq, &e, &c);
+		sq->nreq++;
+		sq->nerr += c.status != 0;
+		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
+		sq->cq_tail++;
+		wd_store_release(&ctl->cq_tail, sq->cq_tail);
+	}
+	/* Dekker half: publish, then look whether the user sleeps. */
+	wd_store_sc(&ctl->cq_tail, sq->cq_tail);
+	if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
+		wake_user(sq);
+	return n;
+}
+
+static void refresh_list(struct soft_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	memcpy(w->local, w->list, w->n * sizeof(*w->list));
+	w->nlocal = w->n;
+	w->ack_gen = w->gen;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static int has_work(struct soft_worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->nlocal; i++) {
+		struct soft_queue *sq = w->local[i];
+
+		if (!sq->broken && wd_load_sc(&sq->ring.ctl->sq_tail) != sq->sq_head)
+			return 1;
+	}
+	return 0;
+}
+
+static void set_need_wakeup(struct soft_worker *w, uint32_t v)
+{
+	unsigned i;
+
+	for (i = 0; i < w->nlocal; i++)
+		wd_store_sc(&w->local[i]->ring.ctl->sq_flags, v);
+}
+
+/* Announce sleep, re-check (the other Dekker half), then block. */
+static void idle_sleep(struct soft_worker *w, uint32_t seen_gen)
+{
+	eventfd_t v;
+
+	set_need_wakeup(w, WD_SQ_NEED_WAKEUP);
+	if (!has_work(w) && __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) == seen_gen &&
+	    !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
+		eventfd_read(w->efd, &v);
+	set_need_wakeup(w, 0);
+}
+
+static void *worker_main(void *arg)
+{
+	struct soft_worker *w = arg;
+	uint32_t seen_gen = ~0u;
+	int64_t idle_ns = (int64_t)w->idle_us * 1000, last_work = 0;
+	unsigned empty = 0, i, did;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t gen = __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE);
+
+		if (gen != seen_gen) {
+			refresh_list(w);
+			seen_gen = gen;
+		}
+		did = 0;
+		for (i = 0; i < w->nlocal; i++)
+			did += soft_service(w->local[i], SOFT_BUDGET);
+		if (did) {
+			empty = 0;
+			continue;
+		}
+		/* Start the idle clock on the first empty round and read it only
+		 * every 64 rounds after that: spinning stays cheap. */
+		if (empty++ == 0) {
+			last_work = mono_ns();
+		} else if (empty % 64 == 0 && mono_ns() - last_work >= idle_ns) {
+			idle_sleep(w, seen_gen);
+			empty = 0;
+			continue;
+		}
+		wd_cpu_relax();
+	}
+	return NULL;
+}
+
+int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queues)
+{
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	w->idle_us = idle_us;
+	w->list = calloc(max_queues, sizeof(*w->list));
+	w->local = calloc(max_queues, sizeof(*w->local));
+	w->efd = eventfd(0, EFD_CLOEXEC);
+	if (!w->list || !w->local || w->efd < 0) {
+		ret = w->efd < 0 ? -errno : -ENOMEM;
+		goto err;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	ret = pthread_create(&w->thread, NULL, worker_main, w);
+	if (ret) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->cond);
+		ret = -ret;
+		goto err;
+	}
+	return 0;
+err:
+	if (w->efd >= 0)
+		close(w->efd);
+	free(w->list);
+	free(w->local);
+	return ret;
+}
+
+void soft_worker_kick(struct soft_worker *w)
+{
+	eventfd_write(w->efd, 1);
+}
+
+void soft_worker_stop(struct soft_worker *w)
+{
+	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
+	soft_worker_kick(w);
+	pthread_join(w->thread, NULL);
+	close(w->efd);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->cond);
+	free(w->list);
+	free(w->local);
+}
+
+void soft_worker_attach(struct soft_worker *w, struct soft_queue *sq)
+{
+	pthread_mutex_lock(&w->lock);
+	w->list[w->n++] = sq;   /* the device caps queues at max_queues */
+	__atomic_store_n(&w->gen, w->gen + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&w->lock);
+	soft_worker_kick(w);
+}
+
+void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq)
+{
+	uint32_t target;
+	unsigned i;
+
+	pthread_mutex_lock(&w->lock);
+	for (i = 0; i < w->n; i++)
+		if (w->list[i] == sq) {
+			w->list[i] = w->list[--w->n];
+			break;
+		}
+	target = w->gen + 1;
+	__atomic_store_n(&w->gen, target, __ATOMIC_RELEASE);
+	soft_worker_kick(w);
+	while ((int32_t)(w->ack_gen - target) < 0)
+		pthread_cond_wait(&w->cond, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
