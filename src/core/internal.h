@@ -44,6 +44,7 @@ struct wd_queue {
 	uint32_t state;
 	uint64_t fork_gen;
 	const struct wd_driver_ops *ops;
+	uint64_t kicks;                 /* doorbell syscalls made */
 
 	/* cold */
 	struct wd_ctx *ctx;

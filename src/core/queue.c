@@ -251,8 +251,10 @@ WD_EXPORT int wd_send(struct wd_queue *q, const struct wd_req *reqs, unsigned n)
 	/* The doorbell: one store (release + the Dekker half of the wake-up
 	 * protocol), then a syscall only if the device said it sleeps. */
 	wd_store_sc(&r->ctl->sq_tail, q->sq_tail);
-	if (wd_unlikely(wd_load_sc(&r->ctl->sq_flags) & WD_SQ_NEED_WAKEUP))
+	if (wd_unlikely(wd_load_sc(&r->ctl->sq_flags) & WD_SQ_NEED_WAKEUP)) {
+		q->kicks++;
 		q->ops->kick(q);
+	}
 	return (int)n;
 }
 

@@ -1,0 +1,69 @@
+# WarpDrive: thin wrapper over CMake so a fresh Debian 12 machine needs two
+# commands: `make demo` (the main job) and `make check` (every test).
+# Both install the Debian packages they need first.
+
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB_PKGS := cmake make gcc g++ pkg-config libisal-dev zlib1g-dev libssl-dev binutils
+
+.PHONY: all deps build demo check check-plain check-asan check-tsan check-install bench install clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/Makefile: CMakeLists.txt | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job on the built-in software accelerator.
+demo: build
+	$(BUILD)/tools/wd devices
+	$(BUILD)/tools/wd demo
+	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
+
+bench: build
+	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
+
+# Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
+check: check-plain check-asan check-tsan check-install
+	@echo "make check: all suites passed"
+
+check-plain: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+check-asan: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=address
+	cmake --build $(BUILD)-asan -j $(JOBS)
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# TSan runs the threaded tests (label "threads"); the rest have no threads
+# of their own beyond the engine and run in the other suites.
+check-tsan: deps
+	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=thread
+	cmake --build $(BUILD)-tsan -j $(JOBS)
+	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j $(JOBS) -E '^(exports|t_fork)$$'
+
+# Install into a staging prefix and build a consumer as C and as C++.
+check-install: build
+	rm -rf $(BUILD)/stage
+	cmake --install $(BUILD) --prefix $(CURDIR)/$(BUILD)/stage >/dev/null
+	tests/install/check.sh $(CURDIR)/$(BUILD)/stage
+
+install: build
+	$(SUDO) cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
