@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* wd: the WarpDrive command-line tool. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <wd/wd.h>
+
+#include "wd_cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} cmds[] = {
+	{ "devices", wd_cmd_devices, "list devices, their queues and algorithms" },
+	{ "demo", wd_cmd_demo, "move, fill, compare and checksum a buffer through a queue" },
+	{ "bench", wd_cmd_bench, "benchmarks: 'wd bench ring'" },
+};
+
+static void usage(FILE *f)
+{
+	unsigned i;
+
+	fprintf(f, "usage: wd [-h|--help] [-V|--version] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "  %-10s %s\n", "version", "print the library version");
+	fprintf(f, "\n'wd COMMAND --help' describes a command; man wd(1) has the details.\n");
+}
+
+int wd_cli_fail(const char *what, int err)
+{
+	fprintf(stderr, "wd: %s: %s\n", what, wd_strerror(err));
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version") ||
+	    !strcmp(argv[1], "version")) {
+		printf("wd %s (libwd %s)\n", WD_VERSION_STRING, wd_version());
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name)) {
+			optind = 1;
+			return cmds[i].fn(argc - 1, argv + 1);
+		}
+	fprintf(stderr, "wd: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

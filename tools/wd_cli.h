@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Sub-commands of the wd tool.  Each returns the process exit status:
+ * 0 success, 1 failure, 2 usage error. */
+#ifndef WD_CLI_H
+#define WD_CLI_H
+
+int wd_cmd_devices(int argc, char **argv);
+int wd_cmd_demo(int argc, char **argv);
+int wd_cmd_bench(int argc, char **argv);
+
+/* Print "wd: what: error text" to stderr; returns 1. */
+int wd_cli_fail(const char *what, int err);
+
+#endif
