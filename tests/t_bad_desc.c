@@ -40,11 +40,17 @@ int main(void)
 	r.flags = 0x80;
 	expect(q, &r, -EINVAL, "unknown flag");
 	wd_prep_copy(&r, buf, buf2, 16);
-	r.rsvd0 = 1;
+	r.rsvd = 1;
 	expect(q, &r, -EINVAL, "reserved field");
 	wd_prep_copy(&r, buf, buf2, 16);
-	r.rsvd1[1] = 1;
-	expect(q, &r, -EINVAL, "reserved field 2");
+	r.session = 1;
+	expect(q, &r, -EINVAL, "session on a mover op");
+	wd_prep_copy(&r, buf, buf2, 16);
+	r.dst_len = 16;
+	expect(q, &r, -EINVAL, "dst_len on a mover op");
+	wd_prep_copy(&r, buf, buf2, 16);
+	r.param = 1;
+	expect(q, &r, -EINVAL, "param on a mover op");
 	wd_prep_copy(&r, buf, buf2, 16);
 	r.arg1 = 5;
 	expect(q, &r, -EINVAL, "arg1 on a mover op");
@@ -82,7 +88,7 @@ int main(void)
 		wd_sqe *e = &ring->sqes[q->sq_tail & ring->sq_mask];
 
 		t_fill_random(e, sizeof(*e), &seed);
-		e->rsvd1[0] |= 1;
+		e->rsvd |= 1;
 		e->tag = i;
 		q->sq_tail++;
 		q->inflight++;

@@ -150,33 +150,44 @@ enum wd_op {
 	WD_OP_FILL,        /* dst <- len bytes of the 8-byte pattern arg0 */
 	WD_OP_COMPARE,     /* src vs dst, len bytes: result 0 equal / 1 differ, aux offset */
 	WD_OP_CRC32C,      /* result = CRC32C of src, len bytes, seed arg0 (0: standard) */
+	WD_OP_COMPRESS,    /* see wd/comp.h */
+	WD_OP_DECOMPRESS,  /* see wd/comp.h */
 	WD_OP__COUNT
 };
 
+#define WD_MAX_SESSIONS 64      /* stream sessions per queue, ids 1..64 */
+
 /*
- * A request, 64 bytes.  Addresses are process pointers on an SVA device.
- * Fields marked reserved must be zero: the device refuses the request
- * otherwise, so that later versions can give them a meaning.
+ * A request, 64 bytes: the ring's wire format.  Addresses are process
+ * pointers on an SVA device.  Fields an operation does not use must be zero:
+ * the device refuses the request otherwise, so that later versions can give
+ * them a meaning.  Fill requests with the wd_prep_*() helpers.
  */
 struct wd_req {
 	uint8_t op;             /* enum wd_op */
 	uint8_t flags;          /* reserved, 0 */
-	uint16_t rsvd0;
-	uint32_t len;           /* bytes */
+	uint16_t session;       /* stream session (1..WD_MAX_SESSIONS), 0: none */
+	uint32_t len;           /* source bytes */
 	uint64_t tag;           /* returned untouched in the completion */
 	uint64_t src;
 	uint64_t dst;
-	uint64_t arg0;
-	uint64_t arg1;          /* reserved for the data-mover ops */
-	uint64_t rsvd1[2];
+	uint32_t dst_len;       /* destination capacity, for ops with variable output */
+	uint32_t param;         /* op-specific parameters */
+	uint64_t arg0;          /* op-specific */
+	uint64_t arg1;          /* op-specific */
+	uint64_t rsvd;          /* 0 */
 };
+
+/* wd_cpl.flags */
+#define WD_CPL_F_MORE 1u        /* output space ran out: submit again for the rest */
+#define WD_CPL_F_END  2u        /* the stream ended (all output produced / end seen) */
 
 /* A completion, 32 bytes. */
 struct wd_cpl {
 	uint64_t tag;           /* the request's tag */
 	int32_t status;         /* 0 or a negative errno */
-	uint32_t flags;
-	uint64_t result;        /* op-specific: bytes done, CRC, compare result */
+	uint32_t flags;         /* WD_CPL_F_* */
+	uint64_t result;        /* op-specific: bytes produced, CRC, compare result */
 	uint64_t aux;           /* op-specific: e.g. offset of first difference */
 };
 

@@ -50,6 +50,7 @@ struct wd_queue {
 	struct wd_ctx *ctx;
 	struct wd_dev *dev;
 	uint32_t op_mask;
+	uint64_t sessions_used;         /* bit i-1: session i is taken */
 	int cq_fd;                      /* eventfd the device writes while we wait */
 	void *mem;                      /* ring mapping, owned by the driver */
 	void *drv;                      /* driver private */

@@ -30,6 +30,12 @@ WD_EXPORT const char *wd_strerror(int err)
 		return "request cancelled: its queue was stopped before it ran";
 	case -EBUSY:
 		return "device or queue busy: no free slot, try again later";
+	case -EBADMSG:
+		return "corrupt compressed data";
+	case -ENODATA:
+		return "compressed data truncated: the stream ends early";
+	case -ENOSPC:
+		return "output buffer too small";
 	}
 	if (err >= 0)
 		return "not an error code";
@@ -61,6 +67,7 @@ void wd__fork_init(void)
 #define OP(x) (1u << (x))
 #define MOVER_OPS (OP(WD_OP_NOP) | OP(WD_OP_COPY) | OP(WD_OP_FILL) | OP(WD_OP_COMPARE) | \
 		   OP(WD_OP_CRC32C))
+#define COMP_OPS (OP(WD_OP_NOP) | OP(WD_OP_COMPRESS) | OP(WD_OP_DECOMPRESS))
 
 static const struct {
 	const char *name;
@@ -72,6 +79,9 @@ static const struct {
 	{ "compare", OP(WD_OP_NOP) | OP(WD_OP_COMPARE) },
 	{ "crc32c", OP(WD_OP_NOP) | OP(WD_OP_CRC32C) },
 	{ "mover", MOVER_OPS },
+	{ "deflate", COMP_OPS },
+	{ "zlib", COMP_OPS },
+	{ "gzip", COMP_OPS },
 };
 
 uint32_t wd__alg_ops(const char *alg)

@@ -41,7 +41,7 @@ static void soft_break(struct soft_queue *sq, int err)
 }
 
 /* Serve up to budget requests of one queue; returns how many. */
-static unsigned soft_service(struct soft_queue *sq, unsigned budget)
+static unsigned soft_service(struct soft_queue *sq, struct soft_scratch *scratch, unsigned budget)
 {
 	struct wd_ring *r = &sq->ring;
 	struct wd_ring_ctl *ctl = r->ctl;
@@ -71,7 +71,7 @@ static unsigned soft_service(struct soft_queue *sq, unsigned budget)
 		sq->sq_head++;
 		wd_store_release(&ctl->sq_head, sq->sq_head);
 		c.tag = e.tag;
-		c.status = soft_exec(sq, &e, &c);
+		c.status = soft_exec(sq, scratch, &e, &c);
 		sq->nreq++;
 		sq->nerr += c.status != 0;
 		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
@@ -144,7 +144,7 @@ static void *worker_main(void *arg)
 		}
 		did = 0;
 		for (i = 0; i < w->nlocal; i++)
-			did += soft_service(w->local[i], SOFT_BUDGET);
+			did += soft_service(w->local[i], &w->scratch, SOFT_BUDGET);
 		if (did) {
 			empty = 0;
 			continue;
@@ -204,6 +204,7 @@ void soft_worker_stop(struct soft_worker *w)
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 	soft_worker_kick(w);
 	pthread_join(w->thread, NULL);
+	soft_scratch_free(&w->scratch);
 	close(w->efd);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);

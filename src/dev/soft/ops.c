@@ -13,9 +13,11 @@
 
 #define OP_NEEDS_SRC 1u
 #define OP_NEEDS_DST 2u
+#define OP_STREAM 4u            /* uses session, dst_len, param, arg1 */
 #define NOP_MAX_DELAY_NS 1000000000ull
 
-typedef int (*soft_op_fn)(const wd_sqe *e, wd_cqe *c);
+typedef int (*soft_op_fn)(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+			  wd_cqe *c);
 
 struct soft_opdef {
 	soft_op_fn fn;
@@ -27,7 +29,7 @@ struct soft_opdef {
 
 /* An SVA address range must be non-null, must not wrap, and must lie in the
  * user half of the address space.  The memory domain adds its own checks. */
-static int check_range(uint64_t addr, uint32_t len)
+int soft_check_range(uint64_t addr, uint64_t len)
 {
 	if (!len)
 		return 0;
@@ -62,7 +64,8 @@ static void delay_ns(uint64_t ns)
 	while (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec));
 }
 
-static int op_nop(const wd_sqe *e, wd_cqe *c)
+static int op_nop(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		   wd_cqe *c)
 {
 	if (e->arg0 > NOP_MAX_DELAY_NS || e->len)
 		return -EINVAL;
@@ -71,7 +74,8 @@ static int op_nop(const wd_sqe *e, wd_cqe *c)
 	return 0;
 }
 
-static int op_copy(const wd_sqe *e, wd_cqe *c)
+static int op_copy(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		    wd_cqe *c)
 {
 	if (e->arg0)
 		return -EINVAL;
@@ -80,7 +84,8 @@ static int op_copy(const wd_sqe *e, wd_cqe *c)
 	return 0;
 }
 
-static int op_fill(const wd_sqe *e, wd_cqe *c)
+static int op_fill(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		    wd_cqe *c)
 {
 	unsigned char *d = ptr(e->dst);
 	uint32_t i = 0;
@@ -93,7 +98,8 @@ static int op_fill(const wd_sqe *e, wd_cqe *c)
 	return 0;
 }
 
-static int op_compare(const wd_sqe *e, wd_cqe *c)
+static int op_compare(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		       wd_cqe *c)
 {
 	const unsigned char *a = ptr(e->src), *b = ptr(e->dst);
 	uint32_t off = 0, chunk;
@@ -114,7 +120,8 @@ static int op_compare(const wd_sqe *e, wd_cqe *c)
 	return 0;
 }
 
-static int op_crc32c(const wd_sqe *e, wd_cqe *c)
+static int op_crc32c(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		      wd_cqe *c)
 {
 	uint32_t seed = (uint32_t)e->arg0;
 
@@ -131,11 +138,13 @@ static const struct soft_opdef opdefs[] = {
 	[WD_OP_FILL] = { op_fill, OP_NEEDS_DST },
 	[WD_OP_COMPARE] = { op_compare, OP_NEEDS_SRC | OP_NEEDS_DST },
 	[WD_OP_CRC32C] = { op_crc32c, OP_NEEDS_SRC },
+	[WD_OP_COMPRESS] = { soft_compress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
+	[WD_OP_DECOMPRESS] = { soft_decompress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
 };
 
 _Static_assert(sizeof(opdefs) / sizeof(opdefs[0]) == WD_OP__COUNT, "one opdef per opcode");
 
-int soft_exec(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c)
+int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
 {
 	const struct soft_opdef *def;
 	int ret;
@@ -144,24 +153,26 @@ int soft_exec(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c)
 		return -EINVAL;
 	if (!(sq->op_mask & (1u << e->op)))
 		return -EOPNOTSUPP;
-	if (e->flags || e->rsvd0 || e->arg1 || e->rsvd1[0] || e->rsvd1[1])
+	def = &opdefs[e->op];
+	if (e->flags || e->rsvd)
+		return -EINVAL;
+	if (!(def->flags & OP_STREAM) && (e->session || e->dst_len || e->param || e->arg1))
 		return -EINVAL;
 	if (e->len > SOFT_MAX_LEN)
 		return -EMSGSIZE;
-	def = &opdefs[e->op];
 	if (def->flags & OP_NEEDS_SRC) {
-		ret = check_range(e->src, e->len);
+		ret = soft_check_range(e->src, e->len);
 		if (ret)
 			return ret;
 	} else if (e->src) {
 		return -EINVAL;
 	}
 	if (def->flags & OP_NEEDS_DST) {
-		ret = check_range(e->dst, e->len);
+		ret = soft_check_range(e->dst, def->flags & OP_STREAM ? e->dst_len : e->len);
 		if (ret)
 			return ret;
 	} else if (e->dst) {
 		return -EINVAL;
 	}
-	return def->fn(e, c);
+	return def->fn(sq, s, e, c);
 }

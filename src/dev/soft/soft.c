@@ -19,7 +19,7 @@ struct soft_dev {
 };
 
 static const char *const soft_algs[] = {
-	"mover", "nop", "copy", "fill", "compare", "crc32c", NULL,
+	"deflate", "zlib", "gzip", "mover", "nop", "copy", "fill", "compare", "crc32c", NULL,
 };
 
 static int soft_probe(struct wd_ctx *ctx)
@@ -79,6 +79,7 @@ static void soft_remove(struct wd_dev *dev, int in_child)
 		if (in_child) {
 			/* the thread does not exist here: only memory to free */
 			close(sd->workers[i].efd);
+			soft_scratch_free(&sd->workers[i].scratch);
 			free(sd->workers[i].list);
 			free(sd->workers[i].local);
 		} else {
@@ -133,6 +134,7 @@ static void soft_queue_close(struct wd_queue *q)
 {
 	munmap(q->mem, q->ring.size);
 	close(q->cq_fd);
+	soft_streams_free(q->drv);
 	free(q->drv);
 }
 

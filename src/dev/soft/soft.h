@@ -6,12 +6,24 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <isa-l/igzip_lib.h>
+
 #include "../../ring/ring.h"
 
 #define SOFT_MAX_LEN (1u << 30)         /* largest request, bytes */
 #define SOFT_BUDGET 32                  /* requests per queue per round */
 
 struct soft_worker;
+struct soft_stream;
+
+/* Per engine thread: state for one-shot compression requests, allocated on
+ * first use and touched only by that thread. */
+struct soft_scratch {
+	struct isal_zstream *z;
+	struct inflate_state *inf;
+	uint8_t *level_buf[4];
+	uint8_t *count_buf;             /* output sink for measuring a too-large result */
+};
 
 /* The device's private state for one queue: its own view of the ring and
  * its own copies of the indices it owns; nothing it decides on comes from
@@ -25,6 +37,7 @@ struct soft_queue {
 	int broken;
 	struct soft_worker *worker;
 	uint64_t nreq, nerr;            /* served, failed (engine-thread only) */
+	struct soft_stream *streams[WD_MAX_SESSIONS + 1]; /* by session id */
 };
 
 struct soft_worker {
@@ -40,6 +53,7 @@ struct soft_worker {
 	uint32_t stop;
 	struct soft_queue **local;      /* the thread's snapshot, same room */
 	unsigned nlocal;
+	struct soft_scratch scratch;
 };
 
 /* max_queues: most queues the worker will ever serve at once. */
@@ -51,6 +65,15 @@ void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq);
 void soft_worker_kick(struct soft_worker *w);
 
 /* Validate one copied descriptor and execute it; returns the status. */
-int soft_exec(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c);
+int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
+
+/* 0 when [addr, addr+len) may be touched on behalf of a request, else -EFAULT. */
+int soft_check_range(uint64_t addr, uint64_t len);
+
+/* Compression ops (comp.c), called after the generic checks. */
+int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
+int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
+void soft_scratch_free(struct soft_scratch *s);
+void soft_streams_free(struct soft_queue *sq);
 
 #endif

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Compression through WarpDrive queues: deflate in raw, zlib and gzip
+ * framing.  Open a queue for "deflate", "zlib" or "gzip" (any of them serves
+ * every framing) and then either
+ *   - submit one-shot requests asynchronously with wd_prep_compress() /
+ *     wd_prep_decompress() and reap them with wd_recv()/wd_wait(): many may
+ *     be in flight at once, each with its own tag;
+ *   - or call the synchronous helpers wd_compress() / wd_decompress();
+ *   - or stream data of any size through a struct wd_comp_stream.
+ *
+ * Levels are the engine's own: 0 (fastest) to WD_COMP_LEVEL_MAX (smallest
+ * output) for the ISA-L software engine.  wd_comp_level_from_zlib() maps
+ * zlib/gzip levels 1-9 onto them: 1-2 -> 1, 3-5 -> 2, 6-9 -> 3 (and 0 -> 0).
+ *
+ * Completions of compression requests carry:
+ *   result   bytes written to dst
+ *   aux      low 32 bits: source bytes consumed; high 32 bits: checksum of
+ *            the uncompressed data (CRC-32 for gzip and raw, Adler-32 for zlib)
+ *   flags    WD_CPL_F_MORE: dst filled up, submit again for the rest
+ *            WD_CPL_F_END:  the stream is complete
+ *   status   0; -ENOSPC: one-shot dst too small, result then holds the dst
+ *            size that will succeed; -EBADMSG: corrupt compressed data;
+ *            -ENODATA: compressed data ends before its stream does.
+ */
+#ifndef WD_COMP_H
+#define WD_COMP_H
+
+#include <stddef.h>
+#include <string.h>
+#include <wd/wd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum wd_comp_framing {
+	WD_COMP_RAW = 0,        /* RFC 1951 deflate, no header */
+	WD_COMP_ZLIB = 1,       /* RFC 1950 */
+	WD_COMP_GZIP = 2,       /* RFC 1952, one member */
+};
+
+enum wd_comp_flush {
+	WD_COMP_NO_FLUSH = 0,   /* streams only: more input follows */
+	WD_COMP_SYNC_FLUSH = 1, /* end on a byte boundary, keep history */
+	WD_COMP_FULL_FLUSH = 2, /* end on a byte boundary, forget history */
+	WD_COMP_FINISH = 3,     /* end of the stream (final block, trailer) */
+};
+
+#define WD_COMP_LEVEL_MAX 3
+#define WD_COMP_DICT_MAX 32768u
+
+/* wd_req.param of compression requests */
+#define WD_COMP_P_LEVEL(x)   ((uint32_t)(x) & 0xfu)
+#define WD_COMP_P_FRAMING(x) (((uint32_t)(x) & 0xfu) << 4)
+#define WD_COMP_P_FLUSH(x)   (((uint32_t)(x) & 0xfu) << 8)
+#define WD_COMP_P_START      (1u << 12)  /* stream: begin a new stream on the session */
+
+static inline unsigned wd_comp_level_from_zlib(int zlevel)
+{
+	if (zlevel <= 0)
+		return 0;
+	return zlevel <= 2 ? 1 : zlevel <= 5 ? 2 : 3;
+}
+
+/* Destination size that always suffices to compress len bytes in one shot. */
+static inline size_t wd_comp_bound(size_t len)
+{
+	/* stored blocks: 5 bytes per 64 KiB, plus the largest header and trailer */
+	return len + 5 * (len / 65535 + 1) + 64;
+}
+
+/* One-shot compression of a whole buffer into one complete stream. */
+static inline void wd_prep_compress(struct wd_req *r, void *dst, uint32_t dst_len,
+				    const void *src, uint32_t len, unsigned level,
+				    enum wd_comp_framing framing)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = WD_OP_COMPRESS;
+	r->src = (uint64_t)(uintptr_t)src;
+	r->len = len;
+	r->dst = (uint64_t)(uintptr_t)dst;
+	r->dst_len = dst_len;
+	r->param = WD_COMP_P_LEVEL(level) | WD_COMP_P_FRAMING(framing) |
+		   WD_COMP_P_FLUSH(WD_COMP_FINISH);
+}
+
+/*
+ * One-shot raw deflate of one piece of a larger stream, as parallel
+ * compressors do: flush WD_COMP_FULL_FLUSH ends the piece on a byte boundary
+ * so pieces concatenate into one stream (the last piece uses WD_COMP_FINISH);
+ * dict (up to 32 KiB, usually the input just before the piece) lets matches
+ * reach back across the boundary.  The completion's checksum is the CRC-32
+ * of the piece, to combine with crc32_combine().
+ */
+static inline void wd_prep_compress_piece(struct wd_req *r, void *dst, uint32_t dst_len,
+					  const void *src, uint32_t len, unsigned level,
+					  enum wd_comp_flush flush, const void *dict,
+					  uint32_t dict_len)
+{
+	wd_prep_compress(r, dst, dst_len, src, len, level, WD_COMP_RAW);
+	r->param = WD_COMP_P_LEVEL(level) | WD_COMP_P_FRAMING(WD_COMP_RAW) |
+		   WD_COMP_P_FLUSH(flush);
+	r->arg0 = (uint64_t)(uintptr_t)dict;
+	r->arg1 = dict_len;
+}
+
+/* One-shot decompression of one complete stream. */
+static inline void wd_prep_decompress(struct wd_req *r, void *dst, uint32_t dst_len,
+				      const void *src, uint32_t len, enum wd_comp_framing framing)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = WD_OP_DECOMPRESS;
+	r->src = (uint64_t)(uintptr_t)src;
+	r->len = len;
+	r->dst = (uint64_t)(uintptr_t)dst;
+	r->dst_len = dst_len;
+	r->param = WD_COMP_P_FRAMING(framing) | WD_COMP_P_FLUSH(WD_COMP_FINISH);
+}
+
+static inline uint32_t wd_cpl_consumed(const struct wd_cpl *c)
+{
+	return (uint32_t)c->aux;
+}
+
+static inline uint32_t wd_cpl_checksum(const struct wd_cpl *c)
+{
+	return (uint32_t)(c->aux >> 32);
+}
+
+/*
+ * Synchronous one-shot helpers.  The queue must have nothing else in flight
+ * (-EBUSY otherwise).  *dst_len is the capacity on entry and the bytes
+ * written on return; on -ENOSPC it is the capacity that will succeed.
+ * Sizes are limited to the device's largest request (-EMSGSIZE).
+ */
+int wd_compress(struct wd_queue *q, const void *src, size_t len, void *dst, size_t *dst_len,
+		unsigned level, enum wd_comp_framing framing);
+int wd_decompress(struct wd_queue *q, const void *src, size_t len, void *dst,
+		  size_t *dst_len, enum wd_comp_framing framing);
+
+/* ---- streams --------------------------------------------------------- */
+
+struct wd_comp_stream;
+
+enum wd_comp_dir {
+	WD_COMPRESS = 0,
+	WD_DECOMPRESS = 1,
+};
+
+/*
+ * A stateful stream on queue q: the device keeps the stream's state (a fixed
+ * amount of memory, whatever the data size) in one of the queue's sessions.
+ * -EBUSY when the queue has no free session.  Like the synchronous helpers,
+ * the stream's calls need the queue to have nothing else in flight.
+ */
+int wd_comp_stream_new(struct wd_comp_stream **out, struct wd_queue *q, enum wd_comp_dir dir,
+		       enum wd_comp_framing framing, unsigned level);
+void wd_comp_stream_free(struct wd_comp_stream *s);
+
+/*
+ * Feed in_len bytes and collect output, like zlib's deflate()/inflate().
+ * *consumed and *produced report progress; call again with the rest of the
+ * input or more output space while the return is 0 and either is left.
+ * Compression: flush is WD_COMP_NO_FLUSH while more input follows,
+ * WD_COMP_FINISH with the last piece.  Decompression: WD_COMP_FINISH says
+ * this is the last input there is (so a stream that has not ended is
+ * truncated, -ENODATA).  Returns 1 when the stream is complete, 0 when more
+ * is expected, or a negative errno (-EBADMSG corrupt data).
+ */
+int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_t in_len,
+		       size_t *consumed, void *out, size_t out_len, size_t *produced,
+		       enum wd_comp_flush flush);
+
+/* Begin a new stream on the same session (e.g. the next gzip member). */
+int wd_comp_stream_reset(struct wd_comp_stream *s);
+
+/* Checksum of the uncompressed data so far, as in completions. */
+uint32_t wd_comp_stream_checksum(const struct wd_comp_stream *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

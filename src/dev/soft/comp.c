@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Deflate, zlib and gzip on the soft engine, done by ISA-L.
+ *
+ * One-shot requests (session 0) use the engine thread's scratch state.
+ * Stream requests name a session; the session's state (an ISA-L stream and
+ * its level buffer, a fixed size whatever the data) lives here, on the
+ * device side, and is created by a request with WD_COMP_P_START.
+ */
+#include <errno.h>
+#include <isa-l/crc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wd/comp.h>
+
+#include "soft.h"
+
+#define COUNT_BUF_SIZE (64u << 10)
+
+enum { DIR_NONE, DIR_COMP, DIR_DECOMP };
+
+struct soft_stream {
+	uint8_t dir, framing, level;
+	uint8_t ended, dead;
+	uint32_t crc;                   /* raw framing: CRC-32 of the input so far */
+	uint8_t *level_buf;
+	uint32_t level_buf_size;
+	union {
+		struct isal_zstream z;
+		struct inflate_state inf;
+	} u;
+};
+
+struct comp_param {
+	unsigned level, framing, flush, start;
+};
+
+static const uint32_t level_buf_sizes[4] = {
+	ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT,
+};
+
+static void *ptr(uint64_t addr)
+{
+	return (void *)(uintptr_t)addr;
+}
+
+static int parse_param(const wd_sqe *e, struct comp_param *p)
+{
+	p->level = e->param & 0xf;
+	p->framing = (e->param >> 4) & 0xf;
+	p->flush = (e->param >> 8) & 0xf;
+	p->start = !!(e->param & WD_COMP_P_START);
+	if (e->param >> 13 || p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
+	    p->flush > WD_COMP_FINISH || e->session > WD_MAX_SESSIONS)
+		return -EINVAL;
+	if (p->start && !e->session)
+		return -EINVAL;
+	return 0;
+}
+
+static uint8_t *scratch_level_buf(struct soft_scratch *s, unsigned level)
+{
+	if (!level_buf_sizes[level])
+		return NULL;
+	if (!s->level_buf[level])
+		s->level_buf[level] = malloc(level_buf_sizes[level]);
+	return s->level_buf[level];
+}
+
+void soft_scratch_free(struct soft_scratch *s)
+{
+	unsigned i;
+
+	free(s->z);
+	free(s->inf);
+	free(s->count_buf);
+	for (i = 0; i < 4; i++)
+		free(s->level_buf[i]);
+	memset(s, 0, sizeof(*s));
+}
+
+void soft_streams_free(struct soft_queue *sq)
+{
+	unsigned i;
+
+	for (i = 0; i <= WD_MAX_SESSIONS; i++) {
+		if (!sq->streams[i])
+			continue;
+		free(sq->streams[i]->level_buf);
+		free(sq->streams[i]);
+		sq->streams[i] = NULL;
+	}
+}
+
+static int isal_wrap_comp(unsigned framing)
+{
+	return framing == WD_COMP_GZIP ? IGZIP_GZIP : framing == WD_COMP_ZLIB ? IGZIP_ZLIB
+									       : IGZIP_DEFLATE;
+}
+
+static int isal_wrap_decomp(unsigned framing)
+{
+	return framing == WD_COMP_GZIP ? ISAL_GZIP : framing == WD_COMP_ZLIB ? ISAL_ZLIB
+									      : ISAL_DEFLATE;
+}
+
+/* ISA-L's deflate keeps Adler-32 with its low half biased by one (A-1);
+ * completions report the standard value. */
+static uint32_t deflate_checksum(const struct isal_zstream *z, unsigned framing)
+{
+	uint32_t v = z->internal_state.crc;
+
+	if (framing != WD_COMP_ZLIB)
+		return v;
+	return (v & 0xffff0000u) | (((v & 0xffffu) + 1) % 65521u);
+}
+
+/* Completion fields shared by every compression outcome. */
+static void report(wd_cqe *c, uint64_t produced, uint32_t consumed, uint32_t checksum)
+{
+	c->result = produced;
+	c->aux = (uint64_t)checksum << 32 | consumed;
+}
+
+/* ---- one-shot ---- */
+
+static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c,
+			    const struct comp_param *p)
+{
+	struct isal_zstream *z;
+	uint32_t checksum;
+	int ret;
+
+	if (p->flush == WD_COMP_NO_FLUSH)
+		return -EINVAL; /* a one-shot request must end somewhere */
+	if (e->arg1 > WD_COMP_DICT_MAX || (e->arg1 && p->framing != WD_COMP_RAW) ||
+	    (!e->arg1 && e->arg0))
+		return -EINVAL;
+	if (e->arg1 && soft_check_range(e->arg0, e->arg1))
+		return -EFAULT;
+	if (!s->z)
+		s->z = malloc(sizeof(*s->z));
+	if (!s->z || (level_buf_sizes[p->level] && !scratch_level_buf(s, p->level)))
+		return -ENOMEM;
+	z = s->z;
+	isal_deflate_stateless_init(z);
+	z->level = p->level;
+	z->level_buf = s->level_buf[p->level];
+	z->level_buf_size = level_buf_sizes[p->level];
+	z->gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
+	z->end_of_stream = p->flush == WD_COMP_FINISH;
+	/* ISA-L's one-shot path knows full flush only; a sync flush of an
+	 * independent piece means the same bytes. */
+	z->flush = p->flush == WD_COMP_FINISH ? NO_FLUSH : FULL_FLUSH;
+	if (e->arg1 && isal_deflate_set_dict(z, ptr(e->arg0), (uint32_t)e->arg1) != COMP_OK)
+		return -EINVAL;
+	z->next_in = ptr(e->src);
+	z->avail_in = e->len;
+	z->next_out = ptr(e->dst);
+	z->avail_out = e->dst_len;
+	ret = isal_deflate_stateless(z);
+	if (ret == STATELESS_OVERFLOW) {
+		c->result = wd_comp_bound(e->len);
+		return -ENOSPC;
+	}
+	if (ret != COMP_OK)
+		return -EINVAL;
+	if (p->framing == WD_COMP_RAW)
+		checksum = crc32_gzip_refl(0, ptr(e->src), e->len);
+	else
+		checksum = deflate_checksum(z, p->framing);
+	report(c, e->dst_len - z->avail_out, e->len, checksum);
+	c->flags = p->flush == WD_COMP_FINISH ? WD_CPL_F_END : 0;
+	return 0;
+}
+
+/* The output did not fit: inflate the rest into a sink to learn the size
+ * that will.  Returns the extra bytes, or a negative errno. */
+static int64_t measure_rest(struct soft_scratch *s, struct inflate_state *inf)
+{
+	int64_t extra = 0;
+	int ret;
+
+	if (!s->count_buf)
+		s->count_buf = malloc(COUNT_BUF_SIZE);
+	if (!s->count_buf)
+		return -ENOMEM;
+	while (inf->block_state != ISAL_BLOCK_FINISH) {
+		inf->next_out = s->count_buf;
+		inf->avail_out = COUNT_BUF_SIZE;
+		ret = isal_inflate(inf);
+		if (ret < 0 || ret == ISAL_NEED_DICT)
+			return -EBADMSG;
+		extra += COUNT_BUF_SIZE - inf->avail_out;
+		if (inf->block_state != ISAL_BLOCK_FINISH && !inf->avail_in &&
+		    inf->avail_out == COUNT_BUF_SIZE)
+			return -ENODATA;
+	}
+	return extra;
+}
+
+static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c,
+			      const struct comp_param *p)
+{
+	struct inflate_state *inf;
+	int64_t extra = 0;
+	int ret;
+
+	if (e->arg0 || e->arg1 || p->level || p->flush != WD_COMP_FINISH)
+		return -EINVAL;
+	if (!s->inf)
+		s->inf = malloc(sizeof(*s->inf));
+	if (!s->inf)
+		return -ENOMEM;
+	inf = s->inf;
+	isal_inflate_init(inf);
+	inf->crc_flag = (uint32_t)isal_wrap_decomp(p->framing);
+	inf->next_in = ptr(e->src);
+	inf->avail_in = e->len;
+	inf->next_out = ptr(e->dst);
+	inf->avail_out = e->dst_len;
+	ret = isal_inflate(inf);
+	if (ret < 0 || ret == ISAL_NEED_DICT)
+		return -EBADMSG;
+	if (inf->block_state != ISAL_BLOCK_FINISH) {
+		if (inf->avail_out)
+			return -ENODATA; /* input ran out first: truncated */
+		extra = measure_rest(s, inf);
+		if (extra < 0)
+			return (int)extra;
+		if (extra) {
+			c->result = (uint64_t)e->dst_len + (uint64_t)extra;
+			return -ENOSPC;
+		}
+	}
+	report(c, inf->total_out, e->len - inf->avail_in, inf->crc);
+	c->flags = WD_CPL_F_END;
+	return 0;
+}
+
+/* ---- streams ---- */
+
+static struct soft_stream *stream_start(struct soft_queue *sq, unsigned id, unsigned dir,
+					const struct comp_param *p)
+{
+	struct soft_stream *st = sq->streams[id];
+	uint32_t need = dir == DIR_COMP ? level_buf_sizes[p->level] : 0;
+
+	if (!st) {
+		st = calloc(1, sizeof(*st));
+		if (!st)
+			return NULL;
+		sq->streams[id] = st;
+	}
+	if (need > st->level_buf_size) {
+		uint8_t *b = realloc(st->level_buf, need);
+
+		if (!b)
+			return NULL;
+		st->level_buf = b;
+		st->level_buf_size = need;
+	}
+	st->dir = (uint8_t)dir;
+	st->framing = (uint8_t)p->framing;
+	st->level = (uint8_t)p->level;
+	st->ended = st->dead = 0;
+	st->crc = 0;
+	if (dir == DIR_COMP) {
+		isal_deflate_init(&st->u.z);
+		st->u.z.level = p->level;
+		st->u.z.level_buf = need ? st->level_buf : NULL;
+		st->u.z.level_buf_size = need;
+		st->u.z.gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
+	} else {
+		isal_inflate_init(&st->u.inf);
+		st->u.inf.crc_flag = (uint32_t)isal_wrap_decomp(p->framing);
+	}
+	return st;
+}
+
+/* The session's stream, (re)started if asked, checked against the request. */
+static int stream_get(struct soft_queue *sq, const wd_sqe *e, unsigned dir,
+		      const struct comp_param *p, struct soft_stream **out)
+{
+	struct soft_stream *st;
+
+	if (e->arg0 || e->arg1)
+		return -EINVAL; /* dictionaries are for one-shot pieces */
+	if (p->start) {
+		st = stream_start(sq, e->session, dir, p);
+		if (!st)
+			return -ENOMEM;
+	} else {
+		st = sq->streams[e->session];
+		if (!st || st->dir != dir || st->framing != p->framing ||
+		    (dir == DIR_COMP && st->level != p->level))
+			return -EINVAL;
+		if (st->dead)
+			return -EBADMSG;
+		if (st->ended)
+			return -EINVAL;
+	}
+	*out = st;
+	return 0;
+}
+
+static int compress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
+			   const struct comp_param *p)
+{
+	static const int isal_flush[] = { NO_FLUSH, SYNC_FLUSH, FULL_FLUSH, NO_FLUSH };
+	struct soft_stream *st;
+	struct isal_zstream *z;
+	uint32_t consumed;
+	int ret;
+
+	ret = stream_get(sq, e, DIR_COMP, p, &st);
+	if (ret)
+		return ret;
+	z = &st->u.z;
+	z->next_in = ptr(e->src);
+	z->avail_in = e->len;
+	z->next_out = ptr(e->dst);
+	z->avail_out = e->dst_len;
+	z->flush = isal_flush[p->flush];
+	z->end_of_stream = p->flush == WD_COMP_FINISH;
+	ret = isal_deflate(z);
+	if (ret != COMP_OK) {
+		st->dead = 1;
+		return -EINVAL;
+	}
+	consumed = e->len - z->avail_in;
+	if (p->framing == WD_COMP_RAW)
+		st->crc = crc32_gzip_refl(st->crc, ptr(e->src), consumed);
+	report(c, e->dst_len - z->avail_out, consumed,
+	       p->framing == WD_COMP_RAW ? st->crc : deflate_checksum(z, p->framing));
+	if (z->internal_state.state == ZSTATE_END) {
+		st->ended = 1;
+		c->flags = WD_CPL_F_END;
+	} else if (!z->avail_out) {
+		c->flags = WD_CPL_F_MORE;
+	}
+	return 0;
+}
+
+static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
+			     const struct comp_param *p)
+{
+	struct inflate_state *inf;
+	struct soft_stream *st;
+	int ret;
+
+	if (p->level)
+		return -EINVAL;
+	ret = stream_get(sq, e, DIR_DECOMP, p, &st);
+	if (ret)
+		return ret;
+	inf = &st->u.inf;
+	inf->next_in = ptr(e->src);
+	inf->avail_in = e->len;
+	inf->next_out = ptr(e->dst);
+	inf->avail_out = e->dst_len;
+	ret = isal_inflate(inf);
+	report(c, e->dst_len - inf->avail_out, e->len - inf->avail_in, inf->crc);
+	if (ret < 0 || ret == ISAL_NEED_DICT) {
+		st->dead = 1;
+		return -EBADMSG;
+	}
+	if (inf->block_state == ISAL_BLOCK_FINISH) {
+		st->ended = 1;
+		c->flags = WD_CPL_F_END;
+	} else if (!inf->avail_out) {
+		c->flags = WD_CPL_F_MORE;
+	} else if (p->flush == WD_COMP_FINISH && !inf->avail_in) {
+		st->dead = 1;
+		return -ENODATA; /* the caller has no more input: truncated */
+	}
+	return 0;
+}
+
+int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
+{
+	struct comp_param p;
+	int ret = parse_param(e, &p);
+
+	if (ret)
+		return ret;
+	return e->session ? compress_stream(sq, e, c, &p) : compress_oneshot(s, e, c, &p);
+}
+
+int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
+{
+	struct comp_param p;
+	int ret = parse_param(e, &p);
+
+	if (ret)
+		return ret;
+	return e->session ? decompress_stream(sq, e, c, &p) : decompress_oneshot(s, e, c, &p);
+}
