@@ -101,7 +101,7 @@ static inline void wd_prep_compress_piece(struct wd_req *r, void *dst, uint32_t 
 	wd_prep_compress(r, dst, dst_len, src, len, level, WD_COMP_RAW);
 	r->param = WD_COMP_P_LEVEL(level) | WD_COMP_P_FRAMING(WD_COMP_RAW) |
 		   WD_COMP_P_FLUSH(flush);
-	r->arg0 = (uint64_t)(uintptr_t)dict;
+	r->arg0 = dict_len ? (uint64_t)(uintptr_t)dict : 0;
 	r->arg1 = dict_len;
 }
 
