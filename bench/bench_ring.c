@@ -165,7 +165,7 @@ static double run_queue_tput(struct wd_queue *q, unsigned batch, uint64_t total)
 	t0 = bench_now();
 	while (done < total) {
 		if (sent < total && (unsigned)wd_inflight(q) + batch <= 256) {
-			n = wd_send(q, reqs, batch);
+			n = wd_send(q, reqs, total - sent < batch ? (unsigned)(total - sent) : batch);
 			if (n < 0 && n != -EBUSY)
 				return -1;
 			if (n > 0)
@@ -299,11 +299,12 @@ static int wd_bench_ring(int argc, char **argv)
 
 int wd_cmd_bench(int argc, char **argv)
 {
+	int help = argc >= 2 && !strcmp(argv[1], "-h");
+
 	if (argc >= 2 && !strcmp(argv[1], "ring")) {
 		optind = 1;
 		return wd_bench_ring(argc - 1, argv + 1);
 	}
-	fprintf(argc >= 2 && !strcmp(argv[1], "--help") ? stdout : stderr,
-		"usage: wd bench ring [-n ITERS] [-j FILE] [-q]\n");
-	return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
+	fprintf(help ? stdout : stderr, "usage: wd bench ring [-n ITERS] [-j FILE] [-q]\n");
+	return help ? 0 : 2;
 }

@@ -1,6 +1,7 @@
 /* Releasing a queue with requests in flight loses none: each completes or
  * is cancelled with -ECANCELED, exactly once; and freeing a queue with
  * requests still in flight is safe. */
+#include <unistd.h>
 #include "t_helpers.h"
 
 #define N 1000
@@ -42,6 +43,21 @@ int main(void)
 		T_EQ(seen[i], 1);
 	T_EQ(wd_inflight(q), 0);
 	fprintf(stderr, "%d done, %d cancelled\n", done, cancelled);
+	wd_queue_free(q);
+
+	/* Stop lets go after the request running now, not after a whole pass
+	 * of the engine (32 requests of 100 ms here). */
+	q = t_queue(ctx, "nop", 64);
+	for (i = 0; i < 32; i++)
+		wd_prep_nop(&r[i], 100 * 1000 * 1000);
+	T_EQ(wd_send(q, r, 32), 32);
+	usleep(20000);
+	double t0 = t_now();
+	T_OK(wd_queue_stop(q));
+	T_ASSERT(t_now() - t0 < 1.5);
+	for (total = 0; (n = wd_recv(q, c, N)) > 0;)
+		total += n;
+	T_EQ(total, 32);
 	wd_queue_free(q);
 
 	/* Free straight away with work in flight (ASan checks the rest). */

@@ -57,7 +57,7 @@ static int tdev_open(struct wd_queue *q)
 	return 0;
 }
 
-static void tdev_close(struct wd_queue *q)
+static void tdev_close(struct wd_queue *q, int in_child)
 {
 	munmap(q->mem, q->ring.size);
 	free(q->drv);

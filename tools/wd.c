@@ -51,6 +51,10 @@ int main(int argc, char **argv)
 		printf("wd %s (libwd %s)\n", WD_VERSION_STRING, wd_version());
 		return 0;
 	}
+	/* every sub-command takes --help as well as -h */
+	for (i = 2; i < (unsigned)argc; i++)
+		if (!strcmp(argv[i], "--help"))
+			argv[i] = (char *)"-h";
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name)) {
 			optind = 1;

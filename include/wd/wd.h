@@ -15,6 +15,7 @@
 #ifndef WD_WD_H
 #define WD_WD_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <wd/version.h>
@@ -114,9 +115,12 @@ struct wd_queue_opts {
 
 /*
  * Request a queue for algorithm alg ("nop", "copy", "fill", "compare",
- * "crc32c" or "mover" for all data-mover operations).  opts may be NULL.
- * Errors: -EINVAL bad argument, -ENODEV no such device, -EOPNOTSUPP the
- * device lacks alg, -EBUSY the device has no free queue, -ENOMEM.
+ * "crc32c", "mover" for all data-mover operations, or "deflate", "zlib",
+ * "gzip" for compression, see wd/comp.h).  opts may be NULL.
+ * Errors: -EINVAL bad argument, -ENODEV no such device, -EOPNOTSUPP no
+ * device (or not the named one) offers alg, -EBUSY the device has no free
+ * queue, -ECHILD ctx was created before a fork, -ENOMEM, or the errno of a
+ * failed mmap/eventfd.
  */
 int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char *alg,
 		 const struct wd_queue_opts *opts);
@@ -199,22 +203,25 @@ struct wd_cpl {
  */
 int wd_send(struct wd_queue *q, const struct wd_req *reqs, unsigned n);
 
-/* Reap up to max completions without blocking.  Returns the count (0: none). */
+/* Reap up to max completions without blocking.  Returns the count (0: none
+ * yet), or -EIO when none is there and the device declared the ring dead. */
 int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max);
 
 /*
  * Reap up to max completions, blocking until at least one is there or
- * timeout_ms passes (-1: no limit).  Returns the count, -ETIMEDOUT, or
- * -EAGAIN when nothing is in flight (waiting would never end).
+ * timeout_ms passes (-1: no limit).  Returns the count, -ETIMEDOUT, -EINTR
+ * (a signal arrived), -EIO (the ring is dead), or -EAGAIN when nothing is
+ * in flight (waiting would never end).
  */
 int wd_wait(struct wd_queue *q, struct wd_cpl *out, unsigned max, int timeout_ms);
 
 typedef void (*wd_cpl_fn)(void *arg, const struct wd_cpl *cpl);
 
 /*
- * Callback style: reap up to max completions, calling fn for each, blocking
- * up to timeout_ms (0: not at all) for the first one.  Returns the count or
- * an error as wd_wait().
+ * Callback style: reap up to max completions, calling fn for each (with a
+ * private copy of the completion), blocking up to timeout_ms for the first
+ * one.  Returns the count; 0 when timeout_ms is 0 and nothing is ready, or
+ * when nothing is in flight; otherwise the errors of wd_wait().
  */
 int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_fn fn, void *arg);
 

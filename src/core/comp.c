@@ -30,7 +30,9 @@ static int run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
 	ret = wd_send(q, r, 1);
 	if (ret < 0)
 		return ret;
-	ret = wd_wait(q, c, 1, -1);
+	do
+		ret = wd_wait(q, c, 1, -1);
+	while (ret == -EINTR);
 	if (ret < 0)
 		return ret;
 	return c->tag == SYNC_TAG ? 0 : -EIO;

@@ -36,8 +36,7 @@ WD_EXPORT int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts)
 		return -EINVAL;
 	*out = NULL;
 	if (opts) {
-		if (opts->size < offsetof(struct wd_ctx_opts, flags) + sizeof(opts->flags) ||
-		    opts->flags)
+		if (opts->size < sizeof(o) || opts->flags)
 			return -EINVAL;
 		memcpy(&o, opts, sizeof(o));
 	}
@@ -80,7 +79,8 @@ WD_EXPORT void wd_ctx_free(struct wd_ctx *ctx)
 			dev->ops->remove(dev, in_child);
 		free(dev);
 	}
-	pthread_mutex_destroy(&ctx->lock);
+	if (!in_child) /* the parent's lock state was copied: leave it be */
+		pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }
 
@@ -157,6 +157,16 @@ WD_EXPORT int wd_dev_has_alg(const struct wd_dev *dev, const char *alg)
 	return 0;
 }
 
+static int dev_free(struct wd_dev *d)
+{
+	int free_q;
+
+	pthread_mutex_lock(&d->ctx->lock);
+	free_q = d->nqueues < d->info.max_queues;
+	pthread_mutex_unlock(&d->ctx->lock);
+	return free_q;
+}
+
 WD_EXPORT struct wd_dev *wd_dev_find(const struct wd_ctx *ctx, const char *alg)
 {
 	struct wd_dev *best = NULL;
@@ -167,8 +177,12 @@ WD_EXPORT struct wd_dev *wd_dev_find(const struct wd_ctx *ctx, const char *alg)
 	for (i = 0; i < ctx->ndevs; i++) {
 		struct wd_dev *d = ctx->devs[i];
 
-		if (wd_dev_has_alg(d, alg) &&
-		    (!best || d->info.throughput_mbps > best->info.throughput_mbps))
+		if (!wd_dev_has_alg(d, alg))
+			continue;
+		/* a device with a free queue beats a faster full one */
+		if (!best || dev_free(best) < dev_free(d) ||
+		    (dev_free(best) == dev_free(d) &&
+		     d->info.throughput_mbps > best->info.throughput_mbps))
 			best = d;
 	}
 	return best;
@@ -179,9 +193,9 @@ WD_EXPORT int wd_dev_info(const struct wd_dev *dev, struct wd_dev_info *info)
 	struct wd_dev_info tmp;
 	size_t n;
 
-	if (!dev || !info || info->size < offsetof(struct wd_dev_info, rsvd))
+	if (!dev || !info || info->size < sizeof(tmp))
 		return -EINVAL;
-	n = info->size < sizeof(tmp) ? info->size : sizeof(tmp);
+	n = sizeof(tmp);
 	pthread_mutex_lock(&dev->ctx->lock);
 	tmp = dev->info;
 	tmp.avail_queues = tmp.max_queues - dev->nqueues;

@@ -22,8 +22,10 @@ struct wd_driver_ops {
 	void (*remove)(struct wd_dev *dev, int in_child);
 	/* Allocate the queue's ring (q->ring, q->mem) and its event fds. */
 	int (*queue_open)(struct wd_queue *q);
-	/* Free what queue_open allocated (also called in a fork child). */
-	void (*queue_close)(struct wd_queue *q);
+	/* Free what queue_open allocated.  in_child: in a fork child, free heap
+	 * memory only; the ring is not mapped there and the fds may by now
+	 * mean something else. */
+	void (*queue_close)(struct wd_queue *q, int in_child);
 	/* Let the device start consuming the ring. */
 	int (*queue_start)(struct wd_queue *q);
 	/* Detach the device from the ring; when this returns it never reads or

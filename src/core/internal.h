@@ -45,6 +45,7 @@ struct wd_queue {
 	uint64_t fork_gen;
 	const struct wd_driver_ops *ops;
 	uint64_t kicks;                 /* doorbell syscalls made */
+	uint32_t dead;                  /* the device declared the ring dead */
 
 	/* cold */
 	struct wd_ctx *ctx;

@@ -77,21 +77,24 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 		return -EINVAL;
 	*out = NULL;
 	if (opts) {
-		if (opts->size < offsetof(struct wd_queue_opts, rsvd) || opts->flags)
+		if (opts->size < sizeof(o) || opts->flags)
 			return -EINVAL;
-		memcpy(&o, opts, opts->size < sizeof(o) ? opts->size : sizeof(o));
+		memcpy(&o, opts, sizeof(o));
 	}
 	if (ctx->fork_gen != wd__fork_gen)
 		return -ECHILD;
-	ops = wd__alg_ops(alg);
-	if (!ops || strlen(alg) >= WD_NAME_MAX)
+	ops = wd__alg_ops(alg); /* names in the table fit WD_NAME_MAX */
+	if (!ops)
 		return -EOPNOTSUPP;
 	ret = pick_device(ctx, alg, o.device, &dev);
 	if (ret)
 		return ret;
 	if (!o.depth)
 		o.depth = WD_QUEUE_DEPTH_DEFAULT;
-	if (o.depth > dev->info.max_depth || o.depth > WD_RING_MAX_ENTRIES)
+	if (o.depth > WD_RING_MAX_ENTRIES)
+		return -EINVAL;
+	o.depth = round_pow2(o.depth);
+	if (o.depth > dev->info.max_depth)
 		return -EINVAL;
 	ret = reserve_slot(dev);
 	if (ret)
@@ -106,7 +109,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	q->dev = dev;
 	q->ops = dev->ops;
 	q->op_mask = ops;
-	q->depth = round_pow2(o.depth);
+	q->depth = o.depth;
 	q->fork_gen = ctx->fork_gen;
 	q->cq_fd = -1;
 	q->state = WD_Q_INIT;
@@ -125,7 +128,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	return 0;
 
 err_close:
-	q->ops->queue_close(q);
+	q->ops->queue_close(q, 0);
 err_free:
 	free(q);
 err_slot:
@@ -181,12 +184,12 @@ WD_EXPORT void wd_queue_free(struct wd_queue *q)
 		return;
 	if (q->fork_gen == wd__fork_gen) {
 		wd_queue_stop(q);
-		q->ops->queue_close(q);
+		q->ops->queue_close(q, 0);
 		release_slot(q->dev);
 	} else {
 		/* A fork child: the ring is not mapped here and the engine does
-		 * not run here; just give back the child's copies. */
-		q->ops->queue_close(q);
+		 * not run here; just give back the child's heap copies. */
+		q->ops->queue_close(q, 1);
 	}
 	free(q);
 }
@@ -196,9 +199,9 @@ WD_EXPORT int wd_queue_info(const struct wd_queue *q, struct wd_queue_info *info
 	struct wd_queue_info tmp = { 0 };
 	size_t n;
 
-	if (!q || !info || info->size < offsetof(struct wd_queue_info, alg))
+	if (!q || !info || info->size < sizeof(tmp))
 		return -EINVAL;
-	n = info->size < sizeof(tmp) ? info->size : sizeof(tmp);
+	n = sizeof(tmp);
 	tmp.size = (uint32_t)n;
 	tmp.depth = q->depth;
 	tmp.inflight = q->inflight;
@@ -213,16 +216,27 @@ WD_EXPORT int wd_inflight(const struct wd_queue *q)
 	return q ? (int)q->inflight : -EINVAL;
 }
 
+/* The device's verdict comes first: a dead ring stays -EIO after a stop. */
+static int queue_dead(struct wd_queue *q)
+{
+	if (wd_unlikely(q->state == WD_Q_ZOMBIE || q->dead ||
+			wd_load_acquire(&q->ring.ctl->dev_status))) {
+		q->dead = 1;
+		if (q->state == WD_Q_STARTED)
+			q->state = WD_Q_ZOMBIE;
+		return -EIO;
+	}
+	return 0;
+}
+
 static int queue_usable(struct wd_queue *q)
 {
 	if (wd_unlikely(q->fork_gen != wd__fork_gen))
 		return -ECHILD;
-	if (wd_unlikely(q->state != WD_Q_STARTED))
-		return q->state == WD_Q_ZOMBIE ? -EIO : -ESHUTDOWN;
-	if (wd_unlikely(wd_load_acquire(&q->ring.ctl->dev_status))) {
-		q->state = WD_Q_ZOMBIE;
+	if (wd_unlikely(queue_dead(q)))
 		return -EIO;
-	}
+	if (wd_unlikely(q->state != WD_Q_STARTED))
+		return -ESHUTDOWN;
 	return 0;
 }
 
@@ -265,7 +279,7 @@ static int cq_ready(struct wd_queue *q)
 
 	if (wd_unlikely(avail > q->inflight)) {
 		/* More completions than requests: the device side is broken. */
-		q->state = WD_Q_ZOMBIE;
+		q->dead = 1;
 		return -EIO;
 	}
 	return (int)avail;
@@ -283,10 +297,13 @@ static int reap(struct wd_queue *q, struct wd_cpl *out, unsigned max, wd_cpl_fn 
 	for (i = 0; i < n; i++) {
 		const wd_cqe *c = &r->cqes[(q->cq_head + i) & r->cq_mask];
 
-		if (out)
+		if (out) {
 			memcpy(&out[i], c, sizeof(*c));
-		else
-			fn(arg, c);
+		} else {
+			struct wd_cpl copy = *c; /* never hand out ring memory */
+
+			fn(arg, &copy);
+		}
 	}
 	q->cq_head += n;
 	q->inflight -= n;
@@ -310,7 +327,11 @@ WD_EXPORT int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max)
 	ret = check_reap(q);
 	if (ret)
 		return ret;
-	return reap(q, out, max, NULL, NULL);
+	ret = reap(q, out, max, NULL, NULL);
+	/* Nothing to reap and never will be: say so, or a poller spins for ever. */
+	if (!ret && q->inflight && queue_dead(q))
+		return -EIO;
+	return ret;
 }
 
 static int64_t now_ns(void)
@@ -347,8 +368,8 @@ static int sleep_for_cq(struct wd_queue *q, int64_t deadline)
 	wd_store_release(&ctl->cq_flags, 0);
 	if (rc > 0 && read(q->cq_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return -errno;
-	if (rc < 0 && errno != EINTR)
-		return -errno;
+	if (rc < 0)
+		return -errno; /* -EINTR included: a signal ends the wait */
 	return 0;
 }
 
@@ -366,10 +387,8 @@ static int wait_common(struct wd_queue *q, struct wd_cpl *out, unsigned max, int
 			return n;
 		if (!q->inflight)
 			return -EAGAIN;
-		if (q->state == WD_Q_ZOMBIE || wd_load_acquire(&q->ring.ctl->dev_status)) {
-			q->state = WD_Q_ZOMBIE;
+		if (queue_dead(q))
 			return -EIO;
-		}
 		if (timeout_ms == 0)
 			return 0;
 		if (now_ns() - start < WD_WAIT_SPIN_NS) {

@@ -40,8 +40,9 @@ static void soft_break(struct soft_queue *sq, int err)
 	wake_user(sq);
 }
 
-/* Serve up to budget requests of one queue; returns how many. */
-static unsigned soft_service(struct soft_queue *sq, struct soft_scratch *scratch, unsigned budget)
+/* Serve up to SOFT_BUDGET requests of one queue, fewer if the thread is asked
+ * to drop a queue meanwhile; returns how many. */
+static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint32_t seen_gen)
 {
 	struct wd_ring *r = &sq->ring;
 	struct wd_ring_ctl *ctl = r->ctl;
@@ -60,9 +61,12 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_scratch *scratch
 	n = r->cq_entries - used;       /* never overwrite an unreaped completion */
 	if (n > avail)
 		n = avail;
-	if (n > budget)
-		n = budget;
+	if (n > SOFT_BUDGET)
+		n = SOFT_BUDGET;
 	for (i = 0; i < n; i++) {
+		/* A queue is being detached: let it go now, not after the pass. */
+		if (i && __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) != seen_gen)
+			break;
 		wd_sqe e;
 		wd_cqe c = { 0 };
 
@@ -71,7 +75,7 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_scratch *scratch
 		sq->sq_head++;
 		wd_store_release(&ctl->sq_head, sq->sq_head);
 		c.tag = e.tag;
-		c.status = soft_exec(sq, scratch, &e, &c);
+		c.status = soft_exec(sq, &w->scratch, &e, &c);
 		sq->nreq++;
 		sq->nerr += c.status != 0;
 		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
@@ -82,7 +86,7 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_scratch *scratch
 	wd_store_sc(&ctl->cq_tail, sq->cq_tail);
 	if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
 		wake_user(sq);
-	return n;
+	return i;
 }
 
 static void refresh_list(struct soft_worker *w)
@@ -143,8 +147,8 @@ static void *worker_main(void *arg)
 			seen_gen = gen;
 		}
 		did = 0;
-		for (i = 0; i < w->nlocal; i++)
-			did += soft_service(w->local[i], &w->scratch, SOFT_BUDGET);
+		for (i = 0; i < w->nlocal && __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) == seen_gen; i++)
+			did += soft_service(w->local[i], w, seen_gen);
 		if (did) {
 			empty = 0;
 			continue;

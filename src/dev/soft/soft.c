@@ -78,7 +78,6 @@ static void soft_remove(struct wd_dev *dev, int in_child)
 	for (i = 0; i < sd->nworkers; i++) {
 		if (in_child) {
 			/* the thread does not exist here: only memory to free */
-			close(sd->workers[i].efd);
 			soft_scratch_free(&sd->workers[i].scratch);
 			free(sd->workers[i].list);
 			free(sd->workers[i].local);
@@ -130,10 +129,12 @@ err_free:
 	return ret;
 }
 
-static void soft_queue_close(struct wd_queue *q)
+static void soft_queue_close(struct wd_queue *q, int in_child)
 {
-	munmap(q->mem, q->ring.size);
-	close(q->cq_fd);
+	if (!in_child) {
+		munmap(q->mem, q->ring.size);
+		close(q->cq_fd);
+	}
 	soft_streams_free(q->drv);
 	free(q->drv);
 }
