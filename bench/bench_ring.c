@@ -305,6 +305,12 @@ int wd_cmd_bench(int argc, char **argv)
 		optind = 1;
 		return wd_bench_ring(argc - 1, argv + 1);
 	}
-	fprintf(help ? stdout : stderr, "usage: wd bench ring [-n ITERS] [-j FILE] [-q]\n");
+	if (argc >= 2 && !strcmp(argv[1], "comp")) {
+		optind = 1;
+		return wd_bench_comp(argc - 1, argv + 1);
+	}
+	fprintf(help ? stdout : stderr,
+		"usage: wd bench ring [-n ITERS] [-j FILE] [-q]\n"
+		"       wd bench comp [options]   (wd bench comp -h)\n");
 	return help ? 0 : 2;
 }

@@ -14,7 +14,9 @@ static const struct {
 } cmds[] = {
 	{ "devices", wd_cmd_devices, "list devices, their queues and algorithms" },
 	{ "demo", wd_cmd_demo, "move, fill, compare and checksum a buffer through a queue" },
-	{ "bench", wd_cmd_bench, "benchmarks: 'wd bench ring'" },
+	{ "gzip", wd_cmd_gzip, "gzip-compatible compression through queues (wd gzip -h)" },
+	{ "gunzip", wd_cmd_gzip, "the same as 'wd gzip -d'" },
+	{ "bench", wd_cmd_bench, "benchmarks: 'wd bench ring', 'wd bench comp'" },
 };
 
 static void usage(FILE *f)
@@ -36,8 +38,14 @@ int wd_cli_fail(const char *what, int err)
 
 int main(int argc, char **argv)
 {
+	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	unsigned i;
 
+	/* installed as wdzip / wdunzip, the tool is gzip / gunzip */
+	if (!strcmp(base, "wdzip") || !strcmp(base, "wdunzip")) {
+		argv[0] = (char *)base;
+		return wd_cmd_gzip(argc, argv);
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

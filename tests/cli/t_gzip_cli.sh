@@ -1,0 +1,106 @@
+#!/bin/bash
+# wd gzip / wd gunzip against the system's gzip on real files: round trips
+# both ways, stdin/stdout, multi-member, several files, -k -f -l -t -c -d,
+# levels, empty input, and failures that must leave nothing behind.
+set -u
+WD="$1"
+CORPUS="$2"
+command -v gzip >/dev/null || { echo "gzip not installed: skipping"; exit 77; }
+[ -d "$CORPUS" ] || { echo "corpus $CORPUS missing: skipping"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+fails=0
+check() { # check NAME CMD...: the command must succeed
+	local name="$1"; shift
+	if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+check_not() { # the command must fail
+	local name="$1"; shift
+	if "$@" 2>/dev/null; then echo "FAIL $name (succeeded)"; fails=$((fails + 1)); else echo "ok   $name"; fi
+}
+
+for f in "$CORPUS"/*; do
+	case "$f" in *README*) continue;; esac
+	b=$(basename "$f")
+	cp "$f" "$b"
+	check "wd gzip -k $b, gunzip reads it" sh -c "'$WD' gzip -k '$b' && gunzip -c '$b.gz' | cmp -s - '$b'"
+	check "gzip -c $b, wd gunzip reads it" sh -c "gzip -c '$b' | '$WD' gunzip -c | cmp -s - '$b'"
+	check "wd gzip -l $b matches gzip -l" sh -c "[ \"\$('$WD' gzip -l '$b.gz')\" = \"\$(gzip -l '$b.gz')\" ]"
+	rm -f "$b.gz"
+done
+
+# A large input crosses many pieces; levels 1 and 9; pigz reads it too.
+cat "$CORPUS"/* "$CORPUS"/* "$CORPUS"/* > big
+head -c 3000000 /dev/urandom >> big
+for lvl in 1 9; do
+	check "large -$lvl round trip via gunzip" sh -c "'$WD' gzip -$lvl -c big | gunzip | cmp -s - big"
+done
+if command -v pigz >/dev/null; then
+	check "large via pigz -d" sh -c "'$WD' gzip -c big | pigz -dc | cmp -s - big"
+fi
+check "large decompressed by wd from gzip -9" sh -c "gzip -9c big | '$WD' gunzip | cmp -s - big"
+
+# stdin/stdout
+check "stdin to stdout" sh -c "'$WD' gzip < big > big.s.gz && gunzip -c big.s.gz | cmp -s - big"
+check "- means stdin" sh -c "cat big | '$WD' gzip -c - | '$WD' gunzip -c - | cmp -s - big"
+
+# multi-member (as cat a.gz b.gz makes)
+cp "$CORPUS/alice29.txt" a; cp "$CORPUS/html" b
+gzip -c a > ab.gz; "$WD" gzip -c b >> ab.gz; gzip -c a >> ab.gz
+cat a b a > ab.want
+check "multi-member to stdout" sh -c "'$WD' gunzip -c ab.gz | cmp -s - ab.want"
+check "multi-member -t" "$WD" gunzip -t ab.gz
+
+# files in place: input replaced, mode and mtime kept, restored on -d
+cp a c; chmod 640 c; touch -d '2020-01-02 03:04:05' c
+check "compress in place" sh -c "'$WD' gzip c && [ ! -e c ] && [ -e c.gz ]"
+check "mode kept" sh -c "[ \"\$(stat -c %a c.gz)\" = 640 ]"
+check "mtime kept" sh -c "[ \"\$(stat -c %Y c.gz)\" = \"\$(date -d '2020-01-02 03:04:05' +%s)\" ]"
+check "decompress in place" sh -c "'$WD' gunzip c.gz && [ ! -e c.gz ] && cmp -s a c"
+
+# several files at once
+cp a m1; cp b m2
+check "several files" sh -c "'$WD' gzip m1 m2 && '$WD' gzip -d m1.gz m2.gz && cmp -s a m1 && cmp -s b m2"
+
+# no overwrite without -f; -f overwrites
+cp a d; echo keep-me > d.gz
+check_not "existing output refused" "$WD" gzip -k d
+check "existing output untouched" sh -c "[ \"\$(cat d.gz)\" = keep-me ]"
+check "-f overwrites" sh -c "'$WD' gzip -kf d && gunzip -c d.gz | cmp -s - a"
+
+# empty input
+: > e
+check "empty file round trip" sh -c "'$WD' gzip -k e && gunzip -c e.gz | cmp -s - e && '$WD' gunzip -c e.gz | cmp -s - e"
+
+# corrupt and truncated input: clear error, no partial file, .gz kept
+gzip -c big > t.gz
+head -c 100000 t.gz > trunc.gz
+check_not "truncated: error" "$WD" gunzip trunc.gz
+check "truncated: no partial output, input kept" sh -c "[ ! -e trunc ] && [ -e trunc.gz ] && ! ls .wdgz.* >/dev/null 2>&1"
+check "truncated: message names the problem" sh -c "'$WD' gunzip -c trunc.gz 2>&1 >/dev/null | grep -q 'unexpected end of file'"
+cp t.gz flip.gz
+printf '\xff\xff\xff\xff' | dd of=flip.gz bs=1 seek=5000 conv=notrunc 2>/dev/null
+check_not "corrupt: error" "$WD" gunzip flip.gz
+check "corrupt: no partial output" sh -c "[ ! -e flip ] && [ -e flip.gz ]"
+check_not "corrupt: -t fails" "$WD" gunzip -t flip.gz
+check "good: -t passes" "$WD" gunzip -t t.gz
+head -c 5000 /dev/urandom > garbage.gz
+check_not "garbage: error" "$WD" gunzip -c garbage.gz
+check_not "not gzip: error" sh -c "'$WD' gunzip -c < a > /dev/null"
+
+# suffix rules
+cp a nosuf
+"$WD" gunzip nosuf 2>/dev/null; rc=$?
+check "unknown suffix is a warning (exit 2), file kept" sh -c "[ $rc = 2 ] && [ -e nosuf ]"
+
+# trailing garbage after a member: data out, warning (exit 2), as gzip
+gzip -c a > tg.gz; echo "trailing junk" >> tg.gz
+"$WD" gunzip -c tg.gz > tg.out 2>/dev/null; rc=$?
+check "trailing garbage: data intact, exit 2" sh -c "[ $rc = 2 ] && cmp -s tg.out a"
+
+# gzip's own test on our output
+check "gzip -t accepts wd output" sh -c "'$WD' gzip -c big > w.gz && gzip -t w.gz"
+
+echo "$fails failed"
+[ "$fails" = 0 ]
