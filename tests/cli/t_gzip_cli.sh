@@ -3,8 +3,9 @@
 # both ways, stdin/stdout, multi-member, several files, -k -f -l -t -c -d,
 # levels, empty input, and failures that must leave nothing behind.
 set -u
-WD="$1"
-CORPUS="$2"
+WD=$(realpath "$1")
+CORPUS=$(realpath "$2")
+[ -x "$WD" ] || { echo "no wd binary at $1"; exit 1; }
 command -v gzip >/dev/null || { echo "gzip not installed: skipping"; exit 77; }
 [ -d "$CORPUS" ] || { echo "corpus $CORPUS missing: skipping"; exit 77; }
 T=$(mktemp -d)
@@ -15,9 +16,10 @@ check() { # check NAME CMD...: the command must succeed
 	local name="$1"; shift
 	if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
 }
-check_not() { # the command must fail
-	local name="$1"; shift
-	if "$@" 2>/dev/null; then echo "FAIL $name (succeeded)"; fails=$((fails + 1)); else echo "ok   $name"; fi
+check_not() { # the command must fail the way wd fails: exit status 1
+	local name="$1" rc; shift
+	"$@" 2>/dev/null; rc=$?
+	if [ "$rc" = 1 ]; then echo "ok   $name"; else echo "FAIL $name (exit $rc)"; fails=$((fails + 1)); fi
 }
 
 for f in "$CORPUS"/*; do
