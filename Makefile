@@ -5,7 +5,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PKGS := cmake make gcc g++ pkg-config libisal-dev zlib1g-dev libdeflate-dev libssl-dev binutils gzip pigz
+DEB_PKGS := cmake make gcc g++ pkg-config libisal-dev zlib1g-dev libdeflate-dev libssl-dev binutils gzip pigz bc
 
 .PHONY: all deps build demo check check-plain check-asan check-tsan check-install bench install clean
 

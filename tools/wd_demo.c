@@ -12,12 +12,32 @@
 #include <string.h>
 #include <time.h>
 #include <isa-l/crc.h>
+#include <dirent.h>
+#include <wd/comp.h>
 #include <wd/mover.h>
 #include <wd/wd.h>
 
 #include "wd_cli.h"
 
 #define CHUNK (64u << 10)
+
+static unsigned char *demo_read(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET) &&
+	    (buf = malloc((size_t)n + 1)) && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*len = buf ? (size_t)n : 0;
+	return buf;
+}
 
 static double now(void)
 {
@@ -104,10 +124,83 @@ static void prep_fill(struct wd_req *r, size_t off, void *arg)
 	wd_prep_fill(r, bf->b + off, 0x5757575757575757ull, chunk_len(bf, off));
 }
 
+/*
+ * Compress every file of a directory through a gzip queue, one one-shot
+ * request each, then decompress each and check it byte for byte.
+ */
+static int demo_corpus(const char *dir)
+{
+	struct wd_queue_opts qo = { .size = sizeof(qo), .depth = 32 };
+	struct wd_ctx *ctx;
+	struct wd_queue *q;
+	struct dirent **ents;
+	uint64_t tin = 0, tout = 0;
+	int n, i, ret, bad = 0;
+	double t0, tc;
+
+	n = scandir(dir, &ents, NULL, alphasort);
+	if (n < 0) {
+		printf("corpus %s not found: skipping the compression part\n", dir);
+		return 0;
+	}
+	ret = wd_ctx_new(&ctx, NULL);
+	if (!ret)
+		ret = wd_queue_new(&q, ctx, "gzip", &qo);
+	if (ret)
+		return wd_cli_fail("cannot get a gzip queue", ret);
+	printf("compressing %s through a gzip queue (one one-shot request per file):\n",
+	       dir);
+	printf("  %-16s %10s %10s %7s  %s\n", "file", "bytes", "gzip", "ratio", "check");
+	for (i = 0; i < n; i++) {
+		char path[4096];
+		struct wd_req r;
+		struct wd_cpl c;
+		unsigned char *in, *comp, *back;
+		size_t len, clen, blen;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+		if (ents[i]->d_name[0] == '.' || strstr(ents[i]->d_name, "README") ||
+		    !(in = demo_read(path, &len)))
+			continue;
+		clen = wd_comp_bound(len);
+		comp = malloc(clen);
+		back = malloc(len + 1);
+		if (!comp || !back)
+			return wd_cli_fail("demo buffers", -ENOMEM);
+		t0 = now();
+		wd_prep_compress(&r, comp, (uint32_t)clen, in, (uint32_t)len, 1, WD_COMP_GZIP);
+		r.tag = (uint64_t)i;
+		if (wd_send(q, &r, 1) != 1 || wd_wait(q, &c, 1, -1) != 1 || c.status)
+			return wd_cli_fail(path, c.status ? c.status : -EIO);
+		tc = now() - t0;
+		clen = c.result;
+		blen = len + 1;
+		ret = wd_decompress(q, comp, clen, back, &blen, WD_COMP_GZIP);
+		bad |= ret || blen != len || memcmp(in, back, len);
+		printf("  %-16s %10zu %10zu %6.2fx  %s (%.0f MB/s)\n", ents[i]->d_name, len, clen,
+		       (double)len / clen, bad ? "MISMATCH" : "round trip ok", len / tc / 1e6);
+		tin += len;
+		tout += clen;
+		free(in);
+		free(comp);
+		free(back);
+	}
+	for (i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	if (tout)
+		printf("  %-16s %10llu %10llu %6.2fx\n\n", "total", (unsigned long long)tin,
+		       (unsigned long long)tout, (double)tin / tout);
+	wd_queue_free(q);
+	wd_ctx_free(ctx);
+	return bad;
+}
+
 int wd_cmd_demo(int argc, char **argv)
 {
 	struct wd_queue_opts qo = { .size = sizeof(qo), .depth = 64 };
 	struct wd_queue_info qi = { .size = sizeof(qi) };
+	const char *corpus = "../shared/corpus";
 	size_t mib = 64, i, nchunks;
 	struct bufs bf;
 	struct wd_ctx *ctx;
@@ -116,14 +209,21 @@ int wd_cmd_demo(int argc, char **argv)
 	double t;
 	int opt, ret, bad = 0;
 
-	while ((opt = getopt(argc, argv, "m:h")) != -1) {
+	while ((opt = getopt(argc, argv, "d:m:h")) != -1) {
 		if (opt == 'm' && atoi(optarg) > 0) {
 			mib = (size_t)atoi(optarg);
+		} else if (opt == 'd') {
+			corpus = optarg;
 		} else {
-			fprintf(opt == 'h' ? stdout : stderr, "usage: wd demo [-m MIB]\n");
+			fprintf(opt == 'h' ? stdout : stderr,
+				"usage: wd demo [-d CORPUS_DIR] [-m MIB]\n"
+				"  compress a corpus through a gzip queue and check it, then\n"
+				"  copy/compare/crc32c/fill MIB of memory through a mover queue\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
+	if (demo_corpus(corpus))
+		return 1;
 	bf.len = mib << 20;
 	nchunks = (bf.len + CHUNK - 1) / CHUNK;
 	bf.a = malloc(bf.len);
