@@ -5,9 +5,9 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PKGS := cmake make gcc g++ pkg-config libisal-dev zlib1g-dev libdeflate-dev libssl-dev binutils gzip pigz bc
+DEB_PKGS := cmake make gcc g++ clang libclang-rt-14-dev pkg-config libisal-dev zlib1g-dev libdeflate-dev libssl-dev binutils gzip pigz bc
 
-.PHONY: all deps build demo check check-plain check-asan check-tsan check-install bench install clean
+.PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install bench install clean
 
 all: build
 
@@ -36,7 +36,7 @@ bench: build
 	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
 
 # Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
-check: check-plain check-asan check-tsan check-install
+check: check-plain check-asan check-tsan check-fuzz check-install
 	@echo "make check: all suites passed"
 
 check-plain: build
@@ -56,6 +56,14 @@ check-tsan: deps
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS) -E '^(exports|t_fork)$$'
 
+# The fuzz targets, built with clang + ASan/UBSan, each run from its seeds
+# for a bounded number of inputs.
+check-fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug \
+	  -DWD_SANITIZE=address -DWD_FUZZ=ON -DBUILD_TESTING=ON
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_inflate fuzz_roundtrip
+	cd $(BUILD)-fuzz && ctest --output-on-failure -L fuzz
+
 # Install into a staging prefix and build a consumer as C and as C++.
 check-install: build
 	rm -rf $(BUILD)/stage
@@ -66,4 +74,4 @@ install: build
 	$(SUDO) cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-fuzz
