@@ -18,7 +18,7 @@ int main(void)
 	while (want < total) {
 		int n, k;
 
-		for (i = 0; i < 8 && next_tag < total; i++) {
+		for (i = 0; i < 8 && next_tag + i < total; i++) {
 			wd_prep_nop(&r[i], 0);
 			r[i].tag = next_tag + i;
 		}

@@ -94,7 +94,8 @@ static const char *const tdev_algs[] = { "nop", NULL };
 int main(void)
 {
 	struct wd_ctx *ctx = t_ctx(1, 0);
-	struct wd_dev_info info = { .size = sizeof(info), .max_queues = 4, .max_depth = 64 };
+	struct wd_dev_info info = { .size = sizeof(info), .flags = WD_DEV_F_SVA, .max_queues = 4,
+				    .max_depth = 64 };
 	struct wd_queue_opts o = { .size = sizeof(o), .depth = 16, .device = "test0" };
 	struct wd_queue *q;
 	static int seen[4000];

@@ -27,6 +27,7 @@ extern "C" {
 struct wd_ctx;
 struct wd_dev;
 struct wd_queue;
+struct wd_domain;       /* wd/mem.h */
 
 /* ---- library ---------------------------------------------------------- */
 
@@ -77,7 +78,9 @@ struct wd_dev_info {
 	uint32_t throughput_mbps;   /* hint: bulk throughput of one engine */
 	uint32_t latency_ns;        /* hint: no-op round trip while polling */
 	uint32_t n_algs;            /* number of algorithm names */
-	uint32_t rsvd[5];
+	uint32_t max_segs;          /* scatter-gather: segments per buffer */
+	uint32_t max_seg_len;       /* scatter-gather: bytes per segment */
+	uint32_t rsvd[3];
 };
 
 /* Number of devices the context found. */
@@ -105,12 +108,16 @@ int wd_dev_has_alg(const struct wd_dev *dev, const char *alg);
 
 #define WD_QUEUE_DEPTH_DEFAULT 256
 
+/* wd_queue_opts.flags */
+#define WD_QUEUE_F_EXPLICIT (1u << 0)   /* explicit sharing instead of SVA, see wd/mem.h */
+
 struct wd_queue_opts {
 	uint32_t size;          /* sizeof(struct wd_queue_opts) */
 	uint32_t depth;         /* requests in flight at most; 0: default; rounded up to a power of 2 */
 	const char *device;     /* device name; NULL: best device for the algorithm */
-	uint32_t flags;         /* reserved, must be 0 */
-	uint32_t rsvd;
+	uint32_t flags;         /* WD_QUEUE_F_* */
+	uint32_t rsvd;          /* 0 */
+	struct wd_domain *domain; /* explicit mode: join this domain (NULL: a new one) */
 };
 
 /*

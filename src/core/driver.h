@@ -7,6 +7,7 @@
 #define WD_DRIVER_H
 
 #include <stdint.h>
+#include <wd/mem.h>
 #include <wd/wd.h>
 
 struct wd_queue;
@@ -45,6 +46,8 @@ struct wd_dev {
 	const struct wd_driver_ops *ops;
 	struct wd_dev_info info;
 	const char *const *algs;        /* NULL-terminated, driver owned */
+	struct wd_iova_range resv[16];  /* IOVA the device cannot use, sorted */
+	uint32_t nresv;
 	uint32_t nqueues;               /* open queues, under ctx->lock */
 	void *priv;
 };

@@ -23,6 +23,7 @@ struct wd_ctx {
 	uint32_t soft_threads;
 	uint32_t soft_idle_us;
 	uint32_t ring_start;            /* first ring index: tests start near 2^32 */
+	struct wd_domain *domains;      /* every domain, under lock */
 	uint64_t fork_gen;
 };
 
@@ -52,6 +53,7 @@ struct wd_queue {
 	struct wd_dev *dev;
 	uint32_t op_mask;
 	uint64_t sessions_used;         /* bit i-1: session i is taken */
+	struct wd_domain *domain;       /* explicit mode; NULL: SVA */
 	int cq_fd;                      /* eventfd the device writes while we wait */
 	void *mem;                      /* ring mapping, owned by the driver */
 	void *drv;                      /* driver private */
@@ -61,6 +63,11 @@ struct wd_queue {
 /* Bumped in every fork child: a queue remembers the value it was born with. */
 extern uint64_t wd__fork_gen;
 void wd__fork_init(void);
+
+/* Domains (src/mem/domain.c) */
+int wd__domain_create(struct wd_ctx *ctx, struct wd_dev *dev, int implicit,
+		      struct wd_domain **out);
+void wd__domain_destroy(struct wd_domain *d);
 
 /* Test hook: rings of queues created after this start their indices at idx. */
 void wd__ctx_set_ring_start(struct wd_ctx *ctx, uint32_t idx);

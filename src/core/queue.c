@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../mem/domain.h"
 
 #define WD_WAIT_SPIN_NS 5000    /* poll this long before sleeping in wd_wait */
 
@@ -77,7 +78,8 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 		return -EINVAL;
 	*out = NULL;
 	if (opts) {
-		if (opts->size < sizeof(o) || opts->flags)
+		if (opts->size < sizeof(o) || (opts->flags & ~WD_QUEUE_F_EXPLICIT) || opts->rsvd ||
+		    (opts->domain && !(opts->flags & WD_QUEUE_F_EXPLICIT)))
 			return -EINVAL;
 		memcpy(&o, opts, sizeof(o));
 	}
@@ -86,9 +88,17 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	ops = wd__alg_ops(alg); /* names in the table fit WD_NAME_MAX */
 	if (!ops)
 		return -EOPNOTSUPP;
+	if (o.domain && !o.device)
+		o.device = o.domain->dev->info.name;
 	ret = pick_device(ctx, alg, o.device, &dev);
 	if (ret)
 		return ret;
+	if (o.domain && o.domain->dev != dev)
+		return -EINVAL; /* a domain belongs to one device */
+	if ((o.flags & WD_QUEUE_F_EXPLICIT) && !(dev->info.flags & WD_DEV_F_EXPLICIT))
+		return -EOPNOTSUPP;
+	if (!(o.flags & WD_QUEUE_F_EXPLICIT) && !(dev->info.flags & WD_DEV_F_SVA))
+		return -EOPNOTSUPP;
 	if (!o.depth)
 		o.depth = WD_QUEUE_DEPTH_DEFAULT;
 	if (o.depth > WD_RING_MAX_ENTRIES)
@@ -115,20 +125,39 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	q->state = WD_Q_INIT;
 	strcpy(q->alg, alg);
 
+	if (o.flags & WD_QUEUE_F_EXPLICIT) {
+		q->domain = o.domain;
+		if (!q->domain) {
+			ret = wd__domain_create(ctx, dev, 1, &q->domain);
+			if (ret)
+				goto err_free;
+		}
+	}
 	ret = q->ops->queue_open(q);
 	if (ret)
-		goto err_free;
+		goto err_domain;
 	wd_ring_format(&q->ring, ctx->ring_start);
 	q->sq_tail = q->cq_head = ctx->ring_start;
+	if (q->domain) {
+		ret = wd__domain_attach(q->domain, q);
+		if (ret)
+			goto err_close;
+	}
 	ret = q->ops->queue_start(q);
 	if (ret)
-		goto err_close;
+		goto err_detach;
 	q->state = WD_Q_STARTED;
 	*out = q;
 	return 0;
 
+err_detach:
+	if (q->domain)
+		wd__domain_detach(q->domain, q);
 err_close:
 	q->ops->queue_close(q, 0);
+err_domain:
+	if (q->domain && !o.domain)
+		wd__domain_destroy(q->domain);
 err_free:
 	free(q);
 err_slot:
@@ -173,6 +202,9 @@ WD_EXPORT int wd_queue_stop(struct wd_queue *q)
 	sq_head = q->sq_tail;
 	cq_tail = q->cq_head + q->inflight;
 	q->ops->queue_stop(q, &sq_head, &cq_tail);
+	/* The device is off the ring: no lease fence needs to wait for it. */
+	if (q->domain)
+		wd__domain_detach(q->domain, q);
 	cancel_unconsumed(q, sq_head, cq_tail);
 	q->state = WD_Q_STOPPED;
 	return 0;
@@ -185,6 +217,8 @@ WD_EXPORT void wd_queue_free(struct wd_queue *q)
 	if (q->fork_gen == wd__fork_gen) {
 		wd_queue_stop(q);
 		q->ops->queue_close(q, 0);
+		if (q->domain && q->domain->implicit)
+			wd__domain_destroy(q->domain);
 		release_slot(q->dev);
 	} else {
 		/* A fork child: the ring is not mapped here and the engine does

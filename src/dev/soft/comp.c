@@ -39,11 +39,6 @@ static const uint32_t level_buf_sizes[4] = {
 	ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT, ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT,
 };
 
-static void *ptr(uint64_t addr)
-{
-	return (void *)(uintptr_t)addr;
-}
-
 static int parse_param(const wd_sqe *e, struct comp_param *p)
 {
 	p->level = e->param & 0xf;
@@ -124,7 +119,8 @@ static void report(wd_cqe *c, uint64_t produced, uint32_t consumed, uint32_t che
 
 /* ---- one-shot ---- */
 
-static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c,
+static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
+			    wd_cqe *c,
 			    const struct comp_param *p)
 {
 	struct isal_zstream *z;
@@ -136,8 +132,6 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c,
 	if (e->arg1 > WD_COMP_DICT_MAX || (e->arg1 && p->framing != WD_COMP_RAW) ||
 	    (!e->arg1 && e->arg0))
 		return -EINVAL;
-	if (e->arg1 && soft_check_range(e->arg0, e->arg1))
-		return -EFAULT;
 	if (!s->z)
 		s->z = malloc(sizeof(*s->z));
 	if (!s->z || (level_buf_sizes[p->level] && !scratch_level_buf(s, p->level)))
@@ -152,11 +146,11 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c,
 	/* ISA-L's one-shot path knows full flush only; a sync flush of an
 	 * independent piece means the same bytes. */
 	z->flush = p->flush == WD_COMP_FINISH ? NO_FLUSH : FULL_FLUSH;
-	if (e->arg1 && isal_deflate_set_dict(z, ptr(e->arg0), (uint32_t)e->arg1) != COMP_OK)
+	if (e->arg1 && isal_deflate_set_dict(z, io->dict, (uint32_t)e->arg1) != COMP_OK)
 		return -EINVAL;
-	z->next_in = ptr(e->src);
+	z->next_in = io->src;
 	z->avail_in = e->len;
-	z->next_out = ptr(e->dst);
+	z->next_out = io->dst;
 	z->avail_out = e->dst_len;
 	ret = isal_deflate_stateless(z);
 	if (ret == STATELESS_OVERFLOW) {
@@ -166,7 +160,7 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c,
 	if (ret != COMP_OK)
 		return -EINVAL;
 	if (p->framing == WD_COMP_RAW)
-		checksum = crc32_gzip_refl(0, ptr(e->src), e->len);
+		checksum = crc32_gzip_refl(0, io->src, e->len);
 	else
 		checksum = deflate_checksum(z, p->framing);
 	report(c, e->dst_len - z->avail_out, e->len, checksum);
@@ -199,7 +193,8 @@ static int64_t measure_rest(struct soft_scratch *s, struct inflate_state *inf)
 	return extra;
 }
 
-static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c,
+static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
+			      wd_cqe *c,
 			      const struct comp_param *p)
 {
 	struct inflate_state *inf;
@@ -215,9 +210,9 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, wd_cqe *c
 	inf = s->inf;
 	isal_inflate_init(inf);
 	inf->crc_flag = (uint32_t)isal_wrap_decomp(p->framing);
-	inf->next_in = ptr(e->src);
+	inf->next_in = io->src;
 	inf->avail_in = e->len;
-	inf->next_out = ptr(e->dst);
+	inf->next_out = io->dst;
 	inf->avail_out = e->dst_len;
 	ret = isal_inflate(inf);
 	if (ret < 0 || ret == ISAL_NEED_DICT)
@@ -304,7 +299,8 @@ static int stream_get(struct soft_queue *sq, const wd_sqe *e, unsigned dir,
 	return 0;
 }
 
-static int compress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
+static int compress_stream(struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
+			   wd_cqe *c,
 			   const struct comp_param *p)
 {
 	static const int isal_flush[] = { NO_FLUSH, SYNC_FLUSH, FULL_FLUSH, NO_FLUSH };
@@ -317,9 +313,9 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
 	if (ret)
 		return ret;
 	z = &st->u.z;
-	z->next_in = ptr(e->src);
+	z->next_in = io->src;
 	z->avail_in = e->len;
-	z->next_out = ptr(e->dst);
+	z->next_out = io->dst;
 	z->avail_out = e->dst_len;
 	z->flush = isal_flush[p->flush];
 	z->end_of_stream = p->flush == WD_COMP_FINISH;
@@ -330,7 +326,7 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
 	}
 	consumed = e->len - z->avail_in;
 	if (p->framing == WD_COMP_RAW)
-		st->crc = crc32_gzip_refl(st->crc, ptr(e->src), consumed);
+		st->crc = crc32_gzip_refl(st->crc, io->src, consumed);
 	report(c, e->dst_len - z->avail_out, consumed,
 	       p->framing == WD_COMP_RAW ? st->crc : deflate_checksum(z, p->framing));
 	if (z->internal_state.state == ZSTATE_END) {
@@ -342,7 +338,8 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
 	return 0;
 }
 
-static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
+static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
+			     wd_cqe *c,
 			     const struct comp_param *p)
 {
 	struct inflate_state *inf;
@@ -355,9 +352,9 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
 	if (ret)
 		return ret;
 	inf = &st->u.inf;
-	inf->next_in = ptr(e->src);
+	inf->next_in = io->src;
 	inf->avail_in = e->len;
-	inf->next_out = ptr(e->dst);
+	inf->next_out = io->dst;
 	inf->avail_out = e->dst_len;
 	ret = isal_inflate(inf);
 	report(c, e->dst_len - inf->avail_out, e->len - inf->avail_in, inf->crc);
@@ -377,22 +374,25 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
 	return 0;
 }
 
-int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
+int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		  const struct soft_io *io, wd_cqe *c)
 {
 	struct comp_param p;
 	int ret = parse_param(e, &p);
 
 	if (ret)
 		return ret;
-	return e->session ? compress_stream(sq, e, c, &p) : compress_oneshot(s, e, c, &p);
+	return e->session ? compress_stream(sq, e, io, c, &p) : compress_oneshot(s, e, io, c, &p);
 }
 
-int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
+int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		    const struct soft_io *io, wd_cqe *c)
 {
 	struct comp_param p;
 	int ret = parse_param(e, &p);
 
 	if (ret)
 		return ret;
-	return e->session ? decompress_stream(sq, e, c, &p) : decompress_oneshot(s, e, c, &p);
+	return e->session ? decompress_stream(sq, e, io, c, &p)
+			  : decompress_oneshot(s, e, io, c, &p);
 }

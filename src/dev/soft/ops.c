@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <wd/comp.h>
+
+#include "../../mem/domain.h"
 #include "soft.h"
 
 #define OP_NEEDS_SRC 1u
@@ -17,7 +20,7 @@
 #define NOP_MAX_DELAY_NS 1000000000ull
 
 typedef int (*soft_op_fn)(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
-			  wd_cqe *c);
+			  const struct soft_io *io, wd_cqe *c);
 
 struct soft_opdef {
 	soft_op_fn fn;
@@ -29,18 +32,13 @@ struct soft_opdef {
 
 /* An SVA address range must be non-null, must not wrap, and must lie in the
  * user half of the address space.  The memory domain adds its own checks. */
-int soft_check_range(uint64_t addr, uint64_t len)
+static int check_sva(uint64_t addr, uint64_t len)
 {
 	if (!len)
 		return 0;
 	if (!addr || addr >= USER_VA_END || USER_VA_END - addr < len)
 		return -EFAULT;
 	return 0;
-}
-
-static void *ptr(uint64_t addr)
-{
-	return (void *)(uintptr_t)addr;
 }
 
 static void delay_ns(uint64_t ns)
@@ -65,7 +63,7 @@ static void delay_ns(uint64_t ns)
 }
 
 static int op_nop(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
-		   wd_cqe *c)
+		  const struct soft_io *io, wd_cqe *c)
 {
 	if (e->arg0 > NOP_MAX_DELAY_NS || e->len)
 		return -EINVAL;
@@ -75,19 +73,19 @@ static int op_nop(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 }
 
 static int op_copy(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
-		    wd_cqe *c)
+		   const struct soft_io *io, wd_cqe *c)
 {
 	if (e->arg0)
 		return -EINVAL;
-	memmove(ptr(e->dst), ptr(e->src), e->len);
+	memmove(io->dst, io->src, e->len);
 	c->result = e->len;
 	return 0;
 }
 
 static int op_fill(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
-		    wd_cqe *c)
+		   const struct soft_io *io, wd_cqe *c)
 {
-	unsigned char *d = ptr(e->dst);
+	unsigned char *d = io->dst;
 	uint32_t i = 0;
 
 	for (; i + 8 <= e->len; i += 8)
@@ -99,9 +97,9 @@ static int op_fill(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *
 }
 
 static int op_compare(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
-		       wd_cqe *c)
+		      const struct soft_io *io, wd_cqe *c)
 {
-	const unsigned char *a = ptr(e->src), *b = ptr(e->dst);
+	const unsigned char *a = io->src, *b = io->dst;
 	uint32_t off = 0, chunk;
 
 	if (e->arg0)
@@ -121,14 +119,14 @@ static int op_compare(struct soft_queue *sq, struct soft_scratch *s, const wd_sq
 }
 
 static int op_crc32c(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
-		      wd_cqe *c)
+		     const struct soft_io *io, wd_cqe *c)
 {
 	uint32_t seed = (uint32_t)e->arg0;
 
 	if (e->arg0 >> 32)
 		return -EINVAL;
 	/* ISA-L works on the raw register; the API speaks finished CRCs. */
-	c->result = ~crc32_iscsi(ptr(e->src), (int)e->len, ~seed) & 0xffffffffu;
+	c->result = ~crc32_iscsi(io->src, (int)e->len, ~seed) & 0xffffffffu;
 	return 0;
 }
 
@@ -144,8 +142,71 @@ static const struct soft_opdef opdefs[] = {
 
 _Static_assert(sizeof(opdefs) / sizeof(opdefs[0]) == WD_OP__COUNT, "one opdef per opcode");
 
+/* Reach [addr, addr+len) for the operation: the process's own address in
+ * SVA mode, a held shared range in explicit mode. */
+static int xlate(struct soft_queue *sq, struct soft_io *io, uint64_t addr, uint64_t len,
+		 int write, void **out)
+{
+	int ret;
+
+	if (!sq->dom) {
+		ret = check_sva(addr, len);
+		*out = (void *)(uintptr_t)addr;
+		return ret;
+	}
+	*out = NULL;
+	if (!len)
+		return 0;
+	ret = wd__domain_get(sq->dom, addr, len, write, out, &io->map[io->nmaps]);
+	if (ret)
+		return ret;
+	if (write)
+		io->dst_map = (int)io->nmaps;
+	io->iova[io->nmaps++] = addr;
+	return 0;
+}
+
+/* Let go of the shared ranges; the pages the op may have written go dirty. */
+static void release(struct soft_queue *sq, struct soft_io *io, uint64_t written)
+{
+	unsigned i;
+
+	for (i = 0; i < io->nmaps; i++)
+		wd__domain_put(sq->dom, io->map[i], io->iova[i],
+			       (int)i == io->dst_map ? written : 0);
+}
+
+/* Bytes of dst the op may have written, for dirty tracking. */
+static uint64_t written_bytes(const wd_sqe *e, const wd_cqe *c, int status)
+{
+	if (e->op == WD_OP_COPY || e->op == WD_OP_FILL)
+		return status ? 0 : e->len;
+	return status ? e->dst_len : c->result; /* a failed decode may have written it all */
+}
+
+static int map_buffers(struct soft_queue *sq, const struct soft_opdef *def, const wd_sqe *e,
+		       struct soft_io *io)
+{
+	int ret = 0;
+
+	if (def->flags & OP_NEEDS_SRC)
+		ret = xlate(sq, io, e->src, e->len, 0, &io->src);
+	else if (e->src)
+		return -EINVAL;
+	if (!ret && (def->flags & OP_NEEDS_DST))
+		ret = xlate(sq, io, e->dst, def->flags & OP_STREAM ? e->dst_len : e->len, 1,
+			    &io->dst);
+	else if (!ret && e->dst)
+		return -EINVAL;
+	/* a compression dictionary (its rules are checked by the op) */
+	if (!ret && e->op == WD_OP_COMPRESS && e->arg1 && e->arg1 <= WD_COMP_DICT_MAX)
+		ret = xlate(sq, io, e->arg0, e->arg1, 0, &io->dict);
+	return ret;
+}
+
 int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
 {
+	struct soft_io io = { .dst_map = -1 };
 	const struct soft_opdef *def;
 	int ret;
 
@@ -158,21 +219,12 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 		return -EINVAL;
 	if (!(def->flags & OP_STREAM) && (e->session || e->dst_len || e->param || e->arg1))
 		return -EINVAL;
-	if (e->len > SOFT_MAX_LEN)
+	if (e->len > SOFT_MAX_LEN || e->dst_len > SOFT_MAX_LEN)
 		return -EMSGSIZE;
-	if (def->flags & OP_NEEDS_SRC) {
-		ret = soft_check_range(e->src, e->len);
-		if (ret)
-			return ret;
-	} else if (e->src) {
-		return -EINVAL;
-	}
-	if (def->flags & OP_NEEDS_DST) {
-		ret = soft_check_range(e->dst, def->flags & OP_STREAM ? e->dst_len : e->len);
-		if (ret)
-			return ret;
-	} else if (e->dst) {
-		return -EINVAL;
-	}
-	return def->fn(sq, s, e, c);
+	ret = map_buffers(sq, def, e, &io);
+	if (!ret)
+		ret = def->fn(sq, s, e, &io, c);
+	if (io.nmaps)
+		release(sq, &io, written_bytes(e, c, ret));
+	return ret;
 }

@@ -22,6 +22,41 @@ static const char *const soft_algs[] = {
 	"deflate", "zlib", "gzip", "mover", "nop", "copy", "fill", "compare", "crc32c", NULL,
 };
 
+static int resv_cmp(const void *a, const void *b)
+{
+	const struct wd_iova_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * The IOVA windows the soft device pretends it cannot use: the x86 MSI
+ * doorbell window, as an IOMMU reports it, and any listed in WD_SOFT_RESV
+ * ("START-LAST[,START-LAST...]", inclusive, any base strtoull takes).
+ */
+static void soft_reserved(struct wd_dev *dev)
+{
+	const char *env = getenv("WD_SOFT_RESV");
+	char *end;
+
+	dev->resv[0].start = 0xfee00000ull;
+	dev->resv[0].last = 0xfeefffffull;
+	dev->nresv = 1;
+	while (env && *env && dev->nresv < sizeof(dev->resv) / sizeof(dev->resv[0])) {
+		unsigned long long a = strtoull(env, &end, 0), b;
+
+		if (*end != '-')
+			break;
+		b = strtoull(end + 1, &end, 0);
+		if (b >= a) {
+			dev->resv[dev->nresv].start = a;
+			dev->resv[dev->nresv++].last = b;
+		}
+		env = *end == ',' ? end + 1 : end;
+	}
+	qsort(dev->resv, dev->nresv, sizeof(dev->resv[0]), resv_cmp);
+}
+
 static int soft_probe(struct wd_ctx *ctx)
 {
 	struct wd_dev_info info = { .size = sizeof(info) };
@@ -52,7 +87,9 @@ static int soft_probe(struct wd_ctx *ctx)
 	}
 	strcpy(info.name, "soft0");
 	strcpy(info.driver, "soft");
-	info.flags = WD_DEV_F_SVA | WD_DEV_F_SOFT;
+	info.flags = WD_DEV_F_SVA | WD_DEV_F_EXPLICIT | WD_DEV_F_SOFT;
+	info.max_segs = 256;
+	info.max_seg_len = SOFT_MAX_LEN;
 	info.max_queues = SOFT_MAX_QUEUES;
 	info.max_depth = WD_RING_MAX_ENTRIES;
 	info.engines = n;
@@ -61,6 +98,7 @@ static int soft_probe(struct wd_ctx *ctx)
 	ret = wd__dev_add(ctx, &wd_soft_driver, &info, soft_algs, sd);
 	if (ret)
 		goto err;
+	soft_reserved(ctx->devs[ctx->ndevs - 1]);
 	return 0;
 err:
 	while (sd->nworkers)
@@ -119,6 +157,7 @@ static int soft_queue_open(struct wd_queue *q)
 	wd_ring_bind(&sq->ring, mem, q->depth, q->depth);
 	sq->cq_fd = q->cq_fd;
 	sq->op_mask = q->op_mask;
+	sq->dom = q->domain;
 	q->mem = mem;
 	q->drv = sq;
 	return 0;

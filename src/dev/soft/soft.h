@@ -15,6 +15,18 @@
 
 struct soft_worker;
 struct soft_stream;
+struct wd_domain;
+struct wd_map;
+
+/* A request's buffers as the engine reaches them: host pointers, and the
+ * shared ranges held while the operation runs (explicit mode). */
+struct soft_io {
+	void *src, *dst, *dict;
+	struct wd_map *map[3];
+	uint64_t iova[3];
+	unsigned nmaps;
+	int dst_map;                    /* index in map[] of dst, or -1 */
+};
 
 /* Per engine thread: state for one-shot compression requests, allocated on
  * first use and touched only by that thread. */
@@ -33,6 +45,7 @@ struct soft_queue {
 	uint32_t sq_head;
 	uint32_t cq_tail;
 	uint32_t op_mask;
+	struct wd_domain *dom;          /* explicit mode; NULL: SVA */
 	int cq_fd;                      /* wakes a waiting user */
 	int broken;
 	struct soft_worker *worker;
@@ -67,12 +80,11 @@ void soft_worker_kick(struct soft_worker *w);
 /* Validate one copied descriptor and execute it; returns the status. */
 int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
 
-/* 0 when [addr, addr+len) may be touched on behalf of a request, else -EFAULT. */
-int soft_check_range(uint64_t addr, uint64_t len);
-
 /* Compression ops (comp.c), called after the generic checks. */
-int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
-int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
+int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		  const struct soft_io *io, wd_cqe *c);
+int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		    const struct soft_io *io, wd_cqe *c);
 void soft_scratch_free(struct soft_scratch *s);
 void soft_streams_free(struct soft_queue *sq);
 

@@ -1,0 +1,758 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Domains: explicit sharing of memory with a device.
+ *
+ * A shared range is pinned (mlock), kept out of fork children
+ * (MADV_DONTFORK), accounted against the domain's pin limit and placed in
+ * the domain's IOVA space, at its own address when that is free and not
+ * reserved.  Engines translate request addresses through wd__domain_get(),
+ * which holds the range (a lease) until wd__domain_put(); wd_unshare() waits
+ * out those holders and the requests submitted before it was called.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "domain.h"
+
+static uint64_t page_size(void)
+{
+	static uint64_t ps;
+
+	if (!ps)
+		ps = (uint64_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+static uint64_t default_pin_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return rl.rlim_cur;
+}
+
+WD_EXPORT void *wd_mem_alloc(size_t len)
+{
+	void *p;
+
+	if (!len)
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+WD_EXPORT void wd_mem_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+/* ---- life cycle ---- */
+
+static struct wd_domain *domain_alloc(struct wd_ctx *ctx, struct wd_dev *dev)
+{
+	struct wd_domain *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->ctx = ctx;
+	d->dev = dev;
+	d->pin_limit = default_pin_limit();
+	pthread_rwlock_init(&d->lock, NULL);
+	pthread_mutex_init(&d->qlock, NULL);
+	pthread_mutex_lock(&ctx->lock);
+	d->next = ctx->domains;
+	ctx->domains = d;
+	pthread_mutex_unlock(&ctx->lock);
+	return d;
+}
+
+int wd__domain_create(struct wd_ctx *ctx, struct wd_dev *dev, int implicit,
+		      struct wd_domain **out)
+{
+	if (!(dev->info.flags & WD_DEV_F_EXPLICIT))
+		return -EOPNOTSUPP;
+	*out = domain_alloc(ctx, dev);
+	if (!*out)
+		return -ENOMEM;
+	(*out)->implicit = implicit;
+	return 0;
+}
+
+WD_EXPORT int wd_domain_new(struct wd_domain **out, struct wd_ctx *ctx, const char *device)
+{
+	struct wd_dev *dev = NULL;
+	unsigned i;
+
+	if (!out || !ctx)
+		return -EINVAL;
+	*out = NULL;
+	if (ctx->fork_gen != wd__fork_gen)
+		return -ECHILD;
+	if (device) {
+		dev = wd_dev_by_name(ctx, device);
+		if (!dev)
+			return -ENODEV;
+	} else {
+		for (i = 0; i < ctx->ndevs && !dev; i++)
+			if (ctx->devs[i]->info.flags & WD_DEV_F_EXPLICIT)
+				dev = ctx->devs[i];
+		if (!dev)
+			return -EOPNOTSUPP;
+	}
+	return wd__domain_create(ctx, dev, 0, out);
+}
+
+static void unpin(struct wd_domain *d, const struct wd_map *m);
+
+/* Drop every map and free the domain; nobody may use it any more. */
+void wd__domain_destroy(struct wd_domain *d)
+{
+	struct wd_domain **pp;
+	uint32_t i;
+
+	pthread_mutex_lock(&d->ctx->lock);
+	for (pp = &d->ctx->domains; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	pthread_mutex_unlock(&d->ctx->lock);
+	for (i = 0; i < d->nmaps; i++) {
+		unpin(d, d->maps[i]);
+		free(d->maps[i]->dirty);
+		free(d->maps[i]);
+	}
+	free(d->maps);
+	free(d->queues);
+	pthread_rwlock_destroy(&d->lock);
+	pthread_mutex_destroy(&d->qlock);
+	free(d);
+}
+
+WD_EXPORT int wd_domain_free(struct wd_domain *d)
+{
+	uint32_t n;
+
+	if (!d)
+		return 0;
+	pthread_mutex_lock(&d->qlock);
+	n = d->nqueues;
+	pthread_mutex_unlock(&d->qlock);
+	if (n)
+		return -EBUSY;
+	wd__domain_destroy(d);
+	return 0;
+}
+
+WD_EXPORT struct wd_domain *wd_queue_domain(const struct wd_queue *q)
+{
+	return q ? q->domain : NULL;
+}
+
+int wd__domain_attach(struct wd_domain *d, struct wd_queue *q)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&d->qlock);
+	if (d->nqueues == d->qcap) {
+		uint32_t cap = d->qcap ? d->qcap * 2 : 4;
+		struct wd_queue **nq = realloc(d->queues, cap * sizeof(*nq));
+
+		if (!nq)
+			ret = -ENOMEM;
+		else {
+			d->queues = nq;
+			d->qcap = cap;
+		}
+	}
+	if (!ret)
+		d->queues[d->nqueues++] = q;
+	pthread_mutex_unlock(&d->qlock);
+	return ret;
+}
+
+void wd__domain_detach(struct wd_domain *d, struct wd_queue *q)
+{
+	uint32_t i;
+
+	pthread_mutex_lock(&d->qlock);
+	for (i = 0; i < d->nqueues; i++)
+		if (d->queues[i] == q) {
+			d->queues[i] = d->queues[--d->nqueues];
+			break;
+		}
+	pthread_mutex_unlock(&d->qlock);
+}
+
+WD_EXPORT int wd_domain_reserved(const struct wd_domain *d, struct wd_iova_range *out,
+				 unsigned max)
+{
+	unsigned i;
+
+	if (!d || (max && !out))
+		return -EINVAL;
+	for (i = 0; i < d->dev->nresv && i < max; i++)
+		out[i] = d->dev->resv[i];
+	return (int)d->dev->nresv;
+}
+
+WD_EXPORT int wd_domain_info(const struct wd_domain *d, struct wd_domain_info *info)
+{
+	struct wd_domain *md = (struct wd_domain *)d;
+
+	if (!d || !info || info->size < sizeof(*info))
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	pthread_rwlock_rdlock(&md->lock);
+	info->nmaps = d->nmaps;
+	info->pinned = d->pinned;
+	info->pin_limit = d->pin_limit;
+	pthread_rwlock_unlock(&md->lock);
+	pthread_mutex_lock(&md->qlock);
+	info->nqueues = d->nqueues;
+	pthread_mutex_unlock(&md->qlock);
+	info->nreserved = d->dev->nresv;
+	info->dirty_tracking = __atomic_load_n(&d->dirty_on, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+WD_EXPORT int wd_domain_set_pin_limit(struct wd_domain *d, uint64_t bytes)
+{
+	if (!d)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&d->lock);
+	d->pin_limit = bytes;
+	pthread_rwlock_unlock(&d->lock);
+	return 0;
+}
+
+/* ---- the map table ---- */
+
+/* Index of the first map whose end is above iova (maps are sorted). */
+static uint32_t map_lower_bound(const struct wd_domain *d, uint64_t iova)
+{
+	uint32_t lo = 0, hi = d->nmaps;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (d->maps[mid]->iova + d->maps[mid]->len <= iova)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* Is [iova, iova+len) free of maps and reserved regions, inside the space? */
+static int iova_free(const struct wd_domain *d, uint64_t iova, uint64_t len)
+{
+	uint32_t i = map_lower_bound(d, iova);
+
+	if (iova < WD_IOVA_MIN || iova > WD_IOVA_END || WD_IOVA_END - iova < len)
+		return 0;
+	if (i < d->nmaps && overlaps(iova, len, d->maps[i]->iova, d->maps[i]->len))
+		return 0;
+	for (i = 0; i < d->dev->nresv; i++) {
+		const struct wd_iova_range *r = &d->dev->resv[i];
+
+		if (overlaps(iova, len, r->start, r->last - r->start + 1))
+			return 0;
+	}
+	return 1;
+}
+
+/* Lowest free, page-aligned IOVA window of len bytes (first fit): the
+ * candidates are the space's start and the end of every map and region. */
+static int iova_alloc(const struct wd_domain *d, uint64_t len, uint64_t *out)
+{
+	uint64_t best = UINT64_MAX, c, ps = page_size();
+	uint32_t i;
+
+	if (iova_free(d, WD_IOVA_MIN, len))
+		best = WD_IOVA_MIN;
+	for (i = 0; i < d->nmaps; i++) {
+		c = d->maps[i]->iova + d->maps[i]->len;
+		if (c < best && iova_free(d, c, len))
+			best = c;
+	}
+	for (i = 0; i < d->dev->nresv; i++) {
+		c = (d->dev->resv[i].last + ps) & ~(ps - 1);
+		if (c && c < best && iova_free(d, c, len))
+			best = c;
+	}
+	if (best == UINT64_MAX)
+		return -ENOSPC;
+	*out = best;
+	return 0;
+}
+
+static int map_insert(struct wd_domain *d, struct wd_map *m)
+{
+	uint32_t i;
+
+	if (d->nmaps == d->cap) {
+		uint32_t cap = d->cap ? d->cap * 2 : 16;
+		struct wd_map **nm = realloc(d->maps, cap * sizeof(*nm));
+
+		if (!nm)
+			return -ENOMEM;
+		d->maps = nm;
+		d->cap = cap;
+	}
+	i = map_lower_bound(d, m->iova);
+	memmove(&d->maps[i + 1], &d->maps[i], (d->nmaps - i) * sizeof(*d->maps));
+	d->maps[i] = m;
+	d->nmaps++;
+	return 0;
+}
+
+/* ---- pins ---- */
+
+/* Does [start, end) consist of mapped memory, and is any of it backed by a
+ * file (other than memfd, shared anonymous memory or SysV shm)? */
+static int check_backing(uintptr_t start, uintptr_t end, int *file_backed)
+{
+	char line[PATH_MAX + 128], path[PATH_MAX];
+	uintptr_t covered = start;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	*file_backed = 0;
+	if (!f)
+		return -errno;
+	while (covered < end && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, inode;
+		int n;
+
+		path[0] = 0;
+		n = sscanf(line, "%lx-%lx %*s %*s %*s %lu %4095[^\n]", &lo, &hi, &inode, path);
+		if (n < 3 || hi <= covered)
+			continue;
+		if (lo > covered)
+			break; /* a hole */
+		covered = hi;
+		if (inode && strncmp(path, "/memfd:", 7) && strncmp(path, "/dev/zero", 9) &&
+		    strncmp(path, "/SYSV", 5))
+			*file_backed = 1;
+	}
+	fclose(f);
+	return covered >= end ? 0 : -EFAULT;
+}
+
+struct span {
+	uintptr_t a, b;
+};
+
+static int span_cmp(const void *x, const void *y)
+{
+	const struct span *p = x, *q = y;
+
+	return p->a < q->a ? -1 : p->a > q->a;
+}
+
+/* Gather the host spans of the context's other live maps that overlap m. */
+static uint32_t other_pins(struct wd_domain *self, const struct wd_map *m, struct span **out)
+{
+	struct span *v = NULL, *nv;
+	uint32_t n = 0, cap = 0, i;
+	struct wd_domain *d;
+
+	pthread_mutex_lock(&self->ctx->lock);
+	for (d = self->ctx->domains; d; d = d->next) {
+		if (d != self) /* the caller holds self's lock or owns self */
+			pthread_rwlock_rdlock(&d->lock);
+		for (i = 0; i < d->nmaps; i++) {
+			const struct wd_map *o = d->maps[i];
+
+			if (o == m || o->host + o->len <= m->host || o->host >= m->host + m->len)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 8;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv)
+					continue; /* worst case an early unpin: no harm to data */
+				v = nv;
+			}
+			v[n].a = o->host;
+			v[n++].b = o->host + o->len;
+		}
+		if (d != self)
+			pthread_rwlock_unlock(&d->lock);
+	}
+	pthread_mutex_unlock(&self->ctx->lock);
+	qsort(v, n, sizeof(*v), span_cmp);
+	*out = v;
+	return n;
+}
+
+/* Calls fn on the parts of m's pages that no other live map of the context
+ * covers, so a pin shared by several domains is undone only once. */
+static void for_each_unshared_part(struct wd_domain *self, const struct wd_map *m,
+				   void (*fn)(uintptr_t a, uintptr_t b))
+{
+	uintptr_t cur = m->host, end = m->host + m->len;
+	struct span *v;
+	uint32_t n = other_pins(self, m, &v), i;
+
+	for (i = 0; i < n && cur < end; i++) {
+		if (v[i].a > cur)
+			fn(cur, v[i].a < end ? v[i].a : end);
+		if (v[i].b > cur)
+			cur = v[i].b;
+	}
+	if (cur < end)
+		fn(cur, end);
+	free(v);
+}
+
+static void unpin_part(uintptr_t a, uintptr_t b)
+{
+	munlock((void *)a, b - a);
+	madvise((void *)a, b - a, MADV_DOFORK);
+}
+
+static void unpin(struct wd_domain *d, const struct wd_map *m)
+{
+	for_each_unshared_part(d, m, unpin_part);
+}
+
+static int pin(uintptr_t host, uint64_t len)
+{
+	if (mlock((void *)host, len))
+		return -ENOMEM;
+	if (madvise((void *)host, len, MADV_DONTFORK)) {
+		int err = -errno;
+
+		munlock((void *)host, len);
+		return err;
+	}
+	return 0;
+}
+
+/* ---- share / unshare ---- */
+
+WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flags,
+		       uint64_t *iova)
+{
+	uint64_t ps = page_size(), off, span, base;
+	uintptr_t host;
+	struct wd_map *m;
+	int file_backed, ret, pinned = 0;
+	uint32_t i;
+
+	if (!d || !ptr || !len || !iova ||
+	    (flags & ~(WD_SHARE_IDENTITY | WD_SHARE_READONLY | WD_SHARE_FILE_OK)))
+		return -EINVAL;
+	if (d->ctx->fork_gen != wd__fork_gen)
+		return -ECHILD;
+	host = (uintptr_t)ptr & ~(uintptr_t)(ps - 1);
+	off = (uintptr_t)ptr - host;
+	if (len > UINT64_MAX - off - ps)
+		return -EINVAL;
+	span = (off + len + ps - 1) & ~(ps - 1);
+	ret = check_backing(host, host + span, &file_backed);
+	if (ret)
+		return ret;
+	if (file_backed && !(flags & WD_SHARE_FILE_OK))
+		return -EPERM;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->host = host;
+	m->len = span;
+	m->flags = flags;
+
+	pthread_rwlock_wrlock(&d->lock);
+	for (i = 0; i < d->nmaps; i++)
+		if (overlaps(host, span, d->maps[i]->host, d->maps[i]->len)) {
+			ret = -EEXIST;
+			goto out;
+		}
+	if (d->pin_limit < span || d->pinned > d->pin_limit - span) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (iova_free(d, host, span))
+		base = host;
+	else if (flags & WD_SHARE_IDENTITY) {
+		ret = -EADDRNOTAVAIL;
+		goto out;
+	} else if ((ret = iova_alloc(d, span, &base))) {
+		goto out;
+	}
+	m->iova = base;
+	if (__atomic_load_n(&d->dirty_on, __ATOMIC_ACQUIRE)) {
+		m->dirty = calloc((span / ps + 63) / 64, sizeof(uint64_t));
+		if (!m->dirty) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = pin(host, span);
+	if (ret)
+		goto out;
+	ret = map_insert(d, m);
+	if (ret) {
+		pinned = 1;
+		goto out;
+	}
+	d->pinned += span;
+	*iova = base + off;
+	m = NULL;
+out:
+	pthread_rwlock_unlock(&d->lock);
+	if (m) {
+		if (pinned) /* outside the lock: unpin() walks every domain */
+			unpin(d, m);
+		free(m->dirty);
+		free(m);
+	}
+	return ret;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until every request submitted to the domain's queues before now has
+ * completed (a fence per queue), or fail as asked.  Queues whose device
+ * declared the ring dead no longer run anything and are skipped.
+ */
+static int wait_fences(struct wd_domain *d, unsigned flags, int timeout_ms)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	uint32_t *fence, i, n;
+	int ret = 0, busy;
+
+	pthread_mutex_lock(&d->qlock);
+	n = d->nqueues;
+	fence = calloc(n ? n : 1, sizeof(*fence));
+	if (!fence) {
+		pthread_mutex_unlock(&d->qlock);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		fence[i] = wd_load_acquire(&d->queues[i]->ring.ctl->sq_tail);
+	for (;;) {
+		busy = 0;
+		for (i = 0; i < n; i++) {
+			struct wd_ring_ctl *ctl = d->queues[i]->ring.ctl;
+
+			if (wd_load_acquire(&ctl->dev_status))
+				continue;
+			if ((int32_t)(wd_load_acquire(&ctl->cq_tail) - fence[i]) < 0)
+				busy = 1;
+		}
+		if (!busy)
+			break;
+		if (flags & WD_UNSHARE_NOWAIT) {
+			ret = -EBUSY;
+			break;
+		}
+		if (deadline >= 0 && mono_ms() >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		usleep(50);
+	}
+	pthread_mutex_unlock(&d->qlock);
+	free(fence);
+	return ret;
+}
+
+WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int timeout_ms)
+{
+	struct wd_map *m = NULL;
+	uint32_t i;
+	int ret;
+
+	if (!d || (flags & ~WD_UNSHARE_NOWAIT))
+		return -EINVAL;
+	if (d->ctx->fork_gen != wd__fork_gen)
+		return -ECHILD;
+	pthread_rwlock_rdlock(&d->lock);
+	i = map_lower_bound(d, iova);
+	if (i < d->nmaps && d->maps[i]->iova <= iova)
+		m = d->maps[i];
+	pthread_rwlock_unlock(&d->lock);
+	if (!m)
+		return -ENOENT;
+	/* The lease: requests already submitted may still use the range. */
+	ret = wait_fences(d, flags, timeout_ms);
+	if (ret)
+		return ret;
+	pthread_rwlock_wrlock(&d->lock);
+	i = map_lower_bound(d, iova);
+	if (i >= d->nmaps || d->maps[i] != m) {
+		pthread_rwlock_unlock(&d->lock);
+		return -ENOENT; /* unshared by someone else meanwhile */
+	}
+	memmove(&d->maps[i], &d->maps[i + 1], (d->nmaps - i - 1) * sizeof(*d->maps));
+	d->nmaps--;
+	d->pinned -= m->len;
+	pthread_rwlock_unlock(&d->lock);
+	/* Gone from the table: wait out engines that looked it up before. */
+	while (__atomic_load_n(&m->inflight, __ATOMIC_ACQUIRE))
+		usleep(10);
+	unpin(d, m);
+	free(m->dirty);
+	free(m);
+	return 0;
+}
+
+/* ---- engine side ---- */
+
+int wd__domain_get(struct wd_domain *d, uint64_t iova, uint64_t len, int write, void **host,
+		   struct wd_map **map)
+{
+	struct wd_map *m;
+	uint32_t i;
+	int ret = -EFAULT;
+
+	pthread_rwlock_rdlock(&d->lock);
+	i = map_lower_bound(d, iova);
+	if (i < d->nmaps) {
+		m = d->maps[i];
+		if (m->iova <= iova && iova - m->iova <= m->len && len <= m->len - (iova - m->iova) &&
+		    !(write && (m->flags & WD_SHARE_READONLY))) {
+			__atomic_fetch_add(&m->inflight, 1, __ATOMIC_ACQ_REL);
+			*host = (void *)(m->host + (iova - m->iova));
+			*map = m;
+			ret = 0;
+		}
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return ret;
+}
+
+static void mark_dirty(uint64_t *bits, const struct wd_map *m, uint64_t iova, uint64_t written)
+{
+	uint64_t ps = page_size(), first = (iova - m->iova) / ps;
+	uint64_t last = (iova - m->iova + written - 1) / ps, p;
+
+	for (p = first; p <= last; p++)
+		__atomic_fetch_or(&bits[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
+}
+
+void wd__domain_put(struct wd_domain *d, struct wd_map *m, uint64_t iova, uint64_t written)
+{
+	uint64_t *bits;
+
+	if (written && __atomic_load_n(&d->dirty_on, __ATOMIC_ACQUIRE) &&
+	    (bits = __atomic_load_n(&m->dirty, __ATOMIC_ACQUIRE)))
+		mark_dirty(bits, m, iova, written);
+	__atomic_fetch_sub(&m->inflight, 1, __ATOMIC_ACQ_REL);
+}
+
+/* ---- dirty tracking ---- */
+
+WD_EXPORT int wd_dirty_start(struct wd_domain *d)
+{
+	uint64_t ps = page_size();
+	uint32_t i;
+	int ret = 0;
+
+	if (!d)
+		return -EINVAL;
+	pthread_rwlock_wrlock(&d->lock);
+	for (i = 0; i < d->nmaps && !ret; i++) {
+		struct wd_map *m = d->maps[i];
+		size_t words = (m->len / ps + 63) / 64;
+
+		if (!m->dirty) /* engines read it without the lock: publish it */
+			__atomic_store_n(&m->dirty, calloc(words, sizeof(uint64_t)),
+					 __ATOMIC_RELEASE);
+		else
+			memset(m->dirty, 0, words * sizeof(uint64_t));
+		if (!m->dirty)
+			ret = -ENOMEM;
+	}
+	if (!ret)
+		__atomic_store_n(&d->dirty_on, 1, __ATOMIC_RELEASE);
+	pthread_rwlock_unlock(&d->lock);
+	return ret;
+}
+
+WD_EXPORT int wd_dirty_stop(struct wd_domain *d)
+{
+	if (!d)
+		return -EINVAL;
+	__atomic_store_n(&d->dirty_on, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Move the dirty bits of map pages [p0, p1) into the output bitmap, whose
+ * bit 0 is map page `base` (may be negative: the map starts before). */
+static int64_t harvest(struct wd_map *m, uint64_t p0, uint64_t p1, int64_t base, uint64_t *out)
+{
+	int64_t count = 0;
+	uint64_t p = p0;
+
+	while (p < p1) {
+		uint64_t w = p / 64, lo = p % 64, hi = p1 - w * 64 < 64 ? p1 - w * 64 : 64;
+		uint64_t mask = (hi == 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
+		uint64_t bits = __atomic_load_n(&m->dirty[w], __ATOMIC_RELAXED) & mask;
+
+		if (bits) {
+			bits = __atomic_fetch_and(&m->dirty[w], ~mask, __ATOMIC_RELAXED) & mask;
+			while (bits) {
+				uint64_t o = w * 64 + (uint64_t)__builtin_ctzll(bits) - (uint64_t)base;
+
+				out[o / 64] |= 1ull << (o % 64);
+				bits &= bits - 1;
+				count++;
+			}
+		}
+		p = w * 64 + hi;
+	}
+	return count;
+}
+
+WD_EXPORT int64_t wd_dirty_read_clear(struct wd_domain *d, uint64_t iova, uint64_t len,
+				      uint64_t *bitmap)
+{
+	uint64_t ps = page_size(), end, pages;
+	int64_t count = 0;
+	uint32_t i;
+
+	if (!d || !bitmap || (iova | len) & (ps - 1) || iova > UINT64_MAX - len)
+		return -EINVAL;
+	end = iova + len;
+	pages = len / ps;
+	memset(bitmap, 0, (pages + 63) / 64 * sizeof(uint64_t));
+	pthread_rwlock_rdlock(&d->lock);
+	for (i = map_lower_bound(d, iova); i < d->nmaps && d->maps[i]->iova < end; i++) {
+		struct wd_map *m = d->maps[i];
+		uint64_t a = m->iova > iova ? m->iova : iova;
+		uint64_t b = m->iova + m->len < end ? m->iova + m->len : end;
+
+		if (!m->dirty || a >= b)
+			continue;
+		/* output bit 0 is page iova/ps; in map-page units: */
+		count += harvest(m, (a - m->iova) / ps, (b - m->iova) / ps,
+				 ((int64_t)iova - (int64_t)m->iova) / (int64_t)ps, bitmap);
+	}
+	pthread_rwlock_unlock(&d->lock);
+	return count;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory layer's device-facing side: how an engine reaches shared memory. */
+#ifndef WD_DOMAIN_H
+#define WD_DOMAIN_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <wd/mem.h>
+
+#define WD_MAX_RESV 16
+#define WD_IOVA_MIN 0x10000ull          /* the first 64 KiB are never handed out */
+#define WD_IOVA_END (1ull << 48)        /* IOVA space of the domain */
+
+/* One shared range. */
+struct wd_map {
+	uint64_t iova;                  /* page aligned */
+	uint64_t len;                   /* page multiple */
+	uintptr_t host;                 /* page aligned */
+	uint32_t flags;                 /* WD_SHARE_* */
+	uint32_t inflight;              /* engine operations using it now (atomic) */
+	uint64_t *dirty;                /* one bit per page, once tracking started */
+};
+
+struct wd_domain {
+	struct wd_ctx *ctx;
+	struct wd_dev *dev;
+	pthread_rwlock_t lock;          /* maps[] and each map's life */
+	struct wd_map **maps;           /* sorted by iova, no overlaps */
+	uint32_t nmaps, cap;
+	uint32_t dirty_on;              /* atomic: tracking */
+	uint64_t pinned, pin_limit;     /* under lock */
+	pthread_mutex_t qlock;          /* queues[] */
+	struct wd_queue **queues;
+	uint32_t nqueues, qcap;
+	int implicit;                   /* made for one queue, dies with it */
+	struct wd_domain *next;         /* ctx's list, under ctx->lock */
+};
+
+/*
+ * Engine side: translate [iova, iova+len) to a host pointer, holding the
+ * shared range until wd__domain_put().  -EFAULT when the range is not
+ * entirely inside one shared range (or write to a read-only one).
+ */
+int wd__domain_get(struct wd_domain *d, uint64_t iova, uint64_t len, int write, void **host,
+		   struct wd_map **map);
+
+/* Release a range; written bytes from iova are marked dirty if tracking. */
+void wd__domain_put(struct wd_domain *d, struct wd_map *m, uint64_t iova, uint64_t written);
+
+/* Queues join and leave their domain (for lease fences). */
+int wd__domain_attach(struct wd_domain *d, struct wd_queue *q);
+void wd__domain_detach(struct wd_domain *d, struct wd_queue *q);
+
+#endif
