@@ -133,6 +133,7 @@ void wd__domain_destroy(struct wd_domain *d)
 		free(d->maps[i]);
 	}
 	free(d->maps);
+	free(d->hmaps);
 	free(d->queues);
 	pthread_rwlock_destroy(&d->lock);
 	pthread_mutex_destroy(&d->qlock);
@@ -303,22 +304,50 @@ static int iova_alloc(const struct wd_domain *d, uint64_t len, uint64_t *out)
 	return 0;
 }
 
+static uint32_t host_lower_bound(const struct wd_domain *d, uintptr_t host)
+{
+	uint32_t lo = 0, hi = d->nmaps;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (d->hmaps[mid]->host < host)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void array_insert(struct wd_map **v, uint32_t n, uint32_t i, struct wd_map *m)
+{
+	memmove(&v[i + 1], &v[i], (n - i) * sizeof(*v));
+	v[i] = m;
+}
+
+static void array_remove(struct wd_map **v, uint32_t n, uint32_t i)
+{
+	memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
+}
+
 static int map_insert(struct wd_domain *d, struct wd_map *m)
 {
-	uint32_t i;
-
 	if (d->nmaps == d->cap) {
 		uint32_t cap = d->cap ? d->cap * 2 : 16;
 		struct wd_map **nm = realloc(d->maps, cap * sizeof(*nm));
+		struct wd_map **nh;
 
 		if (!nm)
 			return -ENOMEM;
 		d->maps = nm;
+		nh = realloc(d->hmaps, cap * sizeof(*nh));
+		if (!nh)
+			return -ENOMEM;
+		d->hmaps = nh;
 		d->cap = cap;
 	}
-	i = map_lower_bound(d, m->iova);
-	memmove(&d->maps[i + 1], &d->maps[i], (d->nmaps - i) * sizeof(*d->maps));
-	d->maps[i] = m;
+	array_insert(d->maps, d->nmaps, map_lower_bound(d, m->iova), m);
+	array_insert(d->hmaps, d->nmaps, host_lower_bound(d, m->host), m);
 	d->nmaps++;
 	return 0;
 }
@@ -479,11 +508,12 @@ WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flag
 	m->flags = flags;
 
 	pthread_rwlock_wrlock(&d->lock);
-	for (i = 0; i < d->nmaps; i++)
-		if (overlaps(host, span, d->maps[i]->host, d->maps[i]->len)) {
-			ret = -EEXIST;
-			goto out;
-		}
+	i = host_lower_bound(d, host);
+	if ((i < d->nmaps && overlaps(host, span, d->hmaps[i]->host, d->hmaps[i]->len)) ||
+	    (i > 0 && overlaps(host, span, d->hmaps[i - 1]->host, d->hmaps[i - 1]->len))) {
+		ret = -EEXIST;
+		goto out;
+	}
 	if (d->pin_limit < span || d->pinned > d->pin_limit - span) {
 		ret = -ENOMEM;
 		goto out;
@@ -608,7 +638,8 @@ WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int
 		pthread_rwlock_unlock(&d->lock);
 		return -ENOENT; /* unshared by someone else meanwhile */
 	}
-	memmove(&d->maps[i], &d->maps[i + 1], (d->nmaps - i - 1) * sizeof(*d->maps));
+	array_remove(d->maps, d->nmaps, i);
+	array_remove(d->hmaps, d->nmaps, host_lower_bound(d, m->host));
 	d->nmaps--;
 	d->pinned -= m->len;
 	pthread_rwlock_unlock(&d->lock);

@@ -26,6 +26,7 @@ struct wd_domain {
 	struct wd_dev *dev;
 	pthread_rwlock_t lock;          /* maps[] and each map's life */
 	struct wd_map **maps;           /* sorted by iova, no overlaps */
+	struct wd_map **hmaps;          /* the same, sorted by host address */
 	uint32_t nmaps, cap;
 	uint32_t dirty_on;              /* atomic: tracking */
 	uint64_t pinned, pin_limit;     /* under lock */
