@@ -76,6 +76,48 @@ int main(void)
 		T_EQ(wd_decompress(q, comp, clen, out, &small, f), -ENOSPC);
 		T_EQ(small, n);
 	}
+	/* Exact accounting: bytes after the end of a raw or zlib stream are not
+	 * consumed (ISA-L reads ahead), and raw decoding reports a CRC-32 too. */
+	t_fill_text(in, n, &seed);
+	for (f = WD_COMP_RAW; f <= WD_COMP_GZIP; f++) {
+		struct wd_req r;
+		struct wd_cpl c;
+
+		clen = wd_comp_bound(n);
+		T_OK(wd_compress(q, in, 5000, comp, &clen, 1, f));
+		memset(comp + clen, 0x77, 16); /* trailing bytes */
+		wd_prep_decompress(&r, out, (uint32_t)n, comp, (uint32_t)clen + 16, f);
+		c = t_run(q, &r);
+		T_EQ(c.status, 0);
+		T_EQ(c.result, 5000);
+		T_EQ(wd_cpl_consumed(&c), clen);
+		T_EQ(wd_cpl_checksum(&c), t_zcheck(f, in, 5000));
+		dlen = n;
+		if (f != WD_COMP_GZIP)
+			T_EQ(wd_decompress(q, comp, clen + 16, out, &dlen, f), -EBADMSG);
+		/* one-shot zlib/gzip must finish their stream */
+		wd_prep_compress(&r, comp, (uint32_t)wd_comp_bound(n), in, 100, 1, f);
+		r.param = WD_COMP_P_LEVEL(1) | WD_COMP_P_FRAMING(f) | WD_COMP_P_FLUSH(WD_COMP_FULL_FLUSH);
+		T_EQ(t_run(q, &r).status, f == WD_COMP_RAW ? 0 : -EINVAL);
+	}
+	/* -ENOSPC on multi-member gzip names the size of all members */
+	{
+		size_t m1 = wd_comp_bound(n), m2;
+
+		T_OK(wd_compress(q, in, 3000, comp, &m1, 1, WD_COMP_GZIP));
+		m2 = wd_comp_bound(n) - m1;
+		T_OK(wd_compress(q, in + 3000, 7000, comp + m1, &m2, 2, WD_COMP_GZIP));
+		small = 1000;
+		T_EQ(wd_decompress(q, comp, m1 + m2, out, &small, WD_COMP_GZIP), -ENOSPC);
+		T_EQ(small, 10000);
+		small = 4000; /* the first member fits, the second does not */
+		T_EQ(wd_decompress(q, comp, m1 + m2, out, &small, WD_COMP_GZIP), -ENOSPC);
+		T_EQ(small, 10000);
+		T_OK(wd_decompress(q, comp, m1 + m2, out, &small, WD_COMP_GZIP));
+		T_EQ(small, 10000);
+		T_ASSERT(!memcmp(in, out, 10000));
+	}
+
 	/* The synchronous helpers need an idle queue. */
 	{
 		struct wd_req r;
@@ -95,6 +137,8 @@ int main(void)
 	T_EQ(wd_comp_level_from_zlib(6), 3);
 	T_EQ(wd_comp_level_from_zlib(9), 3);
 	T_EQ(wd_comp_level_from_zlib(4), 2);
+	T_EQ(wd_comp_level_from_zlib(-1), 3); /* Z_DEFAULT_COMPRESSION */
+	T_EQ(wd_comp_level_from_zlib(0), 0);
 	free(in);
 	free(comp);
 	free(out);

@@ -170,15 +170,19 @@ static int demo_corpus(const char *dir)
 		t0 = now();
 		wd_prep_compress(&r, comp, (uint32_t)clen, in, (uint32_t)len, 1, WD_COMP_GZIP);
 		r.tag = (uint64_t)i;
-		if (wd_send(q, &r, 1) != 1 || wd_wait(q, &c, 1, -1) != 1 || c.status)
-			return wd_cli_fail(path, c.status ? c.status : -EIO);
+		ret = wd_send(q, &r, 1);
+		if (ret == 1)
+			ret = wd_wait(q, &c, 1, -1);
+		if (ret != 1 || c.status)
+			return wd_cli_fail(path, ret < 0 ? ret : ret != 1 ? -EIO : c.status);
 		tc = now() - t0;
 		clen = c.result;
 		blen = len + 1;
 		ret = wd_decompress(q, comp, clen, back, &blen, WD_COMP_GZIP);
-		bad |= ret || blen != len || memcmp(in, back, len);
+		ret = ret || blen != len || memcmp(in, back, len);
+		bad |= ret;
 		printf("  %-16s %10zu %10zu %6.2fx  %s (%.0f MB/s)\n", ents[i]->d_name, len, clen,
-		       (double)len / clen, bad ? "MISMATCH" : "round trip ok", len / tc / 1e6);
+		       (double)len / clen, ret ? "MISMATCH" : "round trip ok", len / tc / 1e6);
 		tin += len;
 		tout += clen;
 		free(in);
@@ -222,8 +226,10 @@ int wd_cmd_demo(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (demo_corpus(corpus))
+	if (demo_corpus(corpus)) {
+		printf("demo FAILED\n");
 		return 1;
+	}
 	bf.len = mib << 20;
 	nchunks = (bf.len + CHUNK - 1) / CHUNK;
 	bf.a = malloc(bf.len);

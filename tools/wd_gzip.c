@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,6 +565,36 @@ static int list_file(struct gz *g, const char *path, int in, const struct stat *
 	return EXIT_OK;
 }
 
+/* The temporary file being written, removed if a signal ends the run. */
+static char temp_path[PATH_MAX];
+static volatile sig_atomic_t temp_armed;
+
+static void on_fatal_signal(int sig)
+{
+	if (temp_armed)
+		unlink(temp_path);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void temp_guard(const char *path)
+{
+	static int installed;
+
+	if (!installed) {
+		signal(SIGINT, on_fatal_signal);
+		signal(SIGTERM, on_fatal_signal);
+		signal(SIGHUP, on_fatal_signal);
+		signal(SIGPIPE, on_fatal_signal);
+		installed = 1;
+	}
+	temp_armed = 0;
+	if (path) {
+		snprintf(temp_path, sizeof(temp_path), "%s", path);
+		temp_armed = 1;
+	}
+}
+
 /* Write to a temporary file beside dst, then rename: all or nothing. */
 static int make_temp(const char *dst, char *tmp, size_t len)
 {
@@ -588,7 +619,12 @@ static int do_file(struct gz *g, const char *path, struct list_totals *tot)
 	in = open(path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return fail(g, path, strerror(errno));
-	if (fstat(in, &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(in, &st)) {
+		ret = errno;
+		close(in);
+		return fail(g, path, strerror(ret));
+	}
+	if (!S_ISREG(st.st_mode)) {
 		close(in);
 		warn(g, path, S_ISDIR(st.st_mode) ? "is a directory -- ignored"
 						   : "not a regular file -- ignored");
@@ -645,6 +681,7 @@ static int do_file(struct gz *g, const char *path, struct list_totals *tot)
 		close(in);
 		return fail(g, dst, strerror(-out));
 	}
+	temp_guard(tmp);
 	if (decomp)
 		ret = decompress_fd(g, in, out, (uint64_t)st.st_size, &n);
 	else
@@ -664,19 +701,21 @@ static int do_file(struct gz *g, const char *path, struct list_totals *tot)
 	} else {
 		close(out);
 	}
-	if (ret < 0) {
+	if (ret < 0)
 		unlink(tmp); /* no partial file, ever */
+	temp_guard(NULL);
+	if (ret < 0)
 		return fail(g, path, decomp ? decode_error(ret) : wd_strerror(ret));
-	}
 	if (status == EXIT_WARN)
 		warn(g, path, "decompression OK, trailing garbage ignored");
 	if (g->o.verbose) {
 		double ratio = decomp ? (n ? 100.0 * ((double)n - st.st_size) / n : 0)
 				      : (st.st_size ? 100.0 * ((double)st.st_size - n) / st.st_size : 0);
 
-		fprintf(stderr, "%s:\t%5.1f%% -- replaced with %s\n", path, ratio, dst);
+		fprintf(stderr, "%s:\t%5.1f%% -- %s %s\n", path, ratio,
+			g->o.keep ? "created" : "replaced with", dst);
 	}
-	if (!g->o.keep && unlink(path))
+	if (!g->o.keep && !g->o.test && unlink(path))
 		warn(g, path, strerror(errno));
 	return status;
 }
@@ -693,6 +732,7 @@ static void usage(FILE *f, const char *prog)
 		"  -k, --keep        keep (do not delete) input files\n"
 		"  -l, --list        list compressed and uncompressed sizes\n"
 		"  -n, --no-name     do not store the file name and time\n"
+		"  -N, --name        store them (the default)\n"
 		"  -p, --processes N engine threads and queues (default: online CPUs)\n"
 		"  -q, --quiet       suppress warnings\n"
 		"  -S, --suffix SUF  use suffix SUF (default .gz)\n"

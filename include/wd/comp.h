@@ -11,12 +11,14 @@
  *
  * Levels are the engine's own: 0 (fastest) to WD_COMP_LEVEL_MAX (smallest
  * output) for the ISA-L software engine.  wd_comp_level_from_zlib() maps
- * zlib/gzip levels 1-9 onto them: 1-2 -> 1, 3-5 -> 2, 6-9 -> 3 (and 0 -> 0).
+ * zlib/gzip levels 1-9 onto them: 1-2 -> 1, 3-5 -> 2, 6-9 -> 3 (0 -> 0, and -1,
+ * zlib's default, as 6).
  *
  * Completions of compression requests carry:
  *   result   bytes written to dst
- *   aux      low 32 bits: source bytes consumed; high 32 bits: checksum of
- *            the uncompressed data (CRC-32 for gzip and raw, Adler-32 for zlib)
+ *   aux      low 32 bits: source bytes consumed (exactly: bytes after the end
+ *            of a stream are not counted); high 32 bits: checksum of the
+ *            uncompressed data (CRC-32 for gzip and raw, Adler-32 for zlib)
  *   flags    WD_CPL_F_MORE: dst filled up, submit again for the rest
  *            WD_CPL_F_END:  the stream is complete
  *   status   0; -ENOSPC: one-shot dst too small, result then holds the dst
@@ -58,7 +60,9 @@ enum wd_comp_flush {
 
 static inline unsigned wd_comp_level_from_zlib(int zlevel)
 {
-	if (zlevel <= 0)
+	if (zlevel < 0)
+		zlevel = 6; /* Z_DEFAULT_COMPRESSION */
+	if (zlevel == 0)
 		return 0;
 	return zlevel <= 2 ? 1 : zlevel <= 5 ? 2 : 3;
 }

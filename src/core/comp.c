@@ -77,21 +77,28 @@ WD_EXPORT int wd_decompress(struct wd_queue *q, const void *src, size_t len, voi
 	cap = *dst_len;
 	/* gzip: a file may hold several members, decoded one after another */
 	do {
-		size_t room = cap - done;
+		size_t room = cap > done ? cap - done : 0;
 
 		wd_prep_decompress(&r, out + done, room > UINT32_MAX ? UINT32_MAX : (uint32_t)room,
 				   in, (uint32_t)len, framing);
 		ret = run_sync(q, &r, &c);
 		if (ret)
 			return ret;
-		if (c.status == -ENOSPC)
-			*dst_len = done + c.result;
+		if (c.status == -ENOSPC) {
+			/* out of room: from here on only measure what is needed */
+			cap = done;
+			c.status = 0;
+		}
 		if (c.status)
 			return c.status;
 		done += c.result;
 		in += wd_cpl_consumed(&c);
 		len -= wd_cpl_consumed(&c);
 	} while (len && framing == WD_COMP_GZIP);
+	if (done > cap) {
+		*dst_len = done;
+		return -ENOSPC;
+	}
 	if (len)
 		return -EBADMSG; /* trailing bytes after the stream */
 	*dst_len = done;
@@ -182,9 +189,9 @@ WD_EXPORT int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_
 	ret = run_sync(s->q, &r, &c);
 	if (ret)
 		return ret;
+	s->need_start = 0; /* the device has (re)started the stream, even if it failed */
 	if (c.status && c.status != -ENODATA)
 		return c.status;
-	s->need_start = 0;
 	*consumed = wd_cpl_consumed(&c);
 	*produced = c.result;
 	s->checksum = wd_cpl_checksum(&c);

@@ -117,6 +117,18 @@ static void report(wd_cqe *c, uint64_t produced, uint32_t consumed, uint32_t che
 	c->aux = (uint64_t)checksum << 32 | consumed;
 }
 
+/* Input bytes the inflater really used: ISA-L reads ahead into a bit
+ * buffer, and at the end of a raw or zlib stream those bytes belong to
+ * whatever follows. */
+static uint32_t inflate_consumed(const struct inflate_state *inf, uint32_t len)
+{
+	uint32_t unused = inf->avail_in;
+
+	if (inf->block_state == ISAL_BLOCK_FINISH)
+		unused += (uint32_t)inf->read_in_length / 8;
+	return len - unused;
+}
+
 /* ---- one-shot ---- */
 
 static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
@@ -127,8 +139,11 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 	uint32_t checksum;
 	int ret;
 
-	if (p->flush == WD_COMP_NO_FLUSH)
-		return -EINVAL; /* a one-shot request must end somewhere */
+	/* A one-shot request must end somewhere; only a raw piece may end
+	 * without finishing its stream (zlib/gzip would lack their trailer). */
+	if (p->flush == WD_COMP_NO_FLUSH ||
+	    (p->flush != WD_COMP_FINISH && p->framing != WD_COMP_RAW))
+		return -EINVAL;
 	if (e->arg1 > WD_COMP_DICT_MAX || (e->arg1 && p->framing != WD_COMP_RAW) ||
 	    (!e->arg1 && e->arg0))
 		return -EINVAL;
@@ -224,11 +239,14 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 		if (extra < 0)
 			return (int)extra;
 		if (extra) {
-			c->result = (uint64_t)e->dst_len + (uint64_t)extra;
+			/* the size that fits, and how much input the stream spans */
+			report(c, (uint64_t)e->dst_len + (uint64_t)extra, inflate_consumed(inf, e->len),
+			       0);
 			return -ENOSPC;
 		}
 	}
-	report(c, inf->total_out, e->len - inf->avail_in, inf->crc);
+	report(c, inf->total_out, inflate_consumed(inf, e->len),
+	       p->framing == WD_COMP_RAW ? crc32_gzip_refl(0, io->dst, inf->total_out) : inf->crc);
 	c->flags = WD_CPL_F_END;
 	return 0;
 }
@@ -346,8 +364,8 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	struct soft_stream *st;
 	int ret;
 
-	if (p->level)
-		return -EINVAL;
+	if (p->level || p->flush == WD_COMP_SYNC_FLUSH || p->flush == WD_COMP_FULL_FLUSH)
+		return -EINVAL; /* decompression knows only "more" and "that was all" */
 	ret = stream_get(sq, e, DIR_DECOMP, p, &st);
 	if (ret)
 		return ret;
@@ -357,7 +375,10 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	inf->next_out = io->dst;
 	inf->avail_out = e->dst_len;
 	ret = isal_inflate(inf);
-	report(c, e->dst_len - inf->avail_out, e->len - inf->avail_in, inf->crc);
+	if (p->framing == WD_COMP_RAW)
+		st->crc = crc32_gzip_refl(st->crc, io->dst, e->dst_len - inf->avail_out);
+	report(c, e->dst_len - inf->avail_out, inflate_consumed(inf, e->len),
+	       p->framing == WD_COMP_RAW ? st->crc : inf->crc);
 	if (ret < 0 || ret == ISAL_NEED_DICT) {
 		st->dead = 1;
 		return -EBADMSG;
