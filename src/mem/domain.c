@@ -425,7 +425,8 @@ static uint32_t other_pins(struct wd_domain *self, const struct wd_map *m, struc
 			pthread_rwlock_unlock(&d->lock);
 	}
 	pthread_mutex_unlock(&self->ctx->lock);
-	qsort(v, n, sizeof(*v), span_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), span_cmp);
 	*out = v;
 	return n;
 }
