@@ -122,6 +122,43 @@ static inline void wd_prep_decompress(struct wd_req *r, void *dst, uint32_t dst_
 	r->param = WD_COMP_P_FRAMING(framing) | WD_COMP_P_FLUSH(WD_COMP_FINISH);
 }
 
+/*
+ * Scatter-gather forms: src_tab/dst_tab are device addresses of tables of
+ * struct wd_range (wd/mem.h; wd_rlist_dma_map() fills one from a range
+ * list), with nsrc/ndst entries (1 up to the device's max_segs; a plain
+ * buffer is a table of one).  In explicit mode the tables, like the
+ * buffers, must be in shared memory.  Whole streams only (finish), no
+ * dictionary, no session.  Completions are as for the plain forms.
+ */
+static inline void wd_prep_sg(struct wd_req *r, uint8_t op, uint64_t dst_tab, uint32_t ndst,
+			      uint64_t src_tab, uint32_t nsrc)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->src = src_tab;
+	r->dst = dst_tab;
+	r->len = nsrc;
+	r->dst_len = ndst;
+	r->flags = WD_REQ_F_SRC_SG | WD_REQ_F_DST_SG;
+}
+
+static inline void wd_prep_compress_sg(struct wd_req *r, uint64_t dst_tab, uint32_t ndst,
+				       uint64_t src_tab, uint32_t nsrc, unsigned level,
+				       enum wd_comp_framing framing)
+{
+	wd_prep_sg(r, WD_OP_COMPRESS, dst_tab, ndst, src_tab, nsrc);
+	r->param = WD_COMP_P_LEVEL(level) | WD_COMP_P_FRAMING(framing) |
+		   WD_COMP_P_FLUSH(WD_COMP_FINISH);
+}
+
+static inline void wd_prep_decompress_sg(struct wd_req *r, uint64_t dst_tab, uint32_t ndst,
+					 uint64_t src_tab, uint32_t nsrc,
+					 enum wd_comp_framing framing)
+{
+	wd_prep_sg(r, WD_OP_DECOMPRESS, dst_tab, ndst, src_tab, nsrc);
+	r->param = WD_COMP_P_FRAMING(framing) | WD_COMP_P_FLUSH(WD_COMP_FINISH);
+}
+
 static inline uint32_t wd_cpl_consumed(const struct wd_cpl *c)
 {
 	return (uint32_t)c->aux;

@@ -176,7 +176,7 @@ enum wd_op {
  */
 struct wd_req {
 	uint8_t op;             /* enum wd_op */
-	uint8_t flags;          /* reserved, 0 */
+	uint8_t flags;          /* WD_REQ_F_* */
 	uint16_t session;       /* stream session (1..WD_MAX_SESSIONS), 0: none */
 	uint32_t len;           /* source bytes */
 	uint64_t tag;           /* returned untouched in the completion */
@@ -188,6 +188,13 @@ struct wd_req {
 	uint64_t arg1;          /* op-specific */
 	uint64_t rsvd;          /* 0 */
 };
+
+/* wd_req.flags: scatter-gather buffers (one-shot compression requests).
+ * src (or dst) is then the device address of a table of struct wd_range
+ * (wd/mem.h) and len (or dst_len) the number of entries, up to the device's
+ * max_segs; wd_rlist_dma_map() makes such tables. */
+#define WD_REQ_F_SRC_SG 1u
+#define WD_REQ_F_DST_SG 2u
 
 /* wd_cpl.flags */
 #define WD_CPL_F_MORE 1u        /* output space ran out: submit again for the rest */

@@ -251,6 +251,159 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 	return 0;
 }
 
+/* ---- scatter-gather (one-shot, whole streams) ---- */
+
+struct seg_list {
+	const struct soft_seg *v;
+	uint32_t n;
+	struct soft_seg one;    /* a plain buffer seen as one segment */
+};
+
+static void seg_list(struct seg_list *l, const struct soft_seg *segs, uint32_t n, void *p,
+		     uint64_t len)
+{
+	l->one.p = p;
+	l->one.len = len;
+	l->v = segs ? segs : &l->one;
+	l->n = segs ? n : 1;
+}
+
+/* CRC-32 of the first len bytes spread over the segments. */
+static uint32_t seg_crc(const struct seg_list *l, uint64_t len)
+{
+	uint32_t crc = 0, i;
+
+	for (i = 0; i < l->n && len; i++) {
+		uint64_t k = l->v[i].len < len ? l->v[i].len : len;
+
+		crc = crc32_gzip_refl(crc, l->v[i].p, k);
+		len -= k;
+	}
+	return crc;
+}
+
+static int compress_sg(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
+		       wd_cqe *c, const struct comp_param *p)
+{
+	struct seg_list in, out;
+	uint64_t produced = 0, total = io->src_segs ? io->src_total : e->len;
+	uint32_t i = 0, o = 0;
+	struct isal_zstream *z;
+
+	if (p->flush != WD_COMP_FINISH)
+		return -EINVAL; /* scatter-gather requests are whole streams */
+	seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
+	seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
+	if (!s->z)
+		s->z = malloc(sizeof(*s->z));
+	if (!s->z || (level_buf_sizes[p->level] && !scratch_level_buf(s, p->level)))
+		return -ENOMEM;
+	z = s->z;
+	isal_deflate_init(z);
+	z->level = p->level;
+	z->level_buf = s->level_buf[p->level];
+	z->level_buf_size = level_buf_sizes[p->level];
+	z->gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
+	z->next_in = in.v[0].p;
+	z->avail_in = (uint32_t)in.v[0].len;
+	z->end_of_stream = in.n == 1;
+	z->next_out = out.v[0].p;
+	z->avail_out = (uint32_t)out.v[0].len;
+	while (z->internal_state.state != ZSTATE_END) {
+		if (!z->avail_in && i + 1 < in.n) {
+			i++;
+			z->next_in = in.v[i].p;
+			z->avail_in = (uint32_t)in.v[i].len;
+			z->end_of_stream = i + 1 == in.n;
+		} else if (!z->avail_out) {
+			produced += out.v[o].len;
+			if (++o == out.n) {
+				c->result = wd_comp_bound(total);
+				return -ENOSPC;
+			}
+			z->next_out = out.v[o].p;
+			z->avail_out = (uint32_t)out.v[o].len;
+		}
+		if (isal_deflate(z) != COMP_OK)
+			return -EINVAL;
+	}
+	produced += out.v[o].len - z->avail_out;
+	report(c, produced, (uint32_t)total,
+	       p->framing == WD_COMP_RAW ? seg_crc(&in, total) : deflate_checksum(z, p->framing));
+	c->flags = WD_CPL_F_END;
+	return 0;
+}
+
+static int decompress_sg(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
+			 wd_cqe *c, const struct comp_param *p)
+{
+	struct seg_list in, out;
+	uint64_t produced = 0, used = 0, extra = 0;
+	uint32_t i = 0, o = 0;
+	struct inflate_state *inf;
+	int ret, counting = 0;
+
+	if (e->arg0 || e->arg1 || p->level || p->flush != WD_COMP_FINISH)
+		return -EINVAL;
+	seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
+	seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
+	if (!s->inf)
+		s->inf = malloc(sizeof(*s->inf));
+	if (!s->inf)
+		return -ENOMEM;
+	inf = s->inf;
+	isal_inflate_init(inf);
+	inf->crc_flag = (uint32_t)isal_wrap_decomp(p->framing);
+	inf->next_in = in.v[0].p;
+	inf->avail_in = (uint32_t)in.v[0].len;
+	inf->next_out = out.v[0].p;
+	inf->avail_out = (uint32_t)out.v[0].len;
+	for (;;) {
+		ret = isal_inflate(inf);
+		if (ret < 0 || ret == ISAL_NEED_DICT)
+			return -EBADMSG;
+		if (inf->block_state == ISAL_BLOCK_FINISH)
+			break;
+		if (!inf->avail_out) {
+			/* out of segments: go on into a sink to learn the size needed */
+			if (counting) {
+				extra += COUNT_BUF_SIZE;
+			} else if (o + 1 < out.n) {
+				produced += out.v[o++].len;
+				inf->next_out = out.v[o].p;
+				inf->avail_out = (uint32_t)out.v[o].len;
+				continue;
+			} else if (!s->count_buf && !(s->count_buf = malloc(COUNT_BUF_SIZE))) {
+				return -ENOMEM;
+			}
+			counting = 1;
+			inf->next_out = s->count_buf;
+			inf->avail_out = COUNT_BUF_SIZE;
+		} else if (!inf->avail_in) {
+			used += in.v[i].len;
+			if (++i == in.n)
+				return -ENODATA;
+			inf->next_in = in.v[i].p;
+			inf->avail_in = (uint32_t)in.v[i].len;
+		}
+	}
+	if (counting) {
+		extra += COUNT_BUF_SIZE - inf->avail_out;
+		produced += out.v[o].len;
+		if (extra) {
+			c->result = produced + extra;
+			return -ENOSPC;
+		}
+	} else {
+		produced += out.v[o].len - inf->avail_out;
+	}
+	used += inflate_consumed(inf, (uint32_t)in.v[i].len);
+	report(c, produced, (uint32_t)used,
+	       p->framing == WD_COMP_RAW ? seg_crc(&out, produced) : inf->crc);
+	c->flags = WD_CPL_F_END;
+	return 0;
+}
+
 /* ---- streams ---- */
 
 static struct soft_stream *stream_start(struct soft_queue *sq, unsigned id, unsigned dir,
@@ -403,6 +556,8 @@ int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 
 	if (ret)
 		return ret;
+	if (io->src_segs || io->dst_segs)
+		return compress_sg(s, e, io, c, &p);
 	return e->session ? compress_stream(sq, e, io, c, &p) : compress_oneshot(s, e, io, c, &p);
 }
 
@@ -414,6 +569,8 @@ int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe 
 
 	if (ret)
 		return ret;
+	if (io->src_segs || io->dst_segs)
+		return decompress_sg(s, e, io, c, &p);
 	return e->session ? decompress_stream(sq, e, io, c, &p)
 			  : decompress_oneshot(s, e, io, c, &p);
 }

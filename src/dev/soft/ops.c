@@ -147,6 +147,7 @@ _Static_assert(sizeof(opdefs) / sizeof(opdefs[0]) == WD_OP__COUNT, "one opdef pe
 static int xlate(struct soft_queue *sq, struct soft_io *io, uint64_t addr, uint64_t len,
 		 int write, void **out)
 {
+	struct soft_hold *h;
 	int ret;
 
 	if (!sq->dom) {
@@ -157,47 +158,107 @@ static int xlate(struct soft_queue *sq, struct soft_io *io, uint64_t addr, uint6
 	*out = NULL;
 	if (!len)
 		return 0;
-	ret = wd__domain_get(sq->dom, addr, len, write, out, &io->map[io->nmaps]);
+	h = &io->held[io->nheld];
+	ret = wd__domain_get(sq->dom, addr, len, write, out, &h->map);
 	if (ret)
 		return ret;
-	if (write)
-		io->dst_map = (int)io->nmaps;
-	io->iova[io->nmaps++] = addr;
+	h->iova = addr;
+	h->len = len;
+	h->is_dst = write;
+	io->nheld++;
 	return 0;
 }
 
-/* Let go of the shared ranges; the pages the op may have written go dirty. */
+/* Let go of the shared ranges; the written bytes (filling the destination
+ * ranges in order) go dirty. */
 static void release(struct soft_queue *sq, struct soft_io *io, uint64_t written)
 {
 	unsigned i;
 
-	for (i = 0; i < io->nmaps; i++)
-		wd__domain_put(sq->dom, io->map[i], io->iova[i],
-			       (int)i == io->dst_map ? written : 0);
+	for (i = 0; i < io->nheld; i++) {
+		struct soft_hold *h = &io->held[i];
+		uint64_t w = 0;
+
+		if (h->is_dst) {
+			w = written < h->len ? written : h->len;
+			written -= w;
+		}
+		wd__domain_put(sq->dom, h->map, h->iova, w);
+	}
 }
 
 /* Bytes of dst the op may have written, for dirty tracking. */
-static uint64_t written_bytes(const wd_sqe *e, const wd_cqe *c, int status)
+static uint64_t written_bytes(const wd_sqe *e, const struct soft_io *io, const wd_cqe *c,
+			      int status)
 {
 	if (e->op == WD_OP_COPY || e->op == WD_OP_FILL)
 		return status ? 0 : e->len;
-	return status ? e->dst_len : c->result; /* a failed decode may have written it all */
+	/* a failed decode may have written it all */
+	return status ? (io->dst_segs ? io->dst_total : e->dst_len) : c->result;
 }
 
-static int map_buffers(struct soft_queue *sq, const struct soft_opdef *def, const wd_sqe *e,
-		       struct soft_io *io)
+/*
+ * A scatter-gather buffer: the table (n entries of struct wd_range at a
+ * device address) is copied once, then every segment is checked and
+ * reached like any buffer.
+ */
+static int map_segments(struct soft_queue *sq, struct soft_scratch *s, struct soft_io *io,
+			uint64_t table, uint32_t n, int write, struct soft_seg *segs,
+			uint64_t *total)
 {
+	void *tab;
+	uint32_t i;
+	int ret;
+
+	if (!n || n > SOFT_MAX_SEGS)
+		return -EINVAL;
+	ret = xlate(sq, io, table, (uint64_t)n * sizeof(struct wd_range), 0, &tab);
+	if (ret)
+		return ret;
+	memcpy(s->table, tab, n * sizeof(struct wd_range));
+	*total = 0;
+	for (i = 0; i < n; i++) {
+		if (s->table[i].len > SOFT_MAX_LEN || *total + s->table[i].len > SOFT_MAX_LEN)
+			return -EMSGSIZE;
+		ret = xlate(sq, io, s->table[i].addr, s->table[i].len, write, &segs[i].p);
+		if (ret)
+			return ret;
+		segs[i].len = s->table[i].len;
+		*total += segs[i].len;
+	}
+	return 0;
+}
+
+static int map_buffers(struct soft_queue *sq, struct soft_scratch *s, const struct soft_opdef *def,
+		       const wd_sqe *e, struct soft_io *io)
+{
+	uint64_t dlen = def->flags & OP_STREAM ? e->dst_len : e->len;
 	int ret = 0;
 
-	if (def->flags & OP_NEEDS_SRC)
+	if (e->flags & ~(WD_REQ_F_SRC_SG | WD_REQ_F_DST_SG))
+		return -EINVAL;
+	if (e->flags && (!(def->flags & OP_STREAM) || e->session || e->arg0 || e->arg1))
+		return -EINVAL; /* scatter-gather: one-shot compression, no dictionary */
+	if (e->flags & WD_REQ_F_SRC_SG) {
+		io->src_segs = s->src_segs;
+		io->nsrc = e->len;
+		ret = map_segments(sq, s, io, e->src, e->len, 0, s->src_segs, &io->src_total);
+	} else if (def->flags & OP_NEEDS_SRC) {
 		ret = xlate(sq, io, e->src, e->len, 0, &io->src);
-	else if (e->src)
+	} else if (e->src) {
 		return -EINVAL;
-	if (!ret && (def->flags & OP_NEEDS_DST))
-		ret = xlate(sq, io, e->dst, def->flags & OP_STREAM ? e->dst_len : e->len, 1,
-			    &io->dst);
-	else if (!ret && e->dst)
+	}
+	if (ret)
+		return ret;
+	if (e->flags & WD_REQ_F_DST_SG) {
+		io->dst_segs = s->dst_segs;
+		io->ndst = e->dst_len;
+		ret = map_segments(sq, s, io, e->dst, e->dst_len, 1, s->dst_segs, &io->dst_total);
+	} else if (def->flags & OP_NEEDS_DST) {
+		ret = xlate(sq, io, e->dst, dlen, 1, &io->dst);
+	} else if (e->dst) {
 		return -EINVAL;
+	}
 	/* a compression dictionary (its rules are checked by the op) */
 	if (!ret && e->op == WD_OP_COMPRESS && e->arg1 && e->arg1 <= WD_COMP_DICT_MAX)
 		ret = xlate(sq, io, e->arg0, e->arg1, 0, &io->dict);
@@ -206,7 +267,7 @@ static int map_buffers(struct soft_queue *sq, const struct soft_opdef *def, cons
 
 int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
 {
-	struct soft_io io = { .dst_map = -1 };
+	struct soft_io io = { .held = s->held };
 	const struct soft_opdef *def;
 	int ret;
 
@@ -215,16 +276,16 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 	if (!(sq->op_mask & (1u << e->op)))
 		return -EOPNOTSUPP;
 	def = &opdefs[e->op];
-	if (e->flags || e->rsvd)
+	if (e->rsvd)
 		return -EINVAL;
 	if (!(def->flags & OP_STREAM) && (e->session || e->dst_len || e->param || e->arg1))
 		return -EINVAL;
 	if (e->len > SOFT_MAX_LEN || e->dst_len > SOFT_MAX_LEN)
 		return -EMSGSIZE;
-	ret = map_buffers(sq, def, e, &io);
+	ret = map_buffers(sq, s, def, e, &io);
 	if (!ret)
 		ret = def->fn(sq, s, e, &io, c);
-	if (io.nmaps)
-		release(sq, &io, written_bytes(e, c, ret));
+	if (io.nheld)
+		release(sq, &io, written_bytes(e, &io, c, ret));
 	return ret;
 }

@@ -7,25 +7,42 @@
 #include <stdint.h>
 
 #include <isa-l/igzip_lib.h>
+#include <wd/mem.h>
 
 #include "../../ring/ring.h"
 
 #define SOFT_MAX_LEN (1u << 30)         /* largest request, bytes */
 #define SOFT_BUDGET 32                  /* requests per queue per round */
+#define SOFT_MAX_SEGS 256               /* scatter-gather segments per buffer */
+#define SOFT_MAX_HELD (2 * SOFT_MAX_SEGS + 4) /* shared ranges one request may hold */
 
 struct soft_worker;
 struct soft_stream;
 struct wd_domain;
 struct wd_map;
 
-/* A request's buffers as the engine reaches them: host pointers, and the
- * shared ranges held while the operation runs (explicit mode). */
+struct soft_seg {
+	void *p;
+	uint64_t len;
+};
+
+/* A shared range held while an operation runs (explicit mode). */
+struct soft_hold {
+	struct wd_map *map;
+	uint64_t iova, len;
+	int is_dst;
+};
+
+/* A request's buffers as the engine reaches them: host pointers (or, for
+ * scatter-gather, segments), and the shared ranges held meanwhile.  The
+ * arrays live in the engine thread's scratch. */
 struct soft_io {
 	void *src, *dst, *dict;
-	struct wd_map *map[3];
-	uint64_t iova[3];
-	unsigned nmaps;
-	int dst_map;                    /* index in map[] of dst, or -1 */
+	struct soft_seg *src_segs, *dst_segs;   /* NULL unless scatter-gather */
+	uint32_t nsrc, ndst;
+	uint64_t src_total, dst_total;
+	struct soft_hold *held;
+	unsigned nheld;
 };
 
 /* Per engine thread: state for one-shot compression requests, allocated on
@@ -35,6 +52,9 @@ struct soft_scratch {
 	struct inflate_state *inf;
 	uint8_t *level_buf[4];
 	uint8_t *count_buf;             /* output sink for measuring a too-large result */
+	struct wd_range table[SOFT_MAX_SEGS];   /* a copied segment table */
+	struct soft_seg src_segs[SOFT_MAX_SEGS], dst_segs[SOFT_MAX_SEGS];
+	struct soft_hold held[SOFT_MAX_HELD];
 };
 
 /* The device's private state for one queue: its own view of the ring and
