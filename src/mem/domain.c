@@ -683,8 +683,9 @@ static void mark_dirty(uint64_t *bits, const struct wd_map *m, uint64_t iova, ui
 	uint64_t ps = page_size(), first = (iova - m->iova) / ps;
 	uint64_t last = (iova - m->iova + written - 1) / ps, p;
 
+	/* release: whoever sees the bit also sees the bytes written before it */
 	for (p = first; p <= last; p++)
-		__atomic_fetch_or(&bits[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
+		__atomic_fetch_or(&bits[p / 64], 1ull << (p % 64), __ATOMIC_RELEASE);
 }
 
 void wd__domain_put(struct wd_domain *d, struct wd_map *m, uint64_t iova, uint64_t written)
@@ -747,7 +748,7 @@ static int64_t harvest(struct wd_map *m, uint64_t p0, uint64_t p1, int64_t base,
 		uint64_t bits = __atomic_load_n(&m->dirty[w], __ATOMIC_RELAXED) & mask;
 
 		if (bits) {
-			bits = __atomic_fetch_and(&m->dirty[w], ~mask, __ATOMIC_RELAXED) & mask;
+			bits = __atomic_fetch_and(&m->dirty[w], ~mask, __ATOMIC_ACQUIRE) & mask;
 			while (bits) {
 				uint64_t o = w * 64 + (uint64_t)__builtin_ctzll(bits) - (uint64_t)base;
 
