@@ -59,6 +59,7 @@ int main(void)
 	T_EQ(wd_poll(q, 1, 0, NULL, NULL), -EINVAL);
 
 	T_ASSERT(strstr(wd_strerror(-ECHILD), "fork"));
+	T_ASSERT(strstr(wd_strerror(-ENOSPC), "No space left")); /* still right for a disk */
 	T_ASSERT(strlen(wd_strerror(-ENOMEM)) > 0);
 	T_ASSERT(strlen(wd_strerror(-123456)) > 0);
 	T_ASSERT(strlen(wd_strerror(0)) > 0);

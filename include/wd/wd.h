@@ -242,6 +242,17 @@ int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_fn fn, void
 /* Requests submitted and not yet reaped. */
 int wd_inflight(const struct wd_queue *q);
 
+/*
+ * Waiting on several queues (or on a queue and other fds) with poll/epoll:
+ * wd_queue_event_fd() is an eventfd that becomes readable when the device
+ * posts completions while the queue is armed.  wd_queue_arm() arms it and
+ * returns how many completions are ready already (then do not sleep: reap
+ * them); 0 means armed, sleep on the fd.  Reaping (wd_recv and friends)
+ * disarms; read the eventfd to reset it after waking.
+ */
+int wd_queue_event_fd(const struct wd_queue *q);
+int wd_queue_arm(struct wd_queue *q);
+
 #ifdef __cplusplus
 }
 #endif

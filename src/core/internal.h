@@ -47,6 +47,7 @@ struct wd_queue {
 	const struct wd_driver_ops *ops;
 	uint64_t kicks;                 /* doorbell syscalls made */
 	uint32_t dead;                  /* the device declared the ring dead */
+	uint32_t armed;                 /* wd_queue_arm() set WAITING */
 
 	/* cold */
 	struct wd_ctx *ctx;

@@ -17,25 +17,29 @@ WD_EXPORT const char *wd_strerror(int err)
 	const char *s;
 
 	/* Meanings particular to this library come first. */
+	/* The standard text first, then what it means coming from this
+	 * library, so the text stays right for the same errno from a file. */
 	switch (err) {
 	case 0:
-		return "success";
+		return "Success";
 	case -ECHILD:
-		return "queue belongs to the parent process (used in a fork child)";
+		return "No child processes (a queue or context used in a fork child of its owner)";
 	case -EIO:
-		return "queue is dead: the device found its ring corrupted or failed";
+		return "Input/output error (the device failed or found the queue's ring corrupted)";
 	case -ESHUTDOWN:
-		return "queue was stopped";
+		return "Cannot send after transport endpoint shutdown (the queue was stopped)";
 	case -ECANCELED:
-		return "request cancelled: its queue was stopped before it ran";
+		return "Operation canceled (its queue was stopped before it ran)";
 	case -EBUSY:
-		return "device or queue busy: no free slot, try again later";
+		return "Device or resource busy (queue full, or still in use)";
 	case -EBADMSG:
-		return "corrupt compressed data";
+		return "Bad message (corrupt compressed data)";
 	case -ENODATA:
-		return "compressed data truncated: the stream ends early";
+		return "No data available (compressed data ends before its stream does)";
 	case -ENOSPC:
-		return "output buffer too small";
+		return "No space left (output buffer too small, or no space on the device)";
+	case -EFAULT:
+		return "Bad address (not reachable by the device: not shared, revoked or invalid)";
 	}
 	if (err >= 0)
 		return "not an error code";

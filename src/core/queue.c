@@ -250,6 +250,34 @@ WD_EXPORT int wd_inflight(const struct wd_queue *q)
 	return q ? (int)q->inflight : -EINVAL;
 }
 
+static int queue_dead(struct wd_queue *q);
+
+WD_EXPORT int wd_queue_event_fd(const struct wd_queue *q)
+{
+	return q ? q->cq_fd : -EINVAL;
+}
+
+WD_EXPORT int wd_queue_arm(struct wd_queue *q)
+{
+	struct wd_ring_ctl *ctl;
+	uint32_t ready;
+
+	if (!q)
+		return -EINVAL;
+	if (q->fork_gen != wd__fork_gen)
+		return -ECHILD;
+	ctl = q->ring.ctl;
+	/* the user half of the sleep/wake handshake, as in wd_wait */
+	wd_store_sc(&ctl->cq_flags, WD_CQ_WAITING);
+	q->armed = 1;
+	ready = wd_load_sc(&ctl->cq_tail) - q->cq_head;
+	if (ready > q->inflight)
+		return -EIO;
+	if (!ready && q->inflight && queue_dead(q))
+		return -EIO;
+	return (int)ready;
+}
+
 /* The device's verdict comes first: a dead ring stays -EIO after a stop. */
 static int queue_dead(struct wd_queue *q)
 {
@@ -342,6 +370,10 @@ static int reap(struct wd_queue *q, struct wd_cpl *out, unsigned max, wd_cpl_fn 
 	q->cq_head += n;
 	q->inflight -= n;
 	wd_store_release(&r->ctl->cq_head, q->cq_head);
+	if (q->armed) {
+		q->armed = 0;
+		wd_store_release(&r->ctl->cq_flags, 0);
+	}
 	return (int)n;
 }
 
