@@ -5,7 +5,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PKGS := cmake make gcc g++ clang libclang-rt-14-dev pkg-config libisal-dev zlib1g-dev libdeflate-dev libssl-dev binutils gzip pigz bc
+DEB_PKGS := cmake make gcc g++ clang libclang-rt-14-dev pkg-config libisal-dev zlib1g-dev \
+	libdeflate-dev libssl-dev binutils gzip pigz bc gnuplot-nox
 
 .PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install bench install clean
 
@@ -26,14 +27,21 @@ $(BUILD)/Makefile: CMakeLists.txt | deps
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job on the built-in software accelerator.
+# The main job on the built-in software accelerator: compress and check the
+# corpus through a queue, then the benchmark tables (figures are reported,
+# never asserted; JSON and a PNG chart land in $(BUILD)/).
 demo: build
 	$(BUILD)/tools/wd devices
 	$(BUILD)/tools/wd demo
+	$(BUILD)/tools/wd bench comp -j $(BUILD)/bench-comp.json -p $(BUILD)/bench-comp.png
+	bench/gzip_vs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-gzip.json
 	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
 
 bench: build
+	$(BUILD)/tools/wd bench comp -j $(BUILD)/bench-comp.json -p $(BUILD)/bench-comp.png
+	bench/gzip_vs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-gzip.json
 	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
+	$(BUILD)/tools/wd bench mem -j $(BUILD)/bench-mem.json
 
 # Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
 check: check-plain check-asan check-tsan check-fuzz check-install
