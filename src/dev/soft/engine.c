@@ -243,3 +243,118 @@ void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq)
 		pthread_cond_wait(&w->cond, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 }
+
+/* ---- the engine as a whole ---- */
+
+int soft_dev_create(unsigned threads, unsigned idle_us, struct soft_dev **out)
+{
+	struct soft_dev *sd;
+	long cpus;
+	int ret;
+
+	if (!threads) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = cpus > 0 ? (unsigned)cpus : 1;
+		if (threads > 64)
+			threads = 64;
+	}
+	sd = calloc(1, sizeof(*sd) + threads * sizeof(sd->workers[0]));
+	if (!sd)
+		return -ENOMEM;
+	sd->load = calloc(threads, sizeof(*sd->load));
+	if (!sd->load) {
+		free(sd);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&sd->lock, NULL);
+	while (sd->nworkers < threads) {
+		ret = soft_worker_start(&sd->workers[sd->nworkers], idle_us, SOFT_MAX_QUEUES);
+		if (ret) {
+			soft_dev_destroy(sd, 0);
+			return ret;
+		}
+		sd->nworkers++;
+	}
+	*out = sd;
+	return 0;
+}
+
+void soft_dev_destroy(struct soft_dev *sd, int in_child)
+{
+	unsigned i;
+
+	for (i = 0; i < sd->nworkers; i++) {
+		if (in_child) {
+			/* the thread does not exist here: only memory to free */
+			soft_scratch_free(&sd->workers[i].scratch);
+			free(sd->workers[i].list);
+			free(sd->workers[i].local);
+		} else {
+			soft_worker_stop(&sd->workers[i]);
+		}
+	}
+	if (!in_child)
+		pthread_mutex_destroy(&sd->lock);
+	free(sd->load);
+	free(sd);
+}
+
+struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
+				     struct wd_domain *dom, int cq_fd, int remote_pid)
+{
+	struct soft_queue *sq = calloc(1, sizeof(*sq));
+
+	if (!sq)
+		return NULL;
+	wd_ring_bind(&sq->ring, ring, depth, depth);
+	/* read once, while nobody else can write the ring yet */
+	sq->sq_head = sq->ring.ctl->sq_head;
+	sq->cq_tail = sq->ring.ctl->cq_tail;
+	sq->op_mask = op_mask;
+	sq->dom = dom;
+	sq->cq_fd = cq_fd;
+	sq->remote_pid = remote_pid;
+	return sq;
+}
+
+void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq)
+{
+	unsigned i, best = 0;
+
+	pthread_mutex_lock(&sd->lock);
+	for (i = 1; i < sd->nworkers; i++)
+		if (sd->load[i] < sd->load[best])
+			best = i;
+	sd->load[best]++;
+	pthread_mutex_unlock(&sd->lock);
+	sq->worker = &sd->workers[best];
+	soft_worker_attach(sq->worker, sq);
+}
+
+void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,
+		       uint32_t *cq_tail)
+{
+	if (!sq->worker)
+		return;
+	soft_worker_detach(sq->worker, sq);
+	pthread_mutex_lock(&sd->lock);
+	sd->load[sq->worker - sd->workers]--;
+	pthread_mutex_unlock(&sd->lock);
+	sq->worker = NULL;
+	*sq_head = sq->sq_head;
+	*cq_tail = sq->cq_tail;
+}
+
+void soft_queue_destroy(struct soft_queue *sq)
+{
+	if (!sq)
+		return;
+	soft_streams_free(sq);
+	free(sq);
+}
+
+void soft_queue_kick(struct soft_queue *sq)
+{
+	if (sq->worker)
+		soft_worker_kick(sq->worker);
+}

@@ -12,6 +12,7 @@
 #include "../../ring/ring.h"
 
 #define SOFT_MAX_LEN (1u << 30)         /* largest request, bytes */
+#define SOFT_MAX_QUEUES 1024
 #define SOFT_BUDGET 32                  /* requests per queue per round */
 #define SOFT_MAX_SEGS 256               /* scatter-gather segments per buffer */
 #define SOFT_MAX_HELD (2 * SOFT_MAX_SEGS + 4) /* shared ranges one request may hold */
@@ -66,6 +67,7 @@ struct soft_queue {
 	uint32_t cq_tail;
 	uint32_t op_mask;
 	struct wd_domain *dom;          /* explicit mode; NULL: SVA */
+	int remote_pid;                 /* SVA in another process (the daemon's clients) */
 	int cq_fd;                      /* wakes a waiting user */
 	int broken;
 	struct soft_worker *worker;
@@ -90,6 +92,32 @@ struct soft_worker {
 };
 
 /* max_queues: most queues the worker will ever serve at once. */
+/* The engine: its threads, and queues over any ring memory (the process's
+ * own, or a client's memfd in the daemon). */
+struct soft_dev {
+	unsigned nworkers;
+	pthread_mutex_t lock;           /* load[] */
+	unsigned *load;                 /* queues per worker */
+	struct soft_worker workers[];
+};
+
+int soft_dev_create(unsigned threads, unsigned idle_us, struct soft_dev **out);
+void soft_dev_destroy(struct soft_dev *sd, int in_child);
+/* ring: a formatted ring of depth entries each way. */
+struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
+				     struct wd_domain *dom, int cq_fd, int remote_pid);
+void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
+/* Synchronous; reports how far the engine got (see wd_driver_ops). */
+void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,
+		       uint32_t *cq_tail);
+void soft_queue_destroy(struct soft_queue *sq);
+void soft_queue_kick(struct soft_queue *sq);
+
+/* The soft device's description, algorithms and reserved IOVA windows. */
+extern const char *const soft_algs[];
+void soft_dev_info(struct wd_dev_info *info, const char *name, unsigned engines);
+void soft_reserved(struct wd_iova_range *resv, uint32_t *n, uint32_t max);
+
 int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queues);
 void soft_worker_stop(struct soft_worker *w);
 void soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
