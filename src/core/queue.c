@@ -139,7 +139,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	wd_ring_format(&q->ring, ctx->ring_start);
 	q->sq_tail = q->cq_head = ctx->ring_start;
 	if (q->domain) {
-		ret = wd__domain_attach(q->domain, q);
+		ret = wd__domain_attach(q->domain, q->ring.ctl);
 		if (ret)
 			goto err_close;
 	}
@@ -152,7 +152,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 
 err_detach:
 	if (q->domain)
-		wd__domain_detach(q->domain, q);
+		wd__domain_detach(q->domain, q->ring.ctl);
 err_close:
 	q->ops->queue_close(q, 0);
 err_domain:
@@ -204,7 +204,7 @@ WD_EXPORT int wd_queue_stop(struct wd_queue *q)
 	q->ops->queue_stop(q, &sq_head, &cq_tail);
 	/* The device is off the ring: no lease fence needs to wait for it. */
 	if (q->domain)
-		wd__domain_detach(q->domain, q);
+		wd__domain_detach(q->domain, q->ring.ctl);
 	cancel_unconsumed(q, sq_head, cq_tail);
 	q->state = WD_Q_STOPPED;
 	return 0;

@@ -134,7 +134,7 @@ void wd__domain_destroy(struct wd_domain *d)
 	}
 	free(d->maps);
 	free(d->hmaps);
-	free(d->queues);
+	free(d->rings);
 	pthread_rwlock_destroy(&d->lock);
 	pthread_mutex_destroy(&d->qlock);
 	free(d);
@@ -160,36 +160,36 @@ WD_EXPORT struct wd_domain *wd_queue_domain(const struct wd_queue *q)
 	return q ? q->domain : NULL;
 }
 
-int wd__domain_attach(struct wd_domain *d, struct wd_queue *q)
+int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&d->qlock);
 	if (d->nqueues == d->qcap) {
 		uint32_t cap = d->qcap ? d->qcap * 2 : 4;
-		struct wd_queue **nq = realloc(d->queues, cap * sizeof(*nq));
+		struct wd_ring_ctl **nr = realloc(d->rings, cap * sizeof(*nr));
 
-		if (!nq)
+		if (!nr)
 			ret = -ENOMEM;
 		else {
-			d->queues = nq;
+			d->rings = nr;
 			d->qcap = cap;
 		}
 	}
 	if (!ret)
-		d->queues[d->nqueues++] = q;
+		d->rings[d->nqueues++] = ring;
 	pthread_mutex_unlock(&d->qlock);
 	return ret;
 }
 
-void wd__domain_detach(struct wd_domain *d, struct wd_queue *q)
+void wd__domain_detach(struct wd_domain *d, struct wd_ring_ctl *ring)
 {
 	uint32_t i;
 
 	pthread_mutex_lock(&d->qlock);
 	for (i = 0; i < d->nqueues; i++)
-		if (d->queues[i] == q) {
-			d->queues[i] = d->queues[--d->nqueues];
+		if (d->rings[i] == ring) {
+			d->rings[i] = d->rings[--d->nqueues];
 			break;
 		}
 	pthread_mutex_unlock(&d->qlock);
@@ -480,6 +480,12 @@ static int pin(uintptr_t host, uint64_t len)
 WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flags,
 		       uint64_t *iova)
 {
+	return wd__share_at(d, ptr, len, flags, 0, iova);
+}
+
+int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t want,
+		 uint64_t *iova)
+{
 	uint64_t ps = page_size(), off, span, base;
 	uintptr_t host;
 	struct wd_map *m;
@@ -519,8 +525,9 @@ WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flag
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (iova_free(d, host, span))
-		base = host;
+	want = want ? want & ~(ps - 1) : host; /* the page the caller would like */
+	if (iova_free(d, want, span))
+		base = want;
 	else if (flags & WD_SHARE_IDENTITY) {
 		ret = -EADDRNOTAVAIL;
 		goto out;
@@ -584,11 +591,11 @@ static int wait_fences(struct wd_domain *d, unsigned flags, int timeout_ms)
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
-		fence[i] = wd_load_acquire(&d->queues[i]->ring.ctl->sq_tail);
+		fence[i] = wd_load_acquire(&d->rings[i]->sq_tail);
 	for (;;) {
 		busy = 0;
 		for (i = 0; i < n; i++) {
-			struct wd_ring_ctl *ctl = d->queues[i]->ring.ctl;
+			struct wd_ring_ctl *ctl = d->rings[i];
 
 			if (wd_load_acquire(&ctl->dev_status))
 				continue;

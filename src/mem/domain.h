@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <wd/mem.h>
 
+#include "../ring/ring.h"
+
 #define WD_MAX_RESV 16
 #define WD_IOVA_MIN 0x10000ull          /* the first 64 KiB are never handed out */
 #define WD_IOVA_END (1ull << 48)        /* IOVA space of the domain */
@@ -30,8 +32,8 @@ struct wd_domain {
 	uint32_t nmaps, cap;
 	uint32_t dirty_on;              /* atomic: tracking */
 	uint64_t pinned, pin_limit;     /* under lock */
-	pthread_mutex_t qlock;          /* queues[] */
-	struct wd_queue **queues;
+	pthread_mutex_t qlock;          /* rings[] */
+	struct wd_ring_ctl **rings;     /* the rings of the queues using it (lease fences) */
 	uint32_t nqueues, qcap;
 	int implicit;                   /* made for one queue, dies with it */
 	struct wd_domain *next;         /* ctx's list, under ctx->lock */
@@ -48,8 +50,13 @@ int wd__domain_get(struct wd_domain *d, uint64_t iova, uint64_t len, int write, 
 /* Release a range; written bytes from iova are marked dirty if tracking. */
 void wd__domain_put(struct wd_domain *d, struct wd_map *m, uint64_t iova, uint64_t written);
 
-/* Queues join and leave their domain (for lease fences). */
-int wd__domain_attach(struct wd_domain *d, struct wd_queue *q);
-void wd__domain_detach(struct wd_domain *d, struct wd_queue *q);
+/* Queues (their rings) join and leave their domain, for lease fences. */
+int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring);
+void wd__domain_detach(struct wd_domain *d, struct wd_ring_ctl *ring);
+
+/* wd_share() with the IOVA to try first (identity with another process's
+ * address, for the daemon); want 0 means the host address. */
+int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t want,
+		 uint64_t *iova);
 
 #endif
