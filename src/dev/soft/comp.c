@@ -71,6 +71,8 @@ void soft_scratch_free(struct soft_scratch *s)
 	free(s->count_buf);
 	for (i = 0; i < 4; i++)
 		free(s->level_buf[i]);
+	for (i = 0; i < 3; i++)
+		free(s->bounce[i]);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -4,7 +4,10 @@
  * a descriptor is checked here before any memory is touched; the caller
  * passes a private copy, so nothing can change under the checks.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/uio.h>
 #include <isa-l/crc.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +20,7 @@
 #define OP_NEEDS_SRC 1u
 #define OP_NEEDS_DST 2u
 #define OP_STREAM 4u            /* uses session, dst_len, param, arg1 */
+#define OP_DST_IN 8u            /* dst is read, not written (compare) */
 #define NOP_MAX_DELAY_NS 1000000000ull
 
 typedef int (*soft_op_fn)(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
@@ -134,13 +138,80 @@ static const struct soft_opdef opdefs[] = {
 	[WD_OP_NOP] = { op_nop, 0 },
 	[WD_OP_COPY] = { op_copy, OP_NEEDS_SRC | OP_NEEDS_DST },
 	[WD_OP_FILL] = { op_fill, OP_NEEDS_DST },
-	[WD_OP_COMPARE] = { op_compare, OP_NEEDS_SRC | OP_NEEDS_DST },
+	[WD_OP_COMPARE] = { op_compare, OP_NEEDS_SRC | OP_NEEDS_DST | OP_DST_IN },
 	[WD_OP_CRC32C] = { op_crc32c, OP_NEEDS_SRC },
 	[WD_OP_COMPRESS] = { soft_compress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
 	[WD_OP_DECOMPRESS] = { soft_decompress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
 };
 
 _Static_assert(sizeof(opdefs) / sizeof(opdefs[0]) == WD_OP__COUNT, "one opdef per opcode");
+
+/*
+ * Remote SVA (the daemon's clients): the addresses are the client's own, and
+ * the engine reaches them with process_vm_readv/writev into bounce buffers,
+ * so a bad address is an error from the kernel, never a fault here.
+ */
+static int bounce(struct soft_queue *sq, struct soft_scratch *s, unsigned slot, uint64_t addr,
+		  uint64_t len, int read, void **out)
+{
+	struct iovec local, remote;
+
+	*out = NULL;
+	if (!len)
+		return 0;
+	if (check_sva(addr, len))
+		return -EFAULT;
+	if (len > SOFT_REMOTE_MAX)
+		return -EMSGSIZE;
+	if (s->bounce_len[slot] < len) {
+		void *p = realloc(s->bounce[slot], len);
+
+		if (!p)
+			return -ENOMEM;
+		s->bounce[slot] = p;
+		s->bounce_len[slot] = len;
+	}
+	*out = s->bounce[slot];
+	if (!read)
+		return 0;
+	local.iov_base = *out;
+	local.iov_len = len;
+	remote.iov_base = (void *)(uintptr_t)addr;
+	remote.iov_len = len;
+	return process_vm_readv(sq->remote_pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0
+											    : -EFAULT;
+}
+
+static int write_back(struct soft_queue *sq, void *buf, uint64_t addr, uint64_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	if (!len)
+		return 0;
+	return process_vm_writev(sq->remote_pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0
+											    : -EFAULT;
+}
+
+static int map_remote(struct soft_queue *sq, struct soft_scratch *s, const struct soft_opdef *def,
+		      const wd_sqe *e, struct soft_io *io)
+{
+	uint64_t dlen = def->flags & OP_STREAM ? e->dst_len : e->len;
+	int ret = 0;
+
+	if (e->flags)
+		return -EOPNOTSUPP; /* scatter-gather needs explicit sharing here */
+	if (def->flags & OP_NEEDS_SRC)
+		ret = bounce(sq, s, 0, e->src, e->len, 1, &io->src);
+	else if (e->src)
+		return -EINVAL;
+	if (!ret && (def->flags & OP_NEEDS_DST))
+		ret = bounce(sq, s, 1, e->dst, dlen, !!(def->flags & OP_DST_IN), &io->dst);
+	else if (!ret && e->dst)
+		return -EINVAL;
+	if (!ret && e->op == WD_OP_COMPRESS && e->arg1 && e->arg1 <= WD_COMP_DICT_MAX)
+		ret = bounce(sq, s, 2, e->arg0, e->arg1, 1, &io->dict);
+	return ret;
+}
 
 /* Reach [addr, addr+len) for the operation: the process's own address in
  * SVA mode, a held shared range in explicit mode. */
@@ -255,7 +326,7 @@ static int map_buffers(struct soft_queue *sq, struct soft_scratch *s, const stru
 		io->ndst = e->dst_len;
 		ret = map_segments(sq, s, io, e->dst, e->dst_len, 1, s->dst_segs, &io->dst_total);
 	} else if (def->flags & OP_NEEDS_DST) {
-		ret = xlate(sq, io, e->dst, dlen, 1, &io->dst);
+		ret = xlate(sq, io, e->dst, dlen, !(def->flags & OP_DST_IN), &io->dst);
 	} else if (e->dst) {
 		return -EINVAL;
 	}
@@ -282,6 +353,17 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 		return -EINVAL;
 	if (e->len > SOFT_MAX_LEN || e->dst_len > SOFT_MAX_LEN)
 		return -EMSGSIZE;
+	if (sq->remote_pid) {
+		ret = map_remote(sq, s, def, e, &io);
+		if (!ret)
+			ret = def->fn(sq, s, e, &io, c);
+		/* results go back even on a failure that wrote part of them */
+		if ((def->flags & OP_NEEDS_DST) && !(def->flags & OP_DST_IN) && io.dst &&
+		    (!ret || ret == -ENOSPC || ret == -EBADMSG) &&
+		    write_back(sq, io.dst, e->dst, ret ? 0 : written_bytes(e, &io, c, ret)))
+			ret = -EFAULT;
+		return ret;
+	}
 	ret = map_buffers(sq, s, def, e, &io);
 	if (!ret)
 		ret = def->fn(sq, s, e, &io, c);

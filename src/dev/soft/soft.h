@@ -56,7 +56,11 @@ struct soft_scratch {
 	struct wd_range table[SOFT_MAX_SEGS];   /* a copied segment table */
 	struct soft_seg src_segs[SOFT_MAX_SEGS], dst_segs[SOFT_MAX_SEGS];
 	struct soft_hold held[SOFT_MAX_HELD];
+	void *bounce[3];                /* remote SVA: src, dst, dict copies */
+	size_t bounce_len[3];
 };
+
+#define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
 
 /* The device's private state for one queue: its own view of the ring and
  * its own copies of the indices it owns; nothing it decides on comes from

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wdd control protocol, version 1: messages on a Unix SOCK_SEQPACKET
+ * socket between a client's libwd and the daemon.  Only the control path
+ * crosses the socket; requests and completions go through the queue rings
+ * in shared memory (memfds passed with SCM_RIGHTS), doorbells and
+ * completion events through eventfds.
+ *
+ * Every message is a header and a fixed payload for its type; a reply
+ * carries the request's type and seq and a status (0 or a negative errno).
+ * Fixed-width fields only, so the format does not depend on the compiler
+ * and can later be carried over another transport.  The daemon checks the
+ * size of every message against its type and never trusts a field.
+ */
+#ifndef WDD_PROTO_H
+#define WDD_PROTO_H
+
+#include <stdint.h>
+#include <wd/wd.h>
+
+#define WDD_MAGIC 0x50444457u           /* "WDDP" */
+#define WDD_VERSION 1u
+#define WDD_SOCKET_NAME "wdd.sock"
+#define WDD_MAX_MSG 65536
+#define WDD_DIRTY_CHUNK 32768           /* bitmap bytes per DIRTY_READ reply */
+
+enum wdd_type {
+	WDD_HELLO = 1,
+	WDD_QUEUE_OPEN,
+	WDD_QUEUE_CLOSE,
+	WDD_DOMAIN_NEW,
+	WDD_DOMAIN_FREE,
+	WDD_SHARE,
+	WDD_UNSHARE,
+	WDD_PIN_LIMIT,
+	WDD_DIRTY_START,
+	WDD_DIRTY_STOP,
+	WDD_DIRTY_READ,
+	WDD_STATS,
+	WDD__TYPES
+};
+
+struct wdd_hdr {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t nfds;          /* descriptors passed with the message */
+	uint32_t len;           /* payload bytes after the header */
+	int32_t status;         /* replies: 0 or -errno */
+	uint64_t seq;
+};
+
+struct wdd_hello_req {
+	uint32_t version;
+	uint32_t rsvd;
+};
+
+struct wdd_hello_rep {
+	uint32_t version;
+	uint32_t client_id;
+	uint32_t max_queues;    /* this client's quota */
+	uint32_t nresv;
+	uint64_t max_pinned;
+	struct wd_dev_info info;
+	struct {
+		uint64_t start, last;
+	} resv[16];
+	char algs[256];         /* NUL-separated, empty string ends */
+};
+
+struct wdd_queue_open_req {
+	char alg[WD_NAME_MAX];
+	uint32_t depth;
+	uint32_t flags;         /* WD_QUEUE_F_EXPLICIT */
+	uint32_t domain;        /* explicit: the client's domain id */
+	uint32_t rsvd;
+};
+
+/* Reply fds: [0] ring memfd, [1] doorbell eventfd, [2] completion eventfd */
+struct wdd_queue_open_rep {
+	uint32_t queue;
+	uint32_t depth;
+	uint64_t ring_size;
+};
+
+struct wdd_queue_close_req {
+	uint32_t queue;
+	uint32_t rsvd;
+};
+
+struct wdd_queue_close_rep {
+	uint32_t sq_head;       /* how far the engine got, as queue_stop reports */
+	uint32_t cq_tail;
+};
+
+struct wdd_domain_rep {
+	uint32_t domain;
+	uint32_t rsvd;
+};
+
+struct wdd_domain_req {
+	uint32_t domain;
+	uint32_t flags;
+	uint64_t arg;           /* PIN_LIMIT: bytes */
+};
+
+/* Request fds: [0] the memfd holding the range */
+struct wdd_share_req {
+	uint32_t domain;
+	uint32_t flags;         /* WD_SHARE_* */
+	uint64_t addr;          /* the client's address of the range */
+	uint64_t len;
+	uint64_t offset;        /* of addr's page in the memfd */
+};
+
+struct wdd_share_rep {
+	uint64_t iova;
+};
+
+struct wdd_unshare_req {
+	uint32_t domain;
+	uint32_t flags;
+	uint64_t iova;
+	int32_t timeout_ms;
+	uint32_t rsvd;
+};
+
+struct wdd_dirty_req {
+	uint32_t domain;
+	uint32_t rsvd;
+	uint64_t iova;
+	uint64_t len;           /* at most WDD_DIRTY_CHUNK * 8 pages */
+};
+
+struct wdd_dirty_rep {
+	int64_t count;
+	uint64_t bitmap[WDD_DIRTY_CHUNK / 8];
+};
+
+struct wdd_stats_rep {
+	uint32_t clients;
+	uint32_t queues;
+	uint64_t pinned;
+	uint64_t requests;
+	uint64_t errors;
+};
+
+#endif
