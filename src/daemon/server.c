@@ -1,0 +1,707 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wdd: the software engine hosted for many processes.
+ *
+ * One thread runs the control path: it accepts clients on a Unix socket,
+ * checks their credentials, and answers their messages (open a queue,
+ * share memory, ...).  The engine threads run the data path on the rings
+ * the clients map.  Each client has its own queues and domains; nothing a
+ * client sends can name another client's.  A client that goes away, however
+ * it dies, is torn down entirely: queues detached from the engine, shared
+ * memory unpinned and unmapped, descriptors closed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../core/internal.h"
+#include "../dev/soft/soft.h"
+#include "../mem/domain.h"
+#include "proto.h"
+#include "server.h"
+
+#define MAX_DOMAINS 64
+#define SHARE_WAIT_MAX_MS 2000  /* the control thread never waits longer */
+
+struct srv_queue {
+	uint32_t id;
+	void *ring;
+	size_t ring_size;
+	int ring_fd, cq_fd;
+	struct soft_queue *sq;
+	struct wd_domain *dom;
+};
+
+struct srv_share {
+	struct wd_domain *dom;
+	uint64_t iova;
+	void *addr;             /* the daemon's mapping of the client's memfd */
+	size_t len;
+};
+
+struct srv_client {
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	uint32_t id;
+	struct srv_queue **queues;
+	uint32_t nqueues, next_queue;
+	struct wd_domain *domains[MAX_DOMAINS + 1]; /* by id, 1.. */
+	struct srv_share *shares;
+	uint32_t nshares, cap_shares;
+	uint64_t pinned;
+	struct srv_client *next;
+};
+
+struct srv {
+	struct wdd_config cfg;
+	struct wd_ctx *ctx;
+	struct wd_dev *dev;
+	struct soft_dev *engine;
+	int lfd, epfd;
+	uint32_t next_client;
+	struct srv_client *clients;
+	uint32_t nclients;
+	volatile sig_atomic_t *stop;
+};
+
+/* ---- messages ---- */
+
+static int send_msg(int fd, struct wdd_hdr *h, const void *payload, uint32_t len, const int *fds,
+		    int nfds)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))] = { 0 };
+	struct iovec iov[2] = { { h, sizeof(*h) }, { (void *)payload, len } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+
+	h->magic = WDD_MAGIC;
+	h->len = len;
+	h->nfds = (uint16_t)nfds;
+	if (nfds) {
+		struct cmsghdr *c;
+
+		m.msg_control = cbuf;
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* Receive one message; fds that came with it land in fds (up to 4),
+ * *nfds says how many.  Returns payload bytes, 0 on EOF, or -errno. */
+static ssize_t recv_msg(int fd, struct wdd_hdr *h, void *payload, size_t cap, int *fds,
+			int *nfds)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	struct iovec iov[2] = { { h, sizeof(*h) }, { payload, cap } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*nfds = 0;
+	n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -errno;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i;
+
+			for (i = 0; i < k; i++) {
+				int f;
+
+				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				if (*nfds < 4)
+					fds[(*nfds)++] = f;
+				else
+					close(f);
+			}
+		}
+	if (n == 0)
+		return 0;
+	if ((size_t)n < sizeof(*h) || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    h->magic != WDD_MAGIC || h->len != (size_t)n - sizeof(*h))
+		return -EPROTO;
+	return n - (ssize_t)sizeof(*h);
+}
+
+/* ---- clients ---- */
+
+static struct wd_domain *client_domain(struct srv_client *c, uint32_t id)
+{
+	return id >= 1 && id <= MAX_DOMAINS ? c->domains[id] : NULL;
+}
+
+static void queue_free(struct srv *s, struct srv_queue *q, uint32_t *head, uint32_t *tail)
+{
+	uint32_t h = 0, t = 0;
+
+	soft_queue_detach(s->engine, q->sq, &h, &t);
+	if (q->dom)
+		wd__domain_detach(q->dom, q->ring);
+	soft_queue_destroy(q->sq);
+	munmap(q->ring, q->ring_size);
+	close(q->ring_fd);
+	close(q->cq_fd);
+	free(q);
+	if (head)
+		*head = h;
+	if (tail)
+		*tail = t;
+}
+
+static void share_drop(struct srv_client *c, uint32_t i)
+{
+	struct srv_share *sh = &c->shares[i];
+
+	munmap(sh->addr, sh->len);
+	c->pinned -= sh->len;
+	c->shares[i] = c->shares[--c->nshares];
+}
+
+static void client_free(struct srv *s, struct srv_client *c)
+{
+	uint32_t i;
+
+	/* queues first: after this no engine thread touches the client */
+	for (i = 0; i < c->nqueues; i++)
+		queue_free(s, c->queues[i], NULL, NULL);
+	/* domains unpin; then the daemon's mappings of the memfds go */
+	for (i = 1; i <= MAX_DOMAINS; i++)
+		if (c->domains[i])
+			wd__domain_destroy(c->domains[i]);
+	while (c->nshares)
+		share_drop(c, 0);
+	free(c->shares);
+	free(c->queues);
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	free(c);
+	s->nclients--;
+}
+
+static int uid_allowed(const struct srv *s, uid_t uid)
+{
+	unsigned i;
+
+	if (!s->cfg.nallow)
+		return 1; /* the socket's permissions decide */
+	for (i = 0; i < s->cfg.nallow; i++)
+		if (s->cfg.allow_uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+static void accept_client(struct srv *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct srv_client *c;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !uid_allowed(s, cred.uid) ||
+	    s->nclients >= s->cfg.max_clients) {
+		/* refused: say why, then hang up */
+		struct wdd_hdr h = { .type = WDD_HELLO, .status = -EACCES };
+
+		if (s->nclients >= s->cfg.max_clients)
+			h.status = -EUSERS;
+		send_msg(fd, &h, NULL, 0, NULL, 0);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->pid = cred.pid;
+	c->uid = cred.uid;
+	c->id = ++s->next_client;
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = s->clients;
+	s->clients = c;
+	s->nclients++;
+}
+
+static void client_unlink(struct srv *s, struct srv_client *c)
+{
+	struct srv_client **pp;
+
+	for (pp = &s->clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	client_free(s, c);
+}
+
+/* ---- requests ---- */
+
+static int do_hello(struct srv *s, struct srv_client *c, const void *p, size_t n,
+		    struct wdd_hello_rep *rep)
+{
+	const struct wdd_hello_req *req = p;
+	size_t off = 0;
+	unsigned i;
+
+	if (n != sizeof(*req) || req->version != WDD_VERSION)
+		return -EPROTONOSUPPORT;
+	memset(rep, 0, sizeof(*rep));
+	rep->version = WDD_VERSION;
+	rep->client_id = c->id;
+	rep->max_queues = s->cfg.max_queues;
+	rep->max_pinned = s->cfg.max_pinned;
+	rep->info = s->dev->info;
+	rep->nresv = s->dev->nresv;
+	for (i = 0; i < s->dev->nresv && i < 16; i++) {
+		rep->resv[i].start = s->dev->resv[i].start;
+		rep->resv[i].last = s->dev->resv[i].last;
+	}
+	for (i = 0; s->dev->algs[i]; i++) {
+		size_t k = strlen(s->dev->algs[i]) + 1;
+
+		if (off + k >= sizeof(rep->algs))
+			break;
+		memcpy(rep->algs + off, s->dev->algs[i], k);
+		off += k;
+	}
+	return 0;
+}
+
+static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, size_t n,
+			 struct wdd_queue_open_rep *rep, int *fds)
+{
+	const struct wdd_queue_open_req *req = p;
+	struct srv_queue *q, **nq;
+	char alg[WD_NAME_MAX];
+	uint32_t depth, ops;
+	int ret;
+
+	if (n != sizeof(*req) || (req->flags & ~WD_QUEUE_F_EXPLICIT) || req->rsvd)
+		return -EINVAL;
+	memcpy(alg, req->alg, sizeof(alg));
+	alg[sizeof(alg) - 1] = 0;
+	ops = wd__alg_ops(alg);
+	if (!ops || !wd_dev_has_alg(s->dev, alg))
+		return -EOPNOTSUPP;
+	if (c->nqueues >= s->cfg.max_queues)
+		return -EDQUOT;
+	depth = req->depth ? req->depth : WD_QUEUE_DEPTH_DEFAULT;
+	if (depth > WD_RING_MAX_ENTRIES)
+		return -EINVAL;
+	for (n = 1; n < depth; n <<= 1)
+		;
+	depth = (uint32_t)n;
+	q = calloc(1, sizeof(*q));
+	nq = realloc(c->queues, (c->nqueues + 1) * sizeof(*nq));
+	if (!q || !nq) {
+		free(q);
+		return -ENOMEM;
+	}
+	c->queues = nq;
+	if (req->flags & WD_QUEUE_F_EXPLICIT) {
+		q->dom = client_domain(c, req->domain);
+		if (!q->dom) {
+			free(q);
+			return -ENOENT;
+		}
+	}
+	q->ring_size = wd_ring_size(depth, depth);
+	q->ring_fd = memfd_create("wdd-ring", MFD_CLOEXEC);
+	q->cq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->ring_fd < 0 || q->cq_fd < 0 || ftruncate(q->ring_fd, (off_t)q->ring_size)) {
+		ret = -errno;
+		goto err;
+	}
+	q->ring = mmap(NULL, q->ring_size, PROT_READ | PROT_WRITE, MAP_SHARED, q->ring_fd, 0);
+	if (q->ring == MAP_FAILED) {
+		ret = -errno;
+		q->ring = NULL;
+		goto err;
+	}
+	{
+		struct wd_ring r;
+
+		wd_ring_bind(&r, q->ring, depth, depth);
+		wd_ring_format(&r, 0);
+	}
+	/* explicit: the client's domain; SVA: the client's own address space */
+	q->sq = soft_queue_create(q->ring, depth, ops, q->dom, q->cq_fd, q->dom ? 0 : c->pid);
+	if (!q->sq) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	if (q->dom && (ret = wd__domain_attach(q->dom, q->sq->ring.ctl)))
+		goto err;
+	q->id = ++c->next_queue;
+	soft_queue_attach(s->engine, q->sq);
+	c->queues[c->nqueues++] = q;
+	rep->queue = q->id;
+	rep->depth = depth;
+	rep->ring_size = q->ring_size;
+	fds[0] = q->ring_fd;
+	fds[1] = q->sq->worker->efd;
+	fds[2] = q->cq_fd;
+	return 0;
+err:
+	soft_queue_destroy(q->sq);
+	if (q->ring)
+		munmap(q->ring, q->ring_size);
+	if (q->ring_fd >= 0)
+		close(q->ring_fd);
+	if (q->cq_fd >= 0)
+		close(q->cq_fd);
+	free(q);
+	return ret;
+}
+
+static int do_queue_close(struct srv *s, struct srv_client *c, const void *p, size_t n,
+			  struct wdd_queue_close_rep *rep)
+{
+	const struct wdd_queue_close_req *req = p;
+	uint32_t i;
+
+	if (n != sizeof(*req))
+		return -EINVAL;
+	for (i = 0; i < c->nqueues; i++)
+		if (c->queues[i]->id == req->queue) {
+			queue_free(s, c->queues[i], &rep->sq_head, &rep->cq_tail);
+			c->queues[i] = c->queues[--c->nqueues];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int do_domain_new(struct srv *s, struct srv_client *c, struct wdd_domain_rep *rep)
+{
+	uint32_t id;
+	int ret;
+
+	for (id = 1; id <= MAX_DOMAINS && c->domains[id]; id++)
+		;
+	if (id > MAX_DOMAINS)
+		return -EDQUOT;
+	ret = wd__domain_create(s->ctx, s->dev, 0, &c->domains[id]);
+	if (ret)
+		return ret;
+	wd_domain_set_pin_limit(c->domains[id], UINT64_MAX); /* the client quota rules */
+	rep->domain = id;
+	return 0;
+}
+
+static int do_domain_free(struct srv_client *c, const struct wdd_domain_req *req)
+{
+	struct wd_domain *d = client_domain(c, req->domain);
+	uint32_t i;
+	int ret;
+
+	if (!d)
+		return -ENOENT;
+	ret = wd_domain_free(d); /* -EBUSY while queues use it */
+	if (ret)
+		return ret;
+	c->domains[req->domain] = NULL;
+	for (i = 0; i < c->nshares;)
+		if (c->shares[i].dom == d)
+			share_drop(c, i);
+		else
+			i++;
+	return 0;
+}
+
+static int do_share(struct srv *s, struct srv_client *c, const void *p, size_t n, const int *fds,
+		    int nfds, struct wdd_share_rep *rep)
+{
+	const struct wdd_share_req *req = p;
+	struct wd_domain *d;
+	struct srv_share *sh;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), off, span;
+	struct stat st;
+	void *addr;
+	int ret;
+
+	if (n != sizeof(*req) || nfds != 1 || !req->len || req->offset % ps ||
+	    (req->flags & ~(WD_SHARE_IDENTITY | WD_SHARE_READONLY)))
+		return -EINVAL;
+	d = client_domain(c, req->domain);
+	if (!d)
+		return -ENOENT;
+	off = req->addr % ps;
+	if (req->len > UINT64_MAX / 2 || req->addr > UINT64_MAX - req->len)
+		return -EINVAL;
+	span = (off + req->len + ps - 1) & ~(ps - 1);
+	/* only what the memfd really holds, and within the client's quota */
+	if (fstat(fds[0], &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < req->offset ||
+	    (uint64_t)st.st_size - req->offset < span)
+		return -EINVAL;
+	if (c->pinned + span > s->cfg.max_pinned)
+		return -EDQUOT;
+	if (c->nshares == c->cap_shares) {
+		uint32_t cap = c->cap_shares ? c->cap_shares * 2 : 8;
+		struct srv_share *ns = realloc(c->shares, cap * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		c->shares = ns;
+		c->cap_shares = cap;
+	}
+	addr = mmap(NULL, span, PROT_READ | ((req->flags & WD_SHARE_READONLY) ? 0 : PROT_WRITE),
+		    MAP_SHARED, fds[0], (off_t)req->offset);
+	if (addr == MAP_FAILED)
+		return -errno;
+	/* identity with the client's own address when that IOVA is free */
+	ret = wd__share_at(d, (char *)addr + off, req->len, req->flags | WD_SHARE_FILE_OK,
+			   req->addr, &rep->iova);
+	if (ret) {
+		munmap(addr, span);
+		return ret;
+	}
+	sh = &c->shares[c->nshares++];
+	sh->dom = d;
+	sh->iova = rep->iova - off;
+	sh->addr = addr;
+	sh->len = span;
+	c->pinned += span;
+	return 0;
+}
+
+static int do_unshare(struct srv_client *c, const void *p, size_t n)
+{
+	const struct wdd_unshare_req *req = p;
+	struct wd_domain *d;
+	int tmo, ret;
+	uint32_t i;
+
+	if (n != sizeof(*req))
+		return -EINVAL;
+	d = client_domain(c, req->domain);
+	if (!d)
+		return -ENOENT;
+	/* the control thread serves everyone: it waits a bounded time and the
+	 * client library retries until its own deadline */
+	tmo = req->timeout_ms < 0 || req->timeout_ms > SHARE_WAIT_MAX_MS ? SHARE_WAIT_MAX_MS
+									   : req->timeout_ms;
+	ret = wd_unshare(d, req->iova, req->flags, tmo);
+	if (ret)
+		return ret;
+	for (i = 0; i < c->nshares; i++)
+		if (c->shares[i].dom == d && c->shares[i].iova <= req->iova &&
+		    req->iova < c->shares[i].iova + c->shares[i].len) {
+			share_drop(c, i);
+			break;
+		}
+	return 0;
+}
+
+static int do_dirty(struct srv_client *c, uint16_t type, const void *p, size_t n,
+		    struct wdd_dirty_rep *rep, uint32_t *rep_len)
+{
+	const struct wdd_dirty_req *req = p;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	struct wd_domain *d;
+
+	if (n != sizeof(*req))
+		return -EINVAL;
+	d = client_domain(c, req->domain);
+	if (!d)
+		return -ENOENT;
+	if (type == WDD_DIRTY_START)
+		return wd_dirty_start(d);
+	if (type == WDD_DIRTY_STOP)
+		return wd_dirty_stop(d);
+	if (req->len / ps > (uint64_t)WDD_DIRTY_CHUNK * 8)
+		return -E2BIG;
+	rep->count = wd_dirty_read_clear(d, req->iova, req->len, rep->bitmap);
+	if (rep->count < 0)
+		return (int)rep->count;
+	*rep_len = (uint32_t)(offsetof(struct wdd_dirty_rep, bitmap) +
+			      (req->len / ps + 63) / 64 * sizeof(uint64_t));
+	return 0;
+}
+
+static int do_stats(struct srv *s, struct wdd_stats_rep *rep)
+{
+	struct srv_client *c;
+	uint32_t i;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->clients = s->nclients;
+	for (c = s->clients; c; c = c->next) {
+		rep->queues += c->nqueues;
+		rep->pinned += c->pinned;
+		for (i = 0; i < c->nqueues; i++) {
+			/* engine-thread counters: read as they are, a snapshot */
+			rep->requests += __atomic_load_n(&c->queues[i]->sq->nreq, __ATOMIC_RELAXED);
+			rep->errors += __atomic_load_n(&c->queues[i]->sq->nerr, __ATOMIC_RELAXED);
+		}
+	}
+	return 0;
+}
+
+/* One message from a client; returns <0 to drop the client. */
+static int serve_one(struct srv *s, struct srv_client *c)
+{
+	union {
+		struct wdd_hello_rep hello;
+		struct wdd_queue_open_rep open;
+		struct wdd_queue_close_rep close;
+		struct wdd_domain_rep dom;
+		struct wdd_share_rep share;
+		struct wdd_dirty_rep dirty;
+		struct wdd_stats_rep stats;
+	} rep;
+	char req[512];
+	struct wdd_hdr h;
+	uint32_t rep_len = 0;
+	int fds[4], nfds, out[3], nout = 0, i, ret;
+	ssize_t n = recv_msg(c->fd, &h, req, sizeof(req), fds, &nfds);
+
+	if (n <= 0)
+		return -1; /* gone, or not speaking the protocol */
+	switch (h.type) {
+	case WDD_HELLO:
+		ret = do_hello(s, c, req, (size_t)n, &rep.hello);
+		rep_len = sizeof(rep.hello);
+		break;
+	case WDD_QUEUE_OPEN:
+		ret = do_queue_open(s, c, req, (size_t)n, &rep.open, out);
+		rep_len = sizeof(rep.open);
+		nout = ret ? 0 : 3;
+		break;
+	case WDD_QUEUE_CLOSE:
+		ret = do_queue_close(s, c, req, (size_t)n, &rep.close);
+		rep_len = sizeof(rep.close);
+		break;
+	case WDD_DOMAIN_NEW:
+		ret = do_domain_new(s, c, &rep.dom);
+		rep_len = sizeof(rep.dom);
+		break;
+	case WDD_DOMAIN_FREE:
+	case WDD_PIN_LIMIT:
+		ret = (size_t)n != sizeof(struct wdd_domain_req) ? -EINVAL
+		      : h.type == WDD_DOMAIN_FREE ? do_domain_free(c, (void *)req)
+						  : (client_domain(c, ((struct wdd_domain_req *)req)->domain)
+						     ? 0 : -ENOENT);
+		break;
+	case WDD_SHARE:
+		ret = do_share(s, c, req, (size_t)n, fds, nfds, &rep.share);
+		rep_len = sizeof(rep.share);
+		break;
+	case WDD_UNSHARE:
+		ret = do_unshare(c, req, (size_t)n);
+		break;
+	case WDD_DIRTY_START:
+	case WDD_DIRTY_STOP:
+	case WDD_DIRTY_READ:
+		ret = do_dirty(c, h.type, req, (size_t)n, &rep.dirty, &rep_len);
+		break;
+	case WDD_STATS:
+		ret = do_stats(s, &rep.stats);
+		rep_len = sizeof(rep.stats);
+		break;
+	default:
+		ret = -EOPNOTSUPP;
+	}
+	for (i = 0; i < nfds; i++)
+		close(fds[i]); /* the daemon keeps its own mappings, not the fds */
+	h.status = ret;
+	if (ret)
+		rep_len = 0;
+	return send_msg(c->fd, &h, &rep, rep_len, out, nout) ? -1 : 0;
+}
+
+/* ---- the daemon ---- */
+
+static int listen_on(struct srv *s)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	if (s->cfg.listen_fd >= 0) { /* socket activation */
+		s->lfd = s->cfg.listen_fd;
+		return 0;
+	}
+	if (strlen(s->cfg.socket_path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, s->cfg.socket_path);
+	s->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s->lfd < 0)
+		return -errno;
+	unlink(a.sun_path); /* a stale socket of a dead daemon */
+	if (bind(s->lfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    chmod(a.sun_path, s->cfg.socket_mode) || listen(s->lfd, 64))
+		return -errno;
+	return 0;
+}
+
+int wdd_serve(const struct wdd_config *cfg, volatile sig_atomic_t *stop)
+{
+	struct wd_ctx_opts co = { .size = sizeof(co), .soft_threads = cfg->threads };
+	struct epoll_event ev = { .events = EPOLLIN }, evs[32];
+	struct srv s = { .cfg = *cfg, .lfd = -1, .epfd = -1, .stop = stop };
+	int ret, n, i;
+
+	ret = wd_ctx_new(&s.ctx, &co);
+	if (ret)
+		return ret;
+	s.dev = wd_dev_by_name(s.ctx, "soft0");
+	s.engine = s.dev->priv;
+	ret = listen_on(&s);
+	if (!ret) {
+		s.epfd = epoll_create1(EPOLL_CLOEXEC);
+		ev.data.ptr = NULL;
+		if (s.epfd < 0 || epoll_ctl(s.epfd, EPOLL_CTL_ADD, s.lfd, &ev))
+			ret = -errno;
+	}
+	while (!ret && !*stop) {
+		n = epoll_wait(s.epfd, evs, 32, 500);
+		if (n < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			struct srv_client *c = evs[i].data.ptr;
+
+			if (!c)
+				accept_client(&s);
+			else if ((evs[i].events & (EPOLLHUP | EPOLLERR)) && !(evs[i].events & EPOLLIN))
+				client_unlink(&s, c);
+			else if (serve_one(&s, c) < 0)
+				client_unlink(&s, c);
+		}
+	}
+	while (s.clients)
+		client_unlink(&s, s.clients);
+	if (s.epfd >= 0)
+		close(s.epfd);
+	if (s.lfd >= 0 && cfg->listen_fd < 0) {
+		close(s.lfd);
+		unlink(cfg->socket_path);
+	}
+	wd_ctx_free(s.ctx);
+	return ret;
+}

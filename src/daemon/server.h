@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WDD_SERVER_H
+#define WDD_SERVER_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct wdd_config {
+	const char *socket_path;
+	int listen_fd;                  /* >= 0: an inherited listening socket */
+	unsigned threads;               /* engine threads; 0: online CPUs */
+	unsigned max_clients;
+	unsigned max_queues;            /* per client */
+	uint64_t max_pinned;            /* bytes per client */
+	unsigned socket_mode;           /* permission bits of the socket file */
+	uid_t allow_uids[16];           /* empty: the socket's permissions decide */
+	unsigned nallow;
+};
+
+/* Serve until *stop is set; returns 0 or -errno. */
+int wdd_serve(const struct wdd_config *cfg, volatile sig_atomic_t *stop);
+
+#endif

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* wdd: the WarpDrive daemon (see wdd(8)). */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <wd/wd.h>
+
+#include "../src/daemon/proto.h"
+#include "../src/daemon/server.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* $XDG_RUNTIME_DIR/wdd.sock for a user, /run/wdd.sock for root. */
+static const char *default_socket(char *buf, size_t len)
+{
+	const char *env = getenv("WD_WDD_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (env && *env)
+		return env;
+	if (getuid() != 0 && xdg && *xdg) {
+		snprintf(buf, len, "%s/%s", xdg, WDD_SOCKET_NAME);
+		return buf;
+	}
+	return "/run/" WDD_SOCKET_NAME;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: wdd [-f] [-s PATH] [-t THREADS] [-m MODE] [-u USER]... [-q N] [-p MIB]\n"
+		"           [-c N]\n"
+		"  -f, --foreground   stay in the foreground (the only mode: run it under\n"
+		"                     systemd or with & for a background daemon)\n"
+		"  -s, --socket PATH  listen here (default $WD_WDD_SOCKET, else\n"
+		"                     $XDG_RUNTIME_DIR/wdd.sock for users, /run/wdd.sock for root)\n"
+		"  -t, --threads N    engine threads (default: online CPUs)\n"
+		"  -m, --mode MODE    socket permissions, octal (default 0660)\n"
+		"  -u, --allow USER   only this user (name or uid) may connect; repeatable\n"
+		"  -q, --queues N     queues per client (default 64)\n"
+		"  -p, --pinned MIB   shared memory per client (default 1024)\n"
+		"  -c, --clients N    clients at once (default 256)\n"
+		"A socket passed by systemd (LISTEN_FDS) is used instead of -s.\n");
+}
+
+static int parse_uid(const char *s, uid_t *uid)
+{
+	struct passwd *pw = getpwnam(s);
+	char *end;
+	unsigned long v;
+
+	if (pw) {
+		*uid = pw->pw_uid;
+		return 0;
+	}
+	v = strtoul(s, &end, 10);
+	if (*s && !*end) {
+		*uid = (uid_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "allow", required_argument, NULL, 'u' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "pinned", required_argument, NULL, 'p' },
+		{ "clients", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wdd_config cfg = {
+		.listen_fd = -1, .max_clients = 256, .max_queues = 64,
+		.max_pinned = 1024ull << 20, .socket_mode = 0660,
+	};
+	char path[PATH_MAX];
+	const char *lfds = getenv("LISTEN_FDS"), *lpid = getenv("LISTEN_PID");
+	struct sigaction sa = { .sa_handler = on_signal };
+	int opt, ret;
+
+	cfg.socket_path = default_socket(path, sizeof(path));
+	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			break;
+		case 's':
+			cfg.socket_path = optarg;
+			break;
+		case 't':
+			cfg.threads = (unsigned)atoi(optarg);
+			break;
+		case 'm':
+			cfg.socket_mode = (unsigned)strtoul(optarg, NULL, 8) & 0777;
+			break;
+		case 'u':
+			if (cfg.nallow == 16 || parse_uid(optarg, &cfg.allow_uids[cfg.nallow])) {
+				fprintf(stderr, "wdd: bad or too many --allow: %s\n", optarg);
+				return 2;
+			}
+			cfg.nallow++;
+			break;
+		case 'q':
+			cfg.max_queues = (unsigned)atoi(optarg);
+			break;
+		case 'p':
+			cfg.max_pinned = strtoull(optarg, NULL, 10) << 20;
+			break;
+		case 'c':
+			cfg.max_clients = (unsigned)atoi(optarg);
+			break;
+		case 'V':
+			printf("wdd %s\n", wd_version());
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	/* systemd socket activation: the socket is fd 3 */
+	if (lfds && lpid && atoi(lfds) >= 1 && (pid_t)atol(lpid) == getpid())
+		cfg.listen_fd = 3;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "wdd %s: serving on %s\n", wd_version(),
+		cfg.listen_fd >= 0 ? "the socket systemd passed" : cfg.socket_path);
+	ret = wdd_serve(&cfg, &stop);
+	if (ret) {
+		fprintf(stderr, "wdd: %s\n", wd_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
