@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Contexts, device discovery and lookup. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,8 @@ WD_EXPORT int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts)
 	ctx->soft_threads = o.soft_threads ? o.soft_threads : env_u32("WD_SOFT_THREADS", 0, 256);
 	ctx->soft_idle_us = o.soft_idle_us ? o.soft_idle_us
 					   : env_u32("WD_SOFT_IDLE_US", 200, 10 * 1000 * 1000);
+	if (getenv("WD_DEVICE"))
+		snprintf(ctx->preferred, sizeof(ctx->preferred), "%s", getenv("WD_DEVICE"));
 
 	for (i = 0; i < WD_ARRAY_SIZE(drivers); i++) {
 		ret = drivers[i]->probe(ctx);
@@ -174,6 +177,11 @@ WD_EXPORT struct wd_dev *wd_dev_find(const struct wd_ctx *ctx, const char *alg)
 
 	if (!ctx || !alg)
 		return NULL;
+	/* WD_DEVICE names the device to use when it offers the algorithm */
+	best = ctx->preferred[0] ? wd_dev_by_name(ctx, ctx->preferred) : NULL;
+	if (best && wd_dev_has_alg(best, alg) && dev_free(best))
+		return best;
+	best = NULL;
 	for (i = 0; i < ctx->ndevs; i++) {
 		struct wd_dev *d = ctx->devs[i];
 

@@ -36,9 +36,15 @@ struct wd_driver_ops {
 	void (*queue_stop)(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail);
 	/* Doorbell slow path: the device sleeps and must be woken. */
 	void (*kick)(struct wd_queue *q);
-	/* Memory sharing (explicit mode); NULL when unsupported. */
-	int (*share)(struct wd_queue *q, void *ptr, size_t len, unsigned flags, uint64_t *iova);
-	int (*unshare)(struct wd_queue *q, uint64_t iova, size_t len, unsigned flags);
+	/* Explicit-mode domains kept by the device itself (a daemon); NULL:
+	 * the library's own domain code (src/mem) does it in this process. */
+	int (*dom_create)(struct wd_domain *d);
+	void (*dom_destroy)(struct wd_domain *d);
+	int (*share)(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t *iova);
+	int (*unshare)(struct wd_domain *d, uint64_t iova, unsigned flags, int timeout_ms);
+	int (*pin_limit)(struct wd_domain *d, uint64_t bytes);
+	int (*dirty_ctl)(struct wd_domain *d, int start);
+	int64_t (*dirty_read)(struct wd_domain *d, uint64_t iova, uint64_t len, uint64_t *bitmap);
 };
 
 struct wd_dev {

@@ -24,6 +24,7 @@ struct wd_ctx {
 	uint32_t soft_idle_us;
 	uint32_t ring_start;            /* first ring index: tests start near 2^32 */
 	struct wd_domain *domains;      /* every domain, under lock */
+	char preferred[WD_NAME_MAX];    /* WD_DEVICE: the device to pick first */
 	uint64_t fork_gen;
 };
 
@@ -48,6 +49,9 @@ struct wd_queue {
 	uint64_t kicks;                 /* doorbell syscalls made */
 	uint32_t dead;                  /* the device declared the ring dead */
 	uint32_t armed;                 /* wd_queue_arm() set WAITING */
+	uint32_t ring_ready;            /* the driver's device formatted the ring */
+	int alive_fd;                   /* hangs up when the device goes away; -1: none */
+	uint32_t idle_polls;
 
 	/* cold */
 	struct wd_ctx *ctx;
@@ -69,6 +73,13 @@ void wd__fork_init(void);
 int wd__domain_create(struct wd_ctx *ctx, struct wd_dev *dev, int implicit,
 		      struct wd_domain **out);
 void wd__domain_destroy(struct wd_domain *d);
+
+/* The device went away: every request in flight completes with err. */
+void wd__queue_fail_all(struct wd_queue *q, int err);
+
+/* The memfd behind memory from wd_mem_alloc(): fd and the offset of p in
+ * it, or -ENOENT. */
+int wd__mem_lookup(const void *p, size_t len, int *fd, uint64_t *offset);
 
 /* Test hook: rings of queues created after this start their indices at idx. */
 void wd__ctx_set_ring_start(struct wd_ctx *ctx, uint32_t idx);

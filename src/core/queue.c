@@ -4,6 +4,7 @@
  * loads and stores on shared memory; a system call happens only to wake a
  * sleeping device or to sleep while waiting for completions.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -122,6 +123,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	q->depth = o.depth;
 	q->fork_gen = ctx->fork_gen;
 	q->cq_fd = -1;
+	q->alive_fd = -1;
 	q->state = WD_Q_INIT;
 	strcpy(q->alg, alg);
 
@@ -136,8 +138,10 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	ret = q->ops->queue_open(q);
 	if (ret)
 		goto err_domain;
-	wd_ring_format(&q->ring, ctx->ring_start);
-	q->sq_tail = q->cq_head = ctx->ring_start;
+	if (!q->ring_ready)
+		wd_ring_format(&q->ring, ctx->ring_start);
+	q->sq_tail = q->ring.ctl->sq_tail;
+	q->cq_head = q->ring.ctl->cq_head;
 	if (q->domain) {
 		ret = wd__domain_attach(q->domain, q->ring.ctl);
 		if (ret)
@@ -165,8 +169,10 @@ err_slot:
 	return ret;
 }
 
-/* Post a -ECANCELED completion for every request the device never took. */
-static void cancel_unconsumed(struct wd_queue *q, uint32_t sq_head, uint32_t cq_tail)
+/* Post a completion with status err for every request the device never
+ * took (sq_head on) or never completed (a device that completes in order
+ * and stopped at cq_tail). */
+static void complete_rest(struct wd_queue *q, uint32_t sq_head, uint32_t cq_tail, int err)
 {
 	struct wd_ring *r = &q->ring;
 	uint32_t pending = q->sq_tail - sq_head;
@@ -184,9 +190,43 @@ static void cancel_unconsumed(struct wd_queue *q, uint32_t sq_head, uint32_t cq_
 
 		memset(c, 0, sizeof(*c));
 		c->tag = r->sqes[sq_head & r->sq_mask].tag;
-		c->status = -ECANCELED;
+		c->status = err;
 	}
 	wd_store_release(&r->ctl->cq_tail, cq_tail);
+}
+
+static void cancel_unconsumed(struct wd_queue *q, uint32_t sq_head, uint32_t cq_tail)
+{
+	complete_rest(q, sq_head, cq_tail, -ECANCELED);
+}
+
+void wd__queue_fail_all(struct wd_queue *q, int err)
+{
+	/* The device is gone: nothing it had taken will complete.  It worked
+	 * in order, so what follows its last completion is what is missing. */
+	uint32_t tail = wd_load_acquire(&q->ring.ctl->cq_tail);
+
+	if (tail - q->cq_head > q->inflight)
+		tail = q->cq_head; /* its index is garbage: fail all in flight */
+	complete_rest(q, tail, tail, err);
+	q->dead = 1;
+	if (q->state == WD_Q_STARTED)
+		q->state = WD_Q_ZOMBIE;
+}
+
+/* For devices that can go away (a daemon): has it?  Then fail what is in
+ * flight.  Costs a poll() syscall, so callers use it sparingly. */
+static int device_gone(struct wd_queue *q)
+{
+	struct pollfd pfd = { .fd = q->alive_fd, .events = POLLRDHUP };
+
+	if (q->alive_fd < 0 || q->dead)
+		return q->dead;
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+		wd__queue_fail_all(q, -EIO);
+		return 1;
+	}
+	return 0;
 }
 
 WD_EXPORT int wd_queue_stop(struct wd_queue *q)
@@ -394,9 +434,14 @@ WD_EXPORT int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max)
 	if (ret)
 		return ret;
 	ret = reap(q, out, max, NULL, NULL);
-	/* Nothing to reap and never will be: say so, or a poller spins for ever. */
-	if (!ret && q->inflight && queue_dead(q))
-		return -EIO;
+	if (!ret && q->inflight) {
+		/* a device that can vanish is looked at now and then while idle */
+		if (q->alive_fd >= 0 && !(++q->idle_polls & 1023) && device_gone(q))
+			return reap(q, out, max, NULL, NULL);
+		/* nothing to reap and never will be: say so, or a poller spins for ever */
+		if (queue_dead(q))
+			return -EIO;
+	}
 	return ret;
 }
 
@@ -412,7 +457,8 @@ static int64_t now_ns(void)
 static int sleep_for_cq(struct wd_queue *q, int64_t deadline)
 {
 	struct wd_ring_ctl *ctl = q->ring.ctl;
-	struct pollfd pfd = { .fd = q->cq_fd, .events = POLLIN };
+	struct pollfd pfd[2] = { { .fd = q->cq_fd, .events = POLLIN },
+				 { .fd = q->alive_fd, .events = POLLRDHUP } };
 	uint64_t cnt;
 	int tmo = -1, rc;
 
@@ -430,8 +476,12 @@ static int sleep_for_cq(struct wd_queue *q, int64_t deadline)
 		}
 		tmo = (int)((left + 999999) / 1000000);
 	}
-	rc = poll(&pfd, 1, tmo);
+	rc = poll(pfd, q->alive_fd >= 0 ? 2 : 1, tmo);
 	wd_store_release(&ctl->cq_flags, 0);
+	if (rc > 0 && (pfd[1].revents & (POLLRDHUP | POLLHUP | POLLERR)) && q->alive_fd >= 0) {
+		wd__queue_fail_all(q, -EIO); /* the device went away */
+		return 0;
+	}
 	if (rc > 0 && read(q->cq_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 		return -errno;
 	if (rc < 0)

@@ -9,6 +9,7 @@
  * which holds the range (a lease) until wd__domain_put(); wd_unshare() waits
  * out those holders and the requests submitted before it was called.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,20 +41,91 @@ static uint64_t default_pin_limit(void)
 	return rl.rlim_cur;
 }
 
+/*
+ * wd_mem_alloc() memory lives in a memfd, so that a daemon can map the very
+ * same pages (explicit sharing through wdd passes the fd).  The process-wide
+ * list of these allocations is just a lookup table, kept under a lock.
+ */
+struct mem_block {
+	void *addr;
+	size_t len;
+	int fd;
+	struct mem_block *next;
+};
+
+static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mem_block *mem_blocks;
+
 WD_EXPORT void *wd_mem_alloc(size_t len)
 {
+	struct mem_block *b;
 	void *p;
+	int fd;
 
 	if (!len)
 		return NULL;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	b = malloc(sizeof(*b));
+	fd = memfd_create("wd-mem", MFD_CLOEXEC);
+	if (!b || fd < 0 || ftruncate(fd, (off_t)len))
+		goto err;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto err;
+	b->addr = p;
+	b->len = len;
+	b->fd = fd;
+	pthread_mutex_lock(&mem_lock);
+	b->next = mem_blocks;
+	mem_blocks = b;
+	pthread_mutex_unlock(&mem_lock);
+	return p;
+err:
+	if (fd >= 0)
+		close(fd);
+	free(b);
+	return NULL;
 }
 
 WD_EXPORT void wd_mem_free(void *p, size_t len)
 {
-	if (p)
-		munmap(p, len);
+	struct mem_block **pp, *b = NULL;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&mem_lock);
+	for (pp = &mem_blocks; *pp; pp = &(*pp)->next)
+		if ((*pp)->addr == p) {
+			b = *pp;
+			*pp = b->next;
+			break;
+		}
+	pthread_mutex_unlock(&mem_lock);
+	munmap(p, b ? b->len : len);
+	if (b) {
+		close(b->fd);
+		free(b);
+	}
+}
+
+int wd__mem_lookup(const void *p, size_t len, int *fd, uint64_t *offset)
+{
+	uintptr_t a = (uintptr_t)p;
+	struct mem_block *b;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&mem_lock);
+	for (b = mem_blocks; b; b = b->next) {
+		uintptr_t s = (uintptr_t)b->addr;
+
+		if (a >= s && a - s <= b->len && len <= b->len - (a - s)) {
+			*fd = b->fd;
+			*offset = a - s;
+			ret = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&mem_lock);
+	return ret;
 }
 
 /* ---- life cycle ---- */
@@ -79,12 +151,23 @@ static struct wd_domain *domain_alloc(struct wd_ctx *ctx, struct wd_dev *dev)
 int wd__domain_create(struct wd_ctx *ctx, struct wd_dev *dev, int implicit,
 		      struct wd_domain **out)
 {
+	int ret;
+
 	if (!(dev->info.flags & WD_DEV_F_EXPLICIT))
 		return -EOPNOTSUPP;
 	*out = domain_alloc(ctx, dev);
 	if (!*out)
 		return -ENOMEM;
 	(*out)->implicit = implicit;
+	if (dev->ops->dom_create) {
+		ret = dev->ops->dom_create(*out);
+		if (ret) {
+			(*out)->dev = NULL; /* never made on the device */
+			wd__domain_destroy(*out);
+			*out = NULL;
+			return ret;
+		}
+	}
 	return 0;
 }
 
@@ -120,6 +203,8 @@ void wd__domain_destroy(struct wd_domain *d)
 	struct wd_domain **pp;
 	uint32_t i;
 
+	if (d->dev && d->dev->ops->dom_destroy)
+		d->dev->ops->dom_destroy(d);
 	pthread_mutex_lock(&d->ctx->lock);
 	for (pp = &d->ctx->domains; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
@@ -232,6 +317,8 @@ WD_EXPORT int wd_domain_set_pin_limit(struct wd_domain *d, uint64_t bytes)
 {
 	if (!d)
 		return -EINVAL;
+	if (d->dev->ops->pin_limit)
+		return d->dev->ops->pin_limit(d, bytes);
 	pthread_rwlock_wrlock(&d->lock);
 	d->pin_limit = bytes;
 	pthread_rwlock_unlock(&d->lock);
@@ -480,6 +567,11 @@ static int pin(uintptr_t host, uint64_t len)
 WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flags,
 		       uint64_t *iova)
 {
+	if (d && d->dev->ops->share) {
+		if (!ptr || !len || !iova)
+			return -EINVAL;
+		return d->dev->ops->share(d, ptr, len, flags, iova);
+	}
 	return wd__share_at(d, ptr, len, flags, 0, iova);
 }
 
@@ -629,6 +721,8 @@ WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int
 		return -EINVAL;
 	if (d->ctx->fork_gen != wd__fork_gen)
 		return -ECHILD;
+	if (d->dev->ops->unshare)
+		return d->dev->ops->unshare(d, iova, flags, timeout_ms);
 	pthread_rwlock_rdlock(&d->lock);
 	i = map_lower_bound(d, iova);
 	if (i < d->nmaps && d->maps[i]->iova <= iova)
@@ -715,6 +809,8 @@ WD_EXPORT int wd_dirty_start(struct wd_domain *d)
 
 	if (!d)
 		return -EINVAL;
+	if (d->dev->ops->dirty_ctl)
+		return d->dev->ops->dirty_ctl(d, 1);
 	pthread_rwlock_wrlock(&d->lock);
 	for (i = 0; i < d->nmaps && !ret; i++) {
 		struct wd_map *m = d->maps[i];
@@ -738,6 +834,8 @@ WD_EXPORT int wd_dirty_stop(struct wd_domain *d)
 {
 	if (!d)
 		return -EINVAL;
+	if (d->dev->ops->dirty_ctl)
+		return d->dev->ops->dirty_ctl(d, 0);
 	__atomic_store_n(&d->dirty_on, 0, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -778,6 +876,8 @@ WD_EXPORT int64_t wd_dirty_read_clear(struct wd_domain *d, uint64_t iova, uint64
 
 	if (!d || !bitmap || (iova | len) & (ps - 1) || iova > UINT64_MAX - len)
 		return -EINVAL;
+	if (d->dev->ops->dirty_read)
+		return d->dev->ops->dirty_read(d, iova, len, bitmap);
 	end = iova + len;
 	pages = len / ps;
 	memset(bitmap, 0, (pages + 63) / 64 * sizeof(uint64_t));

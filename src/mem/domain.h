@@ -36,6 +36,8 @@ struct wd_domain {
 	struct wd_ring_ctl **rings;     /* the rings of the queues using it (lease fences) */
 	uint32_t nqueues, qcap;
 	int implicit;                   /* made for one queue, dies with it */
+	uint32_t remote_id;             /* the device's own name for it (daemon) */
+	void *drv;
 	struct wd_domain *next;         /* ctx's list, under ctx->lock */
 };
 
