@@ -39,17 +39,23 @@ const char *wd_strerror(int err);
 
 /* ---- contexts --------------------------------------------------------- */
 
+/* wd_ctx_opts.flags */
+#define WD_CTX_F_LOCAL_ONLY (1u << 0)   /* only in-process devices: no daemon */
+
 struct wd_ctx_opts {
 	uint32_t size;          /* sizeof(struct wd_ctx_opts) */
 	uint32_t soft_threads;  /* engine threads of the soft device; 0: online CPUs */
 	uint32_t soft_idle_us;  /* engine spin time before it sleeps; 0: default 200 */
-	uint32_t flags;         /* reserved, must be 0 */
+	uint32_t flags;         /* WD_CTX_F_* */
 };
 
 /*
- * Create a context and discover its devices.  opts may be NULL.  The
- * environment variables WD_SOFT_THREADS and WD_SOFT_IDLE_US override the
- * defaults (not explicit option values).
+ * Create a context and discover its devices: the in-process software
+ * engine "soft0", and "wdd0" when a wdd daemon answers on its socket
+ * ($WD_WDD_SOCKET, else $XDG_RUNTIME_DIR/wdd.sock, else /run/wdd.sock).
+ * opts may be NULL.  The environment variables WD_SOFT_THREADS and
+ * WD_SOFT_IDLE_US override the defaults (not explicit option values);
+ * WD_DEVICE names the device queues go to when they name none.
  */
 int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts);
 

@@ -9,6 +9,7 @@
 
 static const struct wd_driver_ops *const drivers[] = {
 	&wd_soft_driver,
+	&wd_wdd_driver,
 };
 
 static uint32_t env_u32(const char *name, uint32_t dflt, uint32_t max)
@@ -37,7 +38,7 @@ WD_EXPORT int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts)
 		return -EINVAL;
 	*out = NULL;
 	if (opts) {
-		if (opts->size < sizeof(o) || opts->flags)
+		if (opts->size < sizeof(o) || (opts->flags & ~WD_CTX_F_LOCAL_ONLY))
 			return -EINVAL;
 		memcpy(&o, opts, sizeof(o));
 	}
@@ -57,6 +58,8 @@ WD_EXPORT int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts)
 		snprintf(ctx->preferred, sizeof(ctx->preferred), "%s", getenv("WD_DEVICE"));
 
 	for (i = 0; i < WD_ARRAY_SIZE(drivers); i++) {
+		if ((o.flags & WD_CTX_F_LOCAL_ONLY) && drivers[i] != &wd_soft_driver)
+			continue;
 		ret = drivers[i]->probe(ctx);
 		if (ret < 0) {
 			wd_ctx_free(ctx);

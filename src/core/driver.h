@@ -71,5 +71,6 @@ uint32_t wd__ctx_soft_idle_us(const struct wd_ctx *ctx);
 uint32_t wd__alg_ops(const char *alg);
 
 extern const struct wd_driver_ops wd_soft_driver;
+extern const struct wd_driver_ops wd_wdd_driver;
 
 #endif

@@ -660,7 +660,8 @@ static int listen_on(struct srv *s)
 
 int wdd_serve(const struct wdd_config *cfg, volatile sig_atomic_t *stop)
 {
-	struct wd_ctx_opts co = { .size = sizeof(co), .soft_threads = cfg->threads };
+	struct wd_ctx_opts co = { .size = sizeof(co), .soft_threads = cfg->threads,
+				  .flags = WD_CTX_F_LOCAL_ONLY };
 	struct epoll_event ev = { .events = EPOLLIN }, evs[32];
 	struct srv s = { .cfg = *cfg, .lfd = -1, .epfd = -1, .stop = stop };
 	int ret, n, i;

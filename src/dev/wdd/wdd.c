@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wdd driver: device "wdd0", the software engine hosted by the wdd
+ * daemon and shared with other processes.  The control path (open a queue,
+ * share memory...) is a request/reply on the daemon's socket; the data path
+ * is the queue ring in a memfd both sides map, a doorbell eventfd and a
+ * completion eventfd - no syscall while the daemon's engine is awake.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../core/internal.h"
+#include "../../daemon/proto.h"
+#include "../../mem/domain.h"
+
+struct wdd_conn {
+	int fd;
+	pthread_mutex_t lock;           /* one request/reply at a time */
+	uint64_t seq;
+	int gone;
+	char algs[256];
+	const char *alg_ptrs[32];
+};
+
+struct wdd_queue {
+	uint32_t id;
+	int kick_fd;
+};
+
+/* ---- messages ---- */
+
+static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len,
+		const int *fds, int nfds, void *rep, uint32_t rep_len, int *rfds, int nrfds)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))] = { 0 };
+	struct wdd_hdr h = { .magic = WDD_MAGIC, .type = type, .len = len };
+	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)req, len } };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	struct cmsghdr *cm;
+	ssize_t n;
+	int got = 0, ret = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->gone) {
+		ret = -ECONNRESET;
+		goto out;
+	}
+	h.seq = ++c->seq;
+	h.nfds = (uint16_t)nfds;
+	if (nfds) {
+		m.msg_control = cbuf;
+		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) < 0) {
+		ret = -errno;
+		c->gone = 1;
+		goto out;
+	}
+	iov[1].iov_base = rep;
+	iov[1].iov_len = rep_len;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = 2;
+	m.msg_control = cbuf;
+	m.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	for (cm = CMSG_FIRSTHDR(&m); n > 0 && cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, f;
+
+			for (i = 0; i < k; i++) {
+				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (got < nrfds)
+					rfds[got++] = f;
+				else
+					close(f);
+			}
+		}
+	if (n <= 0) {
+		ret = n < 0 ? -errno : -ECONNRESET;
+		c->gone = 1;
+	} else if ((size_t)n < sizeof(h) || h.magic != WDD_MAGIC || h.type != type ||
+		   h.seq != c->seq) {
+		ret = -EPROTO;
+		c->gone = 1;
+	} else if (h.status) {
+		ret = h.status;
+	} else if (got != nrfds) {
+		ret = -EPROTO;
+	}
+	if (ret)
+		while (got)
+			close(rfds[--got]);
+out:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+/* ---- discovery ---- */
+
+static const char *socket_path(char *buf, size_t len)
+{
+	const char *env = getenv("WD_WDD_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (getuid() != 0 && xdg && *xdg) {
+		snprintf(buf, len, "%s/%s", xdg, WDD_SOCKET_NAME);
+		if (!stat(buf, &st))
+			return buf;
+	}
+	return "/run/" WDD_SOCKET_NAME;
+}
+
+static int wdd_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int wdd_probe(struct wd_ctx *ctx)
+{
+	struct wdd_hello_req req = { .version = WDD_VERSION };
+	struct wdd_hello_rep rep;
+	struct wdd_conn *c;
+	struct wd_dev *dev;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char buf[256];
+	const char *path = socket_path(buf, sizeof(buf));
+	unsigned i, n = 0;
+	size_t off;
+	int fd, ret;
+
+	fd = wdd_connect(path);
+	if (fd < 0)
+		return 0; /* no daemon: no such device, not an error */
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fd = fd;
+	pthread_mutex_init(&c->lock, NULL);
+	ret = xfer(c, WDD_HELLO, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0);
+	if (ret)
+		goto skip; /* refused (credentials, quota) or a foreign protocol */
+	/* SVA through the daemon: let it read and write our memory (Yama) */
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
+		prctl(PR_SET_PTRACER, (unsigned long)cred.pid, 0, 0, 0);
+	memcpy(c->algs, rep.algs, sizeof(c->algs));
+	c->algs[sizeof(c->algs) - 1] = 0;
+	for (off = 0; c->algs[off] && n < 31; off += strlen(c->algs + off) + 1)
+		c->alg_ptrs[n++] = c->algs + off;
+	c->alg_ptrs[n] = NULL;
+	snprintf(rep.info.name, sizeof(rep.info.name), "wdd0");
+	snprintf(rep.info.driver, sizeof(rep.info.driver), "wdd");
+	rep.info.flags &= WD_DEV_F_SVA | WD_DEV_F_EXPLICIT;
+	rep.info.max_queues = rep.max_queues;
+	ret = wd__dev_add(ctx, &wd_wdd_driver, &rep.info, c->alg_ptrs, c);
+	if (ret)
+		goto skip;
+	dev = ctx->devs[ctx->ndevs - 1];
+	for (i = 0; i < rep.nresv && i < 16; i++) {
+		dev->resv[i].start = rep.resv[i].start;
+		dev->resv[i].last = rep.resv[i].last;
+	}
+	dev->nresv = i;
+	return 0;
+skip:
+	close(fd);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	return ret == -ENOMEM ? ret : 0;
+}
+
+static void wdd_remove(struct wd_dev *dev, int in_child)
+{
+	struct wdd_conn *c = dev->priv;
+
+	if (!in_child) {
+		close(c->fd);
+		pthread_mutex_destroy(&c->lock);
+	}
+	free(c);
+}
+
+/* ---- queues ---- */
+
+static int wdd_queue_open(struct wd_queue *q)
+{
+	struct wdd_conn *c = q->dev->priv;
+	struct wdd_queue_open_req req = { .depth = q->depth };
+	struct wdd_queue_open_rep rep;
+	struct wdd_queue *wq;
+	int fds[3], ret;
+	void *mem;
+
+	snprintf(req.alg, sizeof(req.alg), "%s", q->alg);
+	if (q->domain) {
+		req.flags = WD_QUEUE_F_EXPLICIT;
+		req.domain = q->domain->remote_id;
+	}
+	wq = calloc(1, sizeof(*wq));
+	if (!wq)
+		return -ENOMEM;
+	ret = xfer(c, WDD_QUEUE_OPEN, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), fds, 3);
+	if (ret) {
+		free(wq);
+		return ret;
+	}
+	/* the daemon's answer is checked like any other input */
+	if (rep.depth != q->depth || rep.ring_size != wd_ring_size(q->depth, q->depth)) {
+		ret = -EPROTO;
+		goto err;
+	}
+	mem = mmap(NULL, rep.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if (mem == MAP_FAILED) {
+		ret = -errno;
+		goto err;
+	}
+	madvise(mem, rep.ring_size, MADV_DONTFORK); /* never inherited */
+	close(fds[0]);
+	wd_ring_bind(&q->ring, mem, q->depth, q->depth);
+	q->ring_ready = 1;
+	q->mem = mem;
+	q->cq_fd = fds[2];
+	q->alive_fd = c->fd;
+	wq->id = rep.queue;
+	wq->kick_fd = fds[1];
+	q->drv = wq;
+	return 0;
+err:
+	close(fds[0]);
+	close(fds[1]);
+	close(fds[2]);
+	free(wq);
+	return ret;
+}
+
+static void wdd_queue_close(struct wd_queue *q, int in_child)
+{
+	struct wdd_queue *wq = q->drv;
+
+	if (!in_child && wq) {
+		munmap(q->mem, q->ring.size);
+		close(q->cq_fd);
+		close(wq->kick_fd);
+	}
+	free(wq);
+}
+
+static int wdd_queue_start(struct wd_queue *q)
+{
+	return 0; /* the daemon attached the queue to its engine when it made it */
+}
+
+static void wdd_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail)
+{
+	struct wdd_conn *c = q->dev->priv;
+	struct wdd_queue *wq = q->drv;
+	struct wdd_queue_close_req req = { .queue = wq->id };
+	struct wdd_queue_close_rep rep;
+
+	if (!xfer(c, WDD_QUEUE_CLOSE, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0)) {
+		*sq_head = rep.sq_head;
+		*cq_tail = rep.cq_tail;
+		return;
+	}
+	/* the daemon is gone: it completed in order up to its cq_tail */
+	*cq_tail = wd_load_acquire(&q->ring.ctl->cq_tail);
+	*sq_head = *cq_tail;
+}
+
+static void wdd_kick(struct wd_queue *q)
+{
+	struct wdd_queue *wq = q->drv;
+
+	eventfd_write(wq->kick_fd, 1);
+}
+
+/* ---- domains ---- */
+
+static int wdd_dom_create(struct wd_domain *d)
+{
+	struct wdd_domain_rep rep;
+	int ret = xfer(d->dev->priv, WDD_DOMAIN_NEW, NULL, 0, NULL, 0, &rep, sizeof(rep), NULL, 0);
+
+	if (!ret)
+		d->remote_id = rep.domain;
+	return ret;
+}
+
+static void wdd_dom_destroy(struct wd_domain *d)
+{
+	struct wdd_domain_req req = { .domain = d->remote_id };
+
+	xfer(d->dev->priv, WDD_DOMAIN_FREE, &req, sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+}
+
+static int wdd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t *iova)
+{
+	struct wdd_share_req req = { .domain = d->remote_id, .flags = flags, .len = len,
+				     .addr = (uintptr_t)ptr };
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	struct wdd_share_rep rep;
+	uint64_t off;
+	int fd, ret;
+
+	if (flags & ~(WD_SHARE_IDENTITY | WD_SHARE_READONLY | WD_SHARE_FILE_OK))
+		return -EINVAL;
+	/* only memfd memory can be handed to another process */
+	if (wd__mem_lookup(ptr, len, &fd, &off))
+		return -EPERM;
+	req.offset = off & ~(uint64_t)(ps - 1);
+	req.flags &= ~WD_SHARE_FILE_OK;
+	ret = xfer(d->dev->priv, WDD_SHARE, &req, sizeof(req), &fd, 1, &rep, sizeof(rep), NULL, 0);
+	if (ret)
+		return ret;
+	*iova = rep.iova;
+	pthread_rwlock_wrlock(&d->lock);
+	d->nmaps++;
+	d->pinned += ((uintptr_t)ptr % ps + len + ps - 1) & ~(ps - 1);
+	pthread_rwlock_unlock(&d->lock);
+	return 0;
+}
+
+static int wdd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int timeout_ms)
+{
+	struct wdd_unshare_req req = { .domain = d->remote_id, .flags = flags, .iova = iova,
+				       .timeout_ms = timeout_ms };
+	int ret;
+
+	/* the daemon waits a bounded time per call; keep asking until ours ends */
+	for (;;) {
+		ret = xfer(d->dev->priv, WDD_UNSHARE, &req, sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+		if (ret != -ETIMEDOUT || timeout_ms >= 0)
+			break;
+	}
+	if (!ret) {
+		pthread_rwlock_wrlock(&d->lock);
+		d->nmaps--;
+		pthread_rwlock_unlock(&d->lock);
+	}
+	return ret;
+}
+
+static int wdd_pin_limit(struct wd_domain *d, uint64_t bytes)
+{
+	struct wdd_domain_req req = { .domain = d->remote_id, .arg = bytes };
+
+	/* the daemon's per-client quota is what limits; remember the wish */
+	d->pin_limit = bytes;
+	return xfer(d->dev->priv, WDD_PIN_LIMIT, &req, sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+}
+
+static int wdd_dirty_ctl(struct wd_domain *d, int start)
+{
+	struct wdd_dirty_req req = { .domain = d->remote_id };
+	int ret = xfer(d->dev->priv, start ? WDD_DIRTY_START : WDD_DIRTY_STOP, &req, sizeof(req),
+		       NULL, 0, NULL, 0, NULL, 0);
+
+	if (!ret)
+		__atomic_store_n(&d->dirty_on, (uint32_t)start, __ATOMIC_RELEASE);
+	return ret;
+}
+
+static int64_t wdd_dirty_read(struct wd_domain *d, uint64_t iova, uint64_t len, uint64_t *bitmap)
+{
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), chunk = (uint64_t)WDD_DIRTY_CHUNK * 8 * ps;
+	struct wdd_dirty_rep *rep = malloc(sizeof(*rep));
+	int64_t total = 0;
+	uint64_t done = 0;
+	int ret = 0;
+
+	if (!rep)
+		return -ENOMEM;
+	/* in bounded chunks: one message each, whatever the range */
+	while (done < len && !ret) {
+		struct wdd_dirty_req req = { .domain = d->remote_id, .iova = iova + done,
+					     .len = len - done < chunk ? len - done : chunk };
+		uint64_t words = (req.len / ps + 63) / 64, first = done / ps, w;
+
+		ret = xfer(d->dev->priv, WDD_DIRTY_READ, &req, sizeof(req), NULL, 0, rep,
+			   sizeof(*rep), NULL, 0);
+		if (ret)
+			break;
+		/* chunks are a multiple of 64 pages: words line up */
+		for (w = 0; w < words; w++)
+			bitmap[first / 64 + w] = rep->bitmap[w];
+		if (req.len / ps % 64)
+			bitmap[first / 64 + words - 1] &= (1ull << (req.len / ps % 64)) - 1;
+		total += rep->count;
+		done += req.len;
+	}
+	free(rep);
+	return ret ? ret : total;
+}
+
+const struct wd_driver_ops wd_wdd_driver = {
+	.name = "wdd",
+	.probe = wdd_probe,
+	.remove = wdd_remove,
+	.queue_open = wdd_queue_open,
+	.queue_close = wdd_queue_close,
+	.queue_start = wdd_queue_start,
+	.queue_stop = wdd_queue_stop,
+	.kick = wdd_kick,
+	.dom_create = wdd_dom_create,
+	.dom_destroy = wdd_dom_destroy,
+	.share = wdd_share,
+	.unshare = wdd_unshare,
+	.pin_limit = wdd_pin_limit,
+	.dirty_ctl = wdd_dirty_ctl,
+	.dirty_read = wdd_dirty_read,
+};
