@@ -4,7 +4,7 @@
 int main(void)
 {
 	struct wd_ctx *ctx = NULL;
-	struct wd_ctx_opts bad = { .size = sizeof(bad), .flags = 1 };
+	struct wd_ctx_opts bad = { .size = sizeof(bad), .flags = 0x80 };
 	struct wd_queue_opts qo = { .size = sizeof(qo) };
 	struct wd_dev_info info = { .size = sizeof(info) };
 	struct wd_queue_info qi = { .size = sizeof(qi) };

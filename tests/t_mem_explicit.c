@@ -118,9 +118,22 @@ int main(void)
 	}
 
 	T_EQ(wd_domain_free(d), -EBUSY); /* queues still use it */
+	T_OK(wd_queue_stop(q1));
+	T_OK(wd_queue_stop(q2));
+	T_EQ(wd_domain_free(d), -EBUSY); /* stopped is not freed */
 	wd_queue_free(q1);
 	wd_queue_free(q2);
 	T_OK(wd_domain_free(d));
+
+	/* a queue's own domain: not the user's to free, and it lives on while
+	 * another queue joined it */
+	q1 = t_xqueue(ctx, "mover", NULL);
+	T_EQ(wd_domain_free(wd_queue_domain(q1)), -EBUSY);
+	q2 = t_xqueue(ctx, "mover", wd_queue_domain(q1));
+	T_OK(wd_share(wd_queue_domain(q1), b, n, 0, &ib));
+	wd_queue_free(q1);
+	T_EQ(t_dev_copy(q2, ib, ib + 8, 64), 0);
+	wd_queue_free(q2); /* the last user: the domain goes, unsharing b */
 	wd_mem_free(a, n);
 	wd_mem_free(b, n);
 	wd_mem_free(ro, ps);

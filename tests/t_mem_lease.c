@@ -2,7 +2,22 @@
  * them (or says -EBUSY / -ETIMEDOUT and leaves the range shared); those
  * requests complete normally; after the unshare the device refuses the
  * range. */
+#include <pthread.h>
 #include "t_mem_helpers.h"
+
+struct stop_arg {
+	struct wd_queue *q;
+	int ret;
+};
+
+static void *stop_later(void *arg)
+{
+	struct stop_arg *sa = arg;
+
+	usleep(20000);
+	sa->ret = wd_queue_stop(sa->q);
+	return NULL;
+}
 
 int main(void)
 {
@@ -52,6 +67,27 @@ int main(void)
 	T_EQ(t_dev_copy(q, ib, ia, 16), -EFAULT);
 	/* nothing in flight: unshare is immediate even with NOWAIT */
 	T_OK(wd_unshare(d, ib, WD_UNSHARE_NOWAIT, 0));
+	/* Regression: an unshare waiting on a queue must not block that
+	 * queue's stop on another thread (nor the stop block the unshare). */
+	{
+		pthread_t th;
+		struct stop_arg sa = { q, 0 };
+		double t1;
+
+		T_OK(wd_share(d, b, ps, 0, &ib));
+		wd_prep_nop(&r[0], 300 * 1000 * 1000);
+		T_EQ(wd_send(q, r, 1), 1);
+		T_ASSERT(!pthread_create(&th, NULL, stop_later, &sa));
+		t1 = t_now();
+		T_OK(wd_unshare(d, ib, 0, -1));
+		pthread_join(th, NULL);
+		T_OK(sa.ret);
+		T_ASSERT(t_now() - t1 < 5);
+		while (wd_recv(q, c, 2) > 0)
+			;
+		wd_queue_free(q);
+		q = t_xqueue(ctx, "mover", d);
+	}
 	/* a stopped queue holds no lease */
 	T_OK(wd_share(d, a, ps, 0, &ia));
 	wd_prep_nop(&r[0], 200 * 1000 * 1000);

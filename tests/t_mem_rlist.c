@@ -67,7 +67,8 @@ int main(void)
 	T_EQ(wd_rlist_dma_map(NULL, &l, segs, 2, 1000), -E2BIG);
 
 	/* Explicit: two shares placed side by side in IOVA space although the
-	 * memory is not adjacent: pieces coalesce in the DMA view. */
+	 * memory is not adjacent: the DMA view keeps them apart anyway, as the
+	 * device checks every segment against one share. */
 	setenv("WD_SOFT_RESV", "0x500000000000-0x7fffffffffff", 1); /* force placement */
 	wd_ctx_free(ctx);
 	ctx = t_ctx(1, 0);
@@ -79,10 +80,28 @@ int main(void)
 	T_OK(wd_rlist_add(&l, buf + ps, ps));     /* 2nd page of the first share */
 	T_OK(wd_rlist_add(&l, other, ps));        /* the second share */
 	n = wd_rlist_dma_map(d, &l, segs, 16, 0);
-	T_EQ(n, 1);                               /* contiguous in IOVA: one segment */
+	T_EQ(n, 2);                               /* adjacent in IOVA, two shares */
 	T_EQ(segs[0].addr, iova + ps);
-	T_EQ(segs[0].len, 2 * ps);
-	T_EQ(wd_rlist_dma_map(d, &l, segs, 16, ps), 2);  /* max_seg splits */
+	T_EQ(segs[0].len, ps);
+	T_EQ(segs[1].addr, iother);
+	T_EQ(segs[1].len, ps);
+	T_EQ(wd_rlist_dma_map(d, &l, segs, 1, 0), -E2BIG);
+	/* within one share, pieces that meet in IOVA space do coalesce */
+	{
+		struct wd_rlist m;
+		struct wd_range ms[4] = { { (uintptr_t)buf, 100 }, { (uintptr_t)buf + 100, 50 } };
+
+		m.r = ms;
+		m.n = 2; /* built by hand: wd_rlist_add would have merged them */
+		m.cap = 4;
+		m.bytes = 150;
+		m.unaligned = 2;
+		T_EQ(wd_rlist_dma_map(d, &m, segs, 16, 0), 1);
+		T_EQ(segs[0].len, 150);
+		T_EQ(wd_rlist_dma_map(d, &m, segs, 16, 120), 2);  /* max_seg splits */
+		T_EQ(segs[0].len, 120);
+		T_EQ(segs[1].len, 30);
+	}
 	/* a range spanning the end of a share into unshared memory: -EFAULT */
 	wd_rlist_init(&l, store, 8);
 	T_OK(wd_rlist_add(&l, buf + ps, 2 * ps));

@@ -16,7 +16,7 @@ static const struct {
 	{ "demo", wd_cmd_demo, "move, fill, compare and checksum a buffer through a queue" },
 	{ "gzip", wd_cmd_gzip, "gzip-compatible compression through queues (wd gzip -h)" },
 	{ "gunzip", wd_cmd_gzip, "the same as 'wd gzip -d'" },
-	{ "bench", wd_cmd_bench, "benchmarks: 'wd bench ring', 'wd bench comp'" },
+	{ "bench", wd_cmd_bench, "benchmarks: 'wd bench comp', 'wd bench ring', 'wd bench mem'" },
 };
 
 static void usage(FILE *f)

@@ -112,8 +112,9 @@ int wd_dirty_stop(struct wd_domain *d);
 /*
  * Read and clear the dirty bits of [iova, iova+len): bit i of bitmap (64
  * bits per word, least significant first) is page (iova / page) + i.  iova
- * and len must be page aligned; bitmap must hold len/page bits.  Pages not
- * shared read as clean.  Works through the range in bounded chunks: no
+ * and len must be page aligned; bitmap must hold len/page bits, rounded up
+ * to whole 64-bit words (all of which are written).  Pages not shared read
+ * as clean.  Walks only the shared ranges inside the window, with no
  * allocation however large the range.  Returns the number of dirty pages.
  */
 int64_t wd_dirty_read_clear(struct wd_domain *d, uint64_t iova, uint64_t len, uint64_t *bitmap);
@@ -155,10 +156,11 @@ int wd_rlist_cpu_next(struct wd_rlist_iter *it, uint64_t max, void **p, uint64_t
  * DMA view: translate the list through domain d (NULL: SVA, addresses stay
  * as they are) into device segments: ranges that are contiguous in IOVA
  * space are coalesced, and segments are split at max_seg bytes (0: no
- * limit).  Fills up to max_segs segments; returns the count, -E2BIG when
- * more would be needed, -EFAULT when part of the list is not shared.  When
- * every range is page aligned the list is translated in one pass, page runs
- * at a time.
+ * limit).  A segment never spans two shared ranges (the device checks
+ * each segment against one).  Fills up to max_segs segments; returns the
+ * count, -E2BIG when more would be needed, -EFAULT when part of the list is
+ * not shared.  One pass over the list whatever its alignment; the list's
+ * count of unaligned ranges tells callers that need whole pages.
  */
 int wd_rlist_dma_map(struct wd_domain *d, const struct wd_rlist *l, struct wd_range *segs,
 		     uint32_t max_segs, uint64_t max_seg);

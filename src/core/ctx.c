@@ -78,6 +78,9 @@ WD_EXPORT void wd_ctx_free(struct wd_ctx *ctx)
 	if (!ctx)
 		return;
 	in_child = ctx->fork_gen != wd__fork_gen;
+	/* domains the user did not free: unpin in the owner, forget in a child */
+	while (ctx->domains && !in_child)
+		wd__domain_destroy(ctx->domains);
 	for (i = 0; i < ctx->ndevs; i++) {
 		struct wd_dev *dev = ctx->devs[i];
 

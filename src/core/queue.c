@@ -134,6 +134,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 			if (ret)
 				goto err_free;
 		}
+		wd__domain_use(q->domain);
 	}
 	ret = q->ops->queue_open(q);
 	if (ret)
@@ -160,8 +161,8 @@ err_detach:
 err_close:
 	q->ops->queue_close(q, 0);
 err_domain:
-	if (q->domain && !o.domain)
-		wd__domain_destroy(q->domain);
+	if (q->domain)
+		wd__domain_unuse(q->domain);
 err_free:
 	free(q);
 err_slot:
@@ -257,8 +258,8 @@ WD_EXPORT void wd_queue_free(struct wd_queue *q)
 	if (q->fork_gen == wd__fork_gen) {
 		wd_queue_stop(q);
 		q->ops->queue_close(q, 0);
-		if (q->domain && q->domain->implicit)
-			wd__domain_destroy(q->domain);
+		if (q->domain)
+			wd__domain_unuse(q->domain);
 		release_slot(q->dev);
 	} else {
 		/* A fork child: the ring is not mapped here and the engine does

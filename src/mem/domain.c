@@ -232,12 +232,30 @@ WD_EXPORT int wd_domain_free(struct wd_domain *d)
 	if (!d)
 		return 0;
 	pthread_mutex_lock(&d->qlock);
-	n = d->nqueues;
+	n = d->users;
 	pthread_mutex_unlock(&d->qlock);
-	if (n)
-		return -EBUSY;
+	if (n || d->implicit)
+		return -EBUSY; /* queues use it, or it belongs to one */
 	wd__domain_destroy(d);
 	return 0;
+}
+
+void wd__domain_use(struct wd_domain *d)
+{
+	pthread_mutex_lock(&d->qlock);
+	d->users++;
+	pthread_mutex_unlock(&d->qlock);
+}
+
+void wd__domain_unuse(struct wd_domain *d)
+{
+	uint32_t left;
+
+	pthread_mutex_lock(&d->qlock);
+	left = --d->users;
+	pthread_mutex_unlock(&d->qlock);
+	if (!left && d->implicit)
+		wd__domain_destroy(d);
 }
 
 WD_EXPORT struct wd_domain *wd_queue_domain(const struct wd_queue *q)
@@ -464,7 +482,7 @@ static int check_backing(uintptr_t start, uintptr_t end, int *file_backed)
 			break; /* a hole */
 		covered = hi;
 		if (inode && strncmp(path, "/memfd:", 7) && strncmp(path, "/dev/zero", 9) &&
-		    strncmp(path, "/SYSV", 5))
+		    strncmp(path, "/SYSV", 5) && strncmp(path, "/anon_hugepage", 14))
 			*file_backed = 1;
 	}
 	fclose(f);
@@ -669,31 +687,52 @@ static int64_t mono_ms(void)
  * completed (a fence per queue), or fail as asked.  Queues whose device
  * declared the ring dead no longer run anything and are skipped.
  */
+static int ring_attached(const struct wd_domain *d, const struct wd_ring_ctl *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < d->nqueues; i++)
+		if (d->rings[i] == r)
+			return 1;
+	return 0;
+}
+
 static int wait_fences(struct wd_domain *d, unsigned flags, int timeout_ms)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
-	uint32_t *fence, i, n;
+	struct fence {
+		struct wd_ring_ctl *ring;
+		uint32_t tail;
+	} *f;
+	uint32_t i, n;
 	int ret = 0, busy;
 
 	pthread_mutex_lock(&d->qlock);
 	n = d->nqueues;
-	fence = calloc(n ? n : 1, sizeof(*fence));
-	if (!fence) {
+	f = calloc(n ? n : 1, sizeof(*f));
+	if (!f) {
 		pthread_mutex_unlock(&d->qlock);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++)
-		fence[i] = wd_load_acquire(&d->rings[i]->sq_tail);
+	for (i = 0; i < n; i++) {
+		f[i].ring = d->rings[i];
+		f[i].tail = wd_load_acquire(&d->rings[i]->sq_tail);
+	}
+	pthread_mutex_unlock(&d->qlock);
 	for (;;) {
+		/* the lock is held only to look: a queue stopping meanwhile
+		 * leaves the list (its engine is gone) and needs the lock */
 		busy = 0;
+		pthread_mutex_lock(&d->qlock);
 		for (i = 0; i < n; i++) {
-			struct wd_ring_ctl *ctl = d->rings[i];
+			struct wd_ring_ctl *ctl = f[i].ring;
 
-			if (wd_load_acquire(&ctl->dev_status))
+			if (!ring_attached(d, ctl) || wd_load_acquire(&ctl->dev_status))
 				continue;
-			if ((int32_t)(wd_load_acquire(&ctl->cq_tail) - fence[i]) < 0)
+			if ((int32_t)(wd_load_acquire(&ctl->cq_tail) - f[i].tail) < 0)
 				busy = 1;
 		}
+		pthread_mutex_unlock(&d->qlock);
 		if (!busy)
 			break;
 		if (flags & WD_UNSHARE_NOWAIT) {
@@ -706,8 +745,7 @@ static int wait_fences(struct wd_domain *d, unsigned flags, int timeout_ms)
 		}
 		usleep(50);
 	}
-	pthread_mutex_unlock(&d->qlock);
-	free(fence);
+	free(f);
 	return ret;
 }
 
@@ -739,6 +777,10 @@ WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int
 	if (i >= d->nmaps || d->maps[i] != m) {
 		pthread_rwlock_unlock(&d->lock);
 		return -ENOENT; /* unshared by someone else meanwhile */
+	}
+	if ((flags & WD_UNSHARE_NOWAIT) && __atomic_load_n(&m->inflight, __ATOMIC_ACQUIRE)) {
+		pthread_rwlock_unlock(&d->lock);
+		return -EBUSY; /* an operation is using it right now */
 	}
 	array_remove(d->maps, d->nmaps, i);
 	array_remove(d->hmaps, d->nmaps, host_lower_bound(d, m->host));
@@ -819,8 +861,9 @@ WD_EXPORT int wd_dirty_start(struct wd_domain *d)
 		if (!m->dirty) /* engines read it without the lock: publish it */
 			__atomic_store_n(&m->dirty, calloc(words, sizeof(uint64_t)),
 					 __ATOMIC_RELEASE);
-		else
-			memset(m->dirty, 0, words * sizeof(uint64_t));
+		else /* engines set bits without the lock: clear the same way */
+			for (size_t w = 0; w < words; w++)
+				__atomic_store_n(&m->dirty[w], 0, __ATOMIC_RELAXED);
 		if (!m->dirty)
 			ret = -ENOMEM;
 	}

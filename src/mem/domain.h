@@ -35,6 +35,7 @@ struct wd_domain {
 	pthread_mutex_t qlock;          /* rings[] */
 	struct wd_ring_ctl **rings;     /* the rings of the queues using it (lease fences) */
 	uint32_t nqueues, qcap;
+	uint32_t users;                 /* queues made on it, until freed (qlock) */
 	int implicit;                   /* made for one queue, dies with it */
 	uint32_t remote_id;             /* the device's own name for it (daemon) */
 	void *drv;
@@ -51,6 +52,11 @@ int wd__domain_get(struct wd_domain *d, uint64_t iova, uint64_t len, int write, 
 
 /* Release a range; written bytes from iova are marked dirty if tracking. */
 void wd__domain_put(struct wd_domain *d, struct wd_map *m, uint64_t iova, uint64_t written);
+
+/* A queue holds its domain from creation to free; an implicit domain goes
+ * with its last user. */
+void wd__domain_use(struct wd_domain *d);
+void wd__domain_unuse(struct wd_domain *d);
 
 /* Queues (their rings) join and leave their domain, for lease fences. */
 int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring);

@@ -91,17 +91,22 @@ struct seg_out {
 	struct wd_range *segs;
 	uint32_t n, max;
 	uint64_t max_seg;
+	const void *last_map;   /* the share the last segment lies in */
 };
 
 /* Append device range [a, a+len): coalesce with the previous segment when
  * contiguous, and cut at max_seg. */
-static int emit(struct seg_out *o, uint64_t a, uint64_t len)
+static int emit(struct seg_out *o, const void *map, uint64_t a, uint64_t len)
 {
+	/* a segment never spans two shares: the device checks each against one */
+	int same = map == o->last_map;
+
+	o->last_map = map;
 	while (len) {
 		struct wd_range *prev = o->n ? &o->segs[o->n - 1] : NULL;
 		uint64_t room, take;
 
-		if (prev && prev->addr + prev->len == a &&
+		if (prev && same && prev->addr + prev->len == a &&
 		    (!o->max_seg || prev->len < o->max_seg)) {
 			room = o->max_seg ? o->max_seg - prev->len : len;
 			take = len < room ? len : room;
@@ -151,7 +156,7 @@ static int xlate_range(const struct wd_domain *d, const struct wd_map **cache, u
 		if (!m)
 			return -EFAULT;
 		take = m->host + m->len - a < len ? m->host + m->len - a : len;
-		ret = emit(o, m->iova + (a - m->host), take);
+		ret = emit(o, m, m->iova + (a - m->host), take);
 		if (ret)
 			return ret;
 		a += take;
@@ -163,7 +168,7 @@ static int xlate_range(const struct wd_domain *d, const struct wd_map **cache, u
 WD_EXPORT int wd_rlist_dma_map(struct wd_domain *d, const struct wd_rlist *l,
 			       struct wd_range *segs, uint32_t max_segs, uint64_t max_seg)
 {
-	struct seg_out o = { segs, 0, max_segs, max_seg };
+	struct seg_out o = { segs, 0, max_segs, max_seg, NULL };
 	const struct wd_map *cache = NULL;
 	uint32_t i;
 	int ret = 0;
@@ -172,7 +177,7 @@ WD_EXPORT int wd_rlist_dma_map(struct wd_domain *d, const struct wd_rlist *l,
 		return -EINVAL;
 	if (!d) { /* SVA: device addresses are the CPU's */
 		for (i = 0; i < l->n && !ret; i++)
-			ret = emit(&o, l->r[i].addr, l->r[i].len);
+			ret = emit(&o, NULL, l->r[i].addr, l->r[i].len);
 		return ret ? ret : (int)o.n;
 	}
 	/* One pass whatever the alignment: each range is looked up once (or not
