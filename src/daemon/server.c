@@ -103,7 +103,8 @@ static int send_msg(int fd, struct wdd_hdr *h, const void *payload, uint32_t len
 }
 
 /* Receive one message; fds that came with it land in fds (up to 4),
- * *nfds says how many.  Returns payload bytes, 0 on EOF, or -errno. */
+ * *nfds says how many.  Returns payload bytes (maybe 0), or -errno
+ * (-ECONNRESET: the client hung up). */
 static ssize_t recv_msg(int fd, struct wdd_hdr *h, void *payload, size_t cap, int *fds,
 			int *nfds)
 {
@@ -132,8 +133,11 @@ static ssize_t recv_msg(int fd, struct wdd_hdr *h, void *payload, size_t cap, in
 					close(f);
 			}
 		}
-	if (n == 0)
-		return 0;
+	if (n == 0) {
+		while (*nfds)
+			close(fds[--(*nfds)]);
+		return -ECONNRESET;
+	}
 	if ((size_t)n < sizeof(*h) || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    h->magic != WDD_MAGIC || h->len != (size_t)n - sizeof(*h))
 		return -EPROTO;
@@ -581,8 +585,11 @@ static int serve_one(struct srv *s, struct srv_client *c)
 	int fds[4], nfds, out[3], nout = 0, i, ret;
 	ssize_t n = recv_msg(c->fd, &h, req, sizeof(req), fds, &nfds);
 
-	if (n <= 0)
+	if (n < 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
 		return -1; /* gone, or not speaking the protocol */
+	}
 	switch (h.type) {
 	case WDD_HELLO:
 		ret = do_hello(s, c, req, (size_t)n, &rep.hello);

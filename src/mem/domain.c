@@ -62,8 +62,9 @@ WD_EXPORT void *wd_mem_alloc(size_t len)
 	void *p;
 	int fd;
 
-	if (!len)
+	if (!len || len > SIZE_MAX - page_size())
 		return NULL;
+	len = (len + page_size() - 1) & ~(size_t)(page_size() - 1); /* whole pages */
 	b = malloc(sizeof(*b));
 	fd = memfd_create("wd-mem", MFD_CLOEXEC);
 	if (!b || fd < 0 || ftruncate(fd, (off_t)len))
@@ -319,7 +320,7 @@ WD_EXPORT int wd_domain_info(const struct wd_domain *d, struct wd_domain_info *i
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	pthread_rwlock_rdlock(&md->lock);
-	info->nmaps = d->nmaps;
+	info->nmaps = d->nmaps + d->nremote;
 	info->pinned = d->pinned;
 	info->pin_limit = d->pin_limit;
 	pthread_rwlock_unlock(&md->lock);

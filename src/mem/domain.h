@@ -38,6 +38,7 @@ struct wd_domain {
 	uint32_t users;                 /* queues made on it, until freed (qlock) */
 	int implicit;                   /* made for one queue, dies with it */
 	uint32_t remote_id;             /* the device's own name for it (daemon) */
+	uint32_t nremote;               /* ranges the device keeps for it (under lock) */
 	void *drv;
 	struct wd_domain *next;         /* ctx's list, under ctx->lock */
 };

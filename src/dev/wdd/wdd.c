@@ -353,7 +353,7 @@ static int wdd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flags,
 		return ret;
 	*iova = rep.iova;
 	pthread_rwlock_wrlock(&d->lock);
-	d->nmaps++;
+	d->nremote++;
 	d->pinned += ((uintptr_t)ptr % ps + len + ps - 1) & ~(ps - 1);
 	pthread_rwlock_unlock(&d->lock);
 	return 0;
@@ -373,7 +373,7 @@ static int wdd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int t
 	}
 	if (!ret) {
 		pthread_rwlock_wrlock(&d->lock);
-		d->nmaps--;
+		d->nremote--;
 		pthread_rwlock_unlock(&d->lock);
 	}
 	return ret;

@@ -1,0 +1,110 @@
+/* Through the daemon: no-op round trips, data-mover ops and compression on
+ * the client's own pointers (SVA through process_vm_*), explicit sharing of
+ * memfd memory, dirty tracking, and the per-client quotas. */
+#include "t_wdd.h"
+#include "t_zlib.h"
+
+int main(int argc, char **argv)
+{
+	static const char *const opts[] = { "-q", "3", "-p", "8", NULL };
+	struct t_wdd w = { 0 };
+	struct wd_ctx *ctx;
+	struct wd_queue *q, *qx, *q3, *q4;
+	struct wd_domain *d;
+	struct wd_req r;
+	struct wd_cpl c;
+	size_t n = 256 << 10, clen, dlen, ps = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *src = malloc(n), *dst = malloc(wd_comp_bound(n)), *back = malloc(n);
+	unsigned char *m1, *m2, *big;
+	uint64_t i1, i2, seed = t_seed(), bitmap[64];
+	int i;
+
+	if (argc < 2)
+		return T_SKIP;
+	t_wdd_start(&w, argv[1], opts);
+	ctx = t_wdd_ctx();
+	q = t_wdd_queue(ctx, "mover", 0, NULL);
+	for (i = 0; i < 1000; i++) {
+		wd_prep_nop(&r, 0);
+		r.tag = (uint64_t)i;
+		T_EQ(t_run(q, &r).status, 0);
+	}
+	/* SVA: the daemon reaches our own memory */
+	t_fill_text(src, n, &seed);
+	wd_prep_copy(&r, back, src, (uint32_t)n);
+	T_EQ(t_run(q, &r).status, 0);
+	T_ASSERT(!memcmp(src, back, n));
+	wd_prep_crc32c(&r, "123456789", 9, 0);
+	T_EQ(t_run(q, &r).result, 0xE3069283u);
+	wd_prep_compare(&r, src, back, (uint32_t)n);
+	back[1000] ^= 1;
+	c = t_run(q, &r);
+	T_EQ(c.result, 1);
+	T_EQ(c.aux, 1000);
+	/* a pointer nowhere in our address space: an error, not a crash */
+	wd_prep_copy(&r, back, (void *)(uintptr_t)0x10000, 64);
+	T_EQ(t_run(q, &r).status, -EFAULT);
+	wd_queue_free(q);
+
+	/* compression on our pointers */
+	q = t_wdd_queue(ctx, "gzip", 0, NULL);
+	clen = wd_comp_bound(n);
+	T_OK(wd_compress(q, src, n, dst, &clen, 1, WD_COMP_GZIP));
+	T_EQ(t_zinflate(WD_COMP_GZIP, dst, clen, back, n, &dlen), Z_STREAM_END);
+	T_ASSERT(dlen == n && !memcmp(src, back, n));
+	dlen = n;
+	T_OK(wd_decompress(q, dst, clen, back, &dlen, WD_COMP_GZIP));
+	T_ASSERT(dlen == n && !memcmp(src, back, n));
+
+	/* explicit: memfd memory from wd_mem_alloc, shared with the daemon */
+	qx = t_wdd_queue(ctx, "gzip", WD_QUEUE_F_EXPLICIT, NULL);
+	d = wd_queue_domain(qx);
+	m1 = wd_mem_alloc(n);
+	m2 = wd_mem_alloc(wd_comp_bound(n));
+	memcpy(m1, src, n);
+	T_OK(wd_share(d, m1, n, WD_SHARE_READONLY, &i1));
+	T_OK(wd_share(d, m2, wd_comp_bound(n), 0, &i2));
+	T_EQ(i1, (uintptr_t)m1); /* identity with our addresses */
+	T_EQ(wd_share(d, src, n, 0, &i1), -EPERM); /* malloc memory cannot be passed */
+	T_OK(wd_dirty_start(d));
+	wd_prep_compress(&r, NULL, (uint32_t)wd_comp_bound(n), NULL, (uint32_t)n, 1, WD_COMP_GZIP);
+	r.src = i1;
+	r.dst = i2;
+	c = t_run(qx, &r);
+	T_EQ(c.status, 0);
+	T_EQ(t_zinflate(WD_COMP_GZIP, m2, c.result, back, n, &dlen), Z_STREAM_END);
+	T_ASSERT(dlen == n && !memcmp(src, back, n));
+	T_ASSERT(wd_dirty_read_clear(d, i2 & ~(uint64_t)(ps - 1), 64 * ps, bitmap) > 0);
+	T_EQ(bitmap[0] & 1, 1);
+	/* an address that is not shared with this domain */
+	r.src = (uintptr_t)src;
+	T_EQ(t_run(qx, &r).status, -EFAULT);
+	T_OK(wd_unshare(d, i1, 0, -1));
+	r.src = i1;
+	T_EQ(t_run(qx, &r).status, -EFAULT); /* revoked */
+
+	/* quotas: 3 queues, 8 MiB of shared memory per client */
+	q3 = t_wdd_queue(ctx, "nop", 0, NULL); /* the third */
+	{
+		struct wd_queue_opts o = { .size = sizeof(o), .device = "wdd0" };
+
+		T_EQ(wd_queue_new(&q4, ctx, "nop", &o), -EBUSY); /* the quota the daemon gave */
+		wd_queue_free(q);
+		T_OK(wd_queue_new(&q4, ctx, "nop", &o)); /* room again */
+		wd_queue_free(q4);
+	}
+	big = wd_mem_alloc(16 << 20);
+	T_EQ(wd_share(d, big, 16 << 20, 0, &i1), -EDQUOT);
+	T_OK(wd_share(d, big, 4 << 20, 0, &i1));
+	wd_queue_free(q3);
+	wd_queue_free(qx);
+	wd_mem_free(m1, n);
+	wd_mem_free(m2, wd_comp_bound(n));
+	wd_mem_free(big, 16 << 20);
+	wd_ctx_free(ctx);
+	t_wdd_cleanup(&w);
+	free(src);
+	free(dst);
+	free(back);
+	return 0;
+}
