@@ -11,6 +11,7 @@
 #include <wd/comp.h>
 #include <wd/mem.h>
 #include "t_helpers.h"
+#include "daemon/proto.h"
 
 struct t_wdd {
 	pid_t pid;

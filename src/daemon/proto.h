@@ -144,4 +144,9 @@ struct wdd_stats_rep {
 	uint64_t errors;
 };
 
+struct wd_ctx;
+
+/* Ask the daemon behind ctx's wdd0 device for its counters. */
+int wd__wdd_stats(struct wd_ctx *ctx, struct wdd_stats_rep *out);
+
 #endif

@@ -431,6 +431,15 @@ static int64_t wdd_dirty_read(struct wd_domain *d, uint64_t iova, uint64_t len, 
 	return ret ? ret : total;
 }
 
+int wd__wdd_stats(struct wd_ctx *ctx, struct wdd_stats_rep *out)
+{
+	struct wd_dev *dev = wd_dev_by_name(ctx, "wdd0");
+
+	if (!dev || dev->ops != &wd_wdd_driver)
+		return -ENODEV;
+	return xfer(dev->priv, WDD_STATS, NULL, 0, NULL, 0, out, sizeof(*out), NULL, 0);
+}
+
 const struct wd_driver_ops wd_wdd_driver = {
 	.name = "wdd",
 	.probe = wdd_probe,

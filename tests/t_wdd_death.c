@@ -1,0 +1,64 @@
+/* The daemon dies with requests in flight: every pending request completes
+ * with an error within a bounded time, pollers and waiters alike, nothing
+ * hangs; a new context reaches a restarted daemon. */
+#include "t_wdd.h"
+
+int main(int argc, char **argv)
+{
+	struct t_wdd w = { 0 };
+	struct wd_ctx *ctx;
+	struct wd_queue *qw, *qp;
+	struct wd_req r[16];
+	struct wd_cpl c[16];
+	int i, n, got;
+	double t0;
+
+	if (argc < 2)
+		return T_SKIP;
+	t_wdd_start(&w, argv[1], NULL);
+	ctx = t_wdd_ctx();
+	qw = t_wdd_queue(ctx, "nop", 0, NULL);
+	qp = t_wdd_queue(ctx, "nop", 0, NULL);
+	for (i = 0; i < 16; i++) {
+		wd_prep_nop(&r[i], 500 * 1000 * 1000); /* far longer than we will wait */
+		r[i].tag = (uint64_t)i;
+	}
+	T_EQ(wd_send(qw, r, 16), 16);
+	T_EQ(wd_send(qp, r, 16), 16);
+	usleep(50000);
+	t_wdd_stop(&w, SIGKILL);
+	t0 = t_now();
+
+	/* a waiter: woken by the hang-up, all 16 come back as errors */
+	for (got = 0; got < 16;) {
+		n = wd_wait(qw, c, 16, 5000);
+		T_ASSERT(n > 0);
+		for (i = 0; i < n; i++)
+			T_ASSERT(c[i].status == -EIO || c[i].status == 0);
+		got += n;
+	}
+	/* a poller: never sleeps, still learns it */
+	for (got = 0; got < 16 && t_now() - t0 < 5;) {
+		n = wd_recv(qp, c, 16);
+		T_ASSERT(n >= 0);
+		got += n;
+	}
+	T_EQ(got, 16);
+	T_ASSERT(t_now() - t0 < 5); /* bounded: no hang */
+	T_EQ(wd_send(qw, r, 1), -EIO);
+	T_EQ(wd_inflight(qw), 0);
+	wd_queue_free(qw); /* cleaning up after a dead daemon is fine */
+	wd_queue_free(qp);
+	wd_ctx_free(ctx);
+
+	/* a restarted daemon: a new context reconnects */
+	t_wdd_start(&w, argv[1], NULL);
+	ctx = t_wdd_ctx();
+	qw = t_wdd_queue(ctx, "nop", 0, NULL);
+	wd_prep_nop(&r[0], 0);
+	T_EQ(t_run(qw, &r[0]).status, 0);
+	wd_queue_free(qw);
+	wd_ctx_free(ctx);
+	t_wdd_cleanup(&w);
+	return 0;
+}
