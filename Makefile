@@ -64,7 +64,7 @@ check-tsan: deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=thread
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror)$$'
+	  ctest --output-on-failure -j $(JOBS) -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror|t_wdd_clients)$$'
 
 # The fuzz targets, built with clang + ASan/UBSan, each run from its seeds
 # for a bounded number of inputs.
