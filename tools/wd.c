@@ -2,6 +2,7 @@
 /* wd: the WarpDrive command-line tool. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wd/wd.h>
 
@@ -16,6 +17,7 @@ static const struct {
 	{ "demo", wd_cmd_demo, "move, fill, compare and checksum a buffer through a queue" },
 	{ "gzip", wd_cmd_gzip, "gzip-compatible compression through queues (wd gzip -h)" },
 	{ "gunzip", wd_cmd_gzip, "the same as 'wd gzip -d'" },
+	{ "stat", wd_cmd_stat, "counters of the wdd daemon" },
 	{ "bench", wd_cmd_bench, "benchmarks: 'wd bench comp', 'wd bench ring', 'wd bench mem'" },
 };
 
@@ -23,7 +25,9 @@ static void usage(FILE *f)
 {
 	unsigned i;
 
-	fprintf(f, "usage: wd [-h|--help] [-V|--version] COMMAND [ARGS]\n\ncommands:\n");
+	fprintf(f, "usage: wd [-h|--help] [-V|--version] [-D|--device NAME] COMMAND [ARGS]\n"
+		   "  --device NAME  run queues on NAME (e.g. wdd0, the daemon; same as\n"
+		   "                 WD_DEVICE=NAME)\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
 	fprintf(f, "  %-10s %s\n", "version", "print the library version");
@@ -45,6 +49,17 @@ int main(int argc, char **argv)
 	if (!strcmp(base, "wdzip") || !strcmp(base, "wdunzip")) {
 		argv[0] = (char *)base;
 		return wd_cmd_gzip(argc, argv);
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	/* --device NAME / -D NAME: the device every queue of this run goes to */
+	while (argc >= 3 && (!strcmp(argv[1], "--device") || !strcmp(argv[1], "-D"))) {
+		/* "wdd" is short for the daemon's device */
+		setenv("WD_DEVICE", strcmp(argv[2], "wdd") ? argv[2] : "wdd0", 1);
+		argv += 2;
+		argc -= 2;
 	}
 	if (argc < 2) {
 		usage(stderr);

@@ -73,6 +73,7 @@ struct srv {
 	uint32_t next_client;
 	struct srv_client *clients;
 	uint32_t nclients;
+	uint64_t past_requests, past_errors;    /* of queues already closed */
 	volatile sig_atomic_t *stop;
 };
 
@@ -156,6 +157,9 @@ static void queue_free(struct srv *s, struct srv_queue *q, uint32_t *head, uint3
 	uint32_t h = 0, t = 0;
 
 	soft_queue_detach(s->engine, q->sq, &h, &t);
+	/* detached: the engine's counters are final */
+	s->past_requests += q->sq->nreq;
+	s->past_errors += q->sq->nerr;
 	if (q->dom)
 		wd__domain_detach(q->dom, q->ring);
 	soft_queue_destroy(q->sq);
@@ -555,6 +559,8 @@ static int do_stats(struct srv *s, struct wdd_stats_rep *rep)
 
 	memset(rep, 0, sizeof(*rep));
 	rep->clients = s->nclients;
+	rep->requests = s->past_requests;
+	rep->errors = s->past_errors;
 	for (c = s->clients; c; c = c->next) {
 		rep->queues += c->nqueues;
 		rep->pinned += c->pinned;

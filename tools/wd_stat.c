@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* wd stat: what the wdd daemon is serving. */
+#include <stdio.h>
+#include <wd/wd.h>
+
+#include "../src/daemon/proto.h"
+#include "wd_cli.h"
+
+int wd_cmd_stat(int argc, char **argv)
+{
+	struct wdd_stats_rep st;
+	struct wd_ctx *ctx;
+	int ret;
+
+	if (argc > 1) {
+		printf("usage: wd stat\n  counters of the wdd daemon (see wdd(8)): clients, queues,\n"
+		       "  shared bytes, requests served and failed\n");
+		return argv[1][0] == '-' && argv[1][1] == 'h' ? 0 : 2;
+	}
+	ret = wd_ctx_new(&ctx, NULL);
+	if (ret)
+		return wd_cli_fail("context", ret);
+	ret = wd__wdd_stats(ctx, &st);
+	wd_ctx_free(ctx);
+	if (ret)
+		return wd_cli_fail("no wdd daemon answers (WD_WDD_SOCKET?)", ret);
+	/* our own connection is one of the clients */
+	printf("clients   %u\nqueues    %u\npinned    %llu bytes\nrequests  %llu\nerrors    %llu\n",
+	       st.clients, st.queues, (unsigned long long)st.pinned,
+	       (unsigned long long)st.requests, (unsigned long long)st.errors);
+	return 0;
+}
