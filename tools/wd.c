@@ -40,6 +40,19 @@ int wd_cli_fail(const char *what, int err)
 	return 1;
 }
 
+/* Asked for by name, a device must be there: no silent fallback. */
+static int device_exists(const char *name)
+{
+	struct wd_ctx *ctx;
+	int found;
+
+	if (wd_ctx_new(&ctx, NULL))
+		return 0;
+	found = wd_dev_by_name(ctx, name) != NULL;
+	wd_ctx_free(ctx);
+	return found;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
@@ -60,6 +73,11 @@ int main(int argc, char **argv)
 		setenv("WD_DEVICE", strcmp(argv[2], "wdd") ? argv[2] : "wdd0", 1);
 		argv += 2;
 		argc -= 2;
+		if (!device_exists(getenv("WD_DEVICE"))) {
+			fprintf(stderr, "wd: no device %s (is the daemon running? WD_WDD_SOCKET?)\n",
+				getenv("WD_DEVICE"));
+			return 1;
+		}
 	}
 	if (argc < 2) {
 		usage(stderr);
