@@ -309,6 +309,10 @@ int wd_cmd_bench(int argc, char **argv)
 		optind = 1;
 		return wd_bench_comp(argc - 1, argv + 1);
 	}
+	if (argc >= 2 && !strcmp(argv[1], "wdd")) {
+		optind = 1;
+		return wd_bench_wdd(argc - 1, argv + 1);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "mem")) {
 		optind = 1;
 		return wd_bench_mem(argc - 1, argv + 1);
@@ -316,6 +320,7 @@ int wd_cmd_bench(int argc, char **argv)
 	fprintf(help ? stdout : stderr,
 		"usage: wd bench ring [-n ITERS] [-j FILE] [-q]\n"
 		"       wd bench comp [options]   (wd bench comp -h)\n"
-		"       wd bench mem [-j FILE]\n");
+		"       wd bench mem [-j FILE]\n"
+		"       wd bench wdd [-w WDD] [-n ITERS] [-j FILE]\n");
 	return help ? 0 : 2;
 }
