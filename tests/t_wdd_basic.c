@@ -41,6 +41,17 @@ int main(int argc, char **argv)
 	c = t_run(q, &r);
 	T_EQ(c.result, 1);
 	T_EQ(c.aux, 1000);
+	/* per-queue counters, as wd stat shows them */
+	{
+		struct wdd_stats_rep *st = malloc(sizeof(*st));
+
+		T_OK(wd__wdd_stats(ctx, st));
+		T_EQ(st->nq, 1);
+		T_EQ(st->q[0].requests, 1003); /* 1000 no-ops, copy, crc, compare */
+		T_ASSERT(st->q[0].bytes >= 2 * n && st->q[0].errors == 0);
+		T_ASSERT(!strcmp(st->q[0].alg, "mover"));
+		free(st);
+	}
 	/* a pointer nowhere in our address space: an error, not a crash */
 	wd_prep_copy(&r, back, (void *)(uintptr_t)0x10000, 64);
 	T_EQ(t_run(q, &r).status, -EFAULT);

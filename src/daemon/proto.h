@@ -136,12 +136,24 @@ struct wdd_dirty_rep {
 	uint64_t bitmap[WDD_DIRTY_CHUNK / 8];
 };
 
+#define WDD_STATS_MAX 256
+
+struct wdd_queue_stats {
+	uint32_t client, queue;
+	char alg[16];
+	uint64_t requests, bytes, errors;
+	uint64_t busy_ns;               /* time the engine spent on them */
+};
+
 struct wdd_stats_rep {
 	uint32_t clients;
 	uint32_t queues;
 	uint64_t pinned;
-	uint64_t requests;
+	uint64_t requests;      /* all queues ever, closed ones included */
 	uint64_t errors;
+	uint32_t nq;            /* entries below (open queues, at most WDD_STATS_MAX) */
+	uint32_t rsvd;
+	struct wdd_queue_stats q[WDD_STATS_MAX];
 };
 
 struct wd_ctx;

@@ -36,6 +36,7 @@
 
 struct srv_queue {
 	uint32_t id;
+	char alg[16];
 	void *ring;
 	size_t ring_size;
 	int ring_fd, cq_fd;
@@ -158,8 +159,8 @@ static void queue_free(struct srv *s, struct srv_queue *q, uint32_t *head, uint3
 
 	soft_queue_detach(s->engine, q->sq, &h, &t);
 	/* detached: the engine's counters are final */
-	s->past_requests += q->sq->nreq;
-	s->past_errors += q->sq->nerr;
+	s->past_requests += __atomic_load_n(&q->sq->nreq, __ATOMIC_RELAXED);
+	s->past_errors += __atomic_load_n(&q->sq->nerr, __ATOMIC_RELAXED);
 	if (q->dom)
 		wd__domain_detach(q->dom, q->ring);
 	soft_queue_destroy(q->sq);
@@ -367,6 +368,7 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	if (q->dom && (ret = wd__domain_attach(q->dom, q->sq->ring.ctl)))
 		goto err;
 	q->id = ++c->next_queue;
+	snprintf(q->alg, sizeof(q->alg), "%s", alg);
 	soft_queue_attach(s->engine, q->sq);
 	c->queues[c->nqueues++] = q;
 	rep->queue = q->id;
@@ -566,8 +568,23 @@ static int do_stats(struct srv *s, struct wdd_stats_rep *rep)
 		rep->pinned += c->pinned;
 		for (i = 0; i < c->nqueues; i++) {
 			/* engine-thread counters: read as they are, a snapshot */
-			rep->requests += __atomic_load_n(&c->queues[i]->sq->nreq, __ATOMIC_RELAXED);
-			rep->errors += __atomic_load_n(&c->queues[i]->sq->nerr, __ATOMIC_RELAXED);
+			struct soft_queue *sq = c->queues[i]->sq;
+			uint64_t nreq = __atomic_load_n(&sq->nreq, __ATOMIC_RELAXED);
+			uint64_t nerr = __atomic_load_n(&sq->nerr, __ATOMIC_RELAXED);
+
+			rep->requests += nreq;
+			rep->errors += nerr;
+			if (rep->nq < WDD_STATS_MAX) {
+				struct wdd_queue_stats *qs = &rep->q[rep->nq++];
+
+				qs->client = c->id;
+				qs->queue = c->queues[i]->id;
+				memcpy(qs->alg, c->queues[i]->alg, sizeof(qs->alg));
+				qs->requests = nreq;
+				qs->errors = nerr;
+				qs->bytes = __atomic_load_n(&sq->bytes, __ATOMIC_RELAXED);
+				qs->busy_ns = __atomic_load_n(&sq->busy_ns, __ATOMIC_RELAXED);
+			}
 		}
 	}
 	return 0;
@@ -635,7 +652,8 @@ static int serve_one(struct srv *s, struct srv_client *c)
 		break;
 	case WDD_STATS:
 		ret = do_stats(s, &rep.stats);
-		rep_len = sizeof(rep.stats);
+		rep_len = (uint32_t)offsetof(struct wdd_stats_rep, q) +
+			  rep.stats.nq * (uint32_t)sizeof(struct wdd_queue_stats);
 		break;
 	default:
 		ret = -EOPNOTSUPP;

@@ -47,6 +47,7 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 	struct wd_ring *r = &sq->ring;
 	struct wd_ring_ctl *ctl = r->ctl;
 	uint32_t avail, used, n, i;
+	int64_t t0;
 
 	if (sq->broken)
 		return 0;
@@ -75,9 +76,15 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		sq->sq_head++;
 		wd_store_release(&ctl->sq_head, sq->sq_head);
 		c.tag = e.tag;
+		t0 = mono_ns();
 		c.status = soft_exec(sq, &w->scratch, &e, &c);
-		sq->nreq++;
-		sq->nerr += c.status != 0;
+		/* relaxed atomics: the daemon's stats read them from another thread */
+		__atomic_store_n(&sq->busy_ns, sq->busy_ns + (uint64_t)(mono_ns() - t0),
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&sq->nreq, sq->nreq + 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&sq->bytes, sq->bytes + e.len, __ATOMIC_RELAXED);
+		if (c.status)
+			__atomic_store_n(&sq->nerr, sq->nerr + 1, __ATOMIC_RELAXED);
 		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
 		sq->cq_tail++;
 		wd_store_release(&ctl->cq_tail, sq->cq_tail);

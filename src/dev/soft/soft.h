@@ -75,7 +75,9 @@ struct soft_queue {
 	int cq_fd;                      /* wakes a waiting user */
 	int broken;
 	struct soft_worker *worker;
-	uint64_t nreq, nerr;            /* served, failed (engine-thread only) */
+	uint64_t nreq, nerr;            /* served, failed (written by the engine thread) */
+	uint64_t bytes;                 /* source bytes served */
+	uint64_t busy_ns;               /* time spent serving */
 	struct soft_stream *streams[WD_MAX_SESSIONS + 1]; /* by session id */
 };
 

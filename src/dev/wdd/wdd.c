@@ -437,6 +437,7 @@ int wd__wdd_stats(struct wd_ctx *ctx, struct wdd_stats_rep *out)
 
 	if (!dev || dev->ops != &wd_wdd_driver)
 		return -ENODEV;
+	memset(out, 0, sizeof(*out));
 	return xfer(dev->priv, WDD_STATS, NULL, 0, NULL, 0, out, sizeof(*out), NULL, 0);
 }
 
