@@ -36,7 +36,7 @@
 
 struct srv_queue {
 	uint32_t id;
-	char alg[16];
+	char alg[WD_NAME_MAX];
 	void *ring;
 	size_t ring_size;
 	int ring_fd, cq_fd;
@@ -579,7 +579,8 @@ static int do_stats(struct srv *s, struct wdd_stats_rep *rep)
 
 				qs->client = c->id;
 				qs->queue = c->queues[i]->id;
-				memcpy(qs->alg, c->queues[i]->alg, sizeof(qs->alg));
+				memcpy(qs->alg, c->queues[i]->alg, sizeof(qs->alg) - 1);
+				qs->alg[sizeof(qs->alg) - 1] = 0;
 				qs->requests = nreq;
 				qs->errors = nerr;
 				qs->bytes = __atomic_load_n(&sq->bytes, __ATOMIC_RELAXED);
