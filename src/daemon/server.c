@@ -101,16 +101,18 @@ static int send_msg(int fd, struct wdd_hdr *h, const void *payload, uint32_t len
 		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
 		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
 	}
-	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+	/* never block the one control thread on a client that does not read */
+	return sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
 }
 
 /* Receive one message; fds that came with it land in fds (up to 4),
- * *nfds says how many.  Returns payload bytes (maybe 0), or -errno
- * (-ECONNRESET: the client hung up). */
+ * *nfds says how many; *sender is the pid the kernel vouches for
+ * (SCM_CREDENTIALS), 0 if none came.  Returns payload bytes (maybe 0), or
+ * -errno (-ECONNRESET: the client hung up). */
 static ssize_t recv_msg(int fd, struct wdd_hdr *h, void *payload, size_t cap, int *fds,
-			int *nfds)
+			int *nfds, pid_t *sender)
 {
-	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	char cbuf[CMSG_SPACE(4 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
 	struct iovec iov[2] = { { h, sizeof(*h) }, { payload, cap } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf) };
@@ -118,10 +120,17 @@ static ssize_t recv_msg(int fd, struct wdd_hdr *h, void *payload, size_t cap, in
 	ssize_t n;
 
 	*nfds = 0;
-	n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	*sender = 0;
+	n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n < 0)
 		return -errno;
-	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cr;
+
+			memcpy(&cr, CMSG_DATA(c), sizeof(cr));
+			*sender = cr.pid;
+		}
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
 			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i;
 
@@ -135,6 +144,7 @@ static ssize_t recv_msg(int fd, struct wdd_hdr *h, void *payload, size_t cap, in
 					close(f);
 			}
 		}
+	}
 	if (n == 0) {
 		while (*nfds)
 			close(fds[--(*nfds)]);
@@ -224,12 +234,15 @@ static void accept_client(struct srv *s)
 	socklen_t len = sizeof(cred);
 	int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			usleep(10000); /* out of resources: do not spin on the listener */
 		return;
+	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !uid_allowed(s, cred.uid) ||
 	    s->nclients >= s->cfg.max_clients) {
-		/* refused: say why, then hang up */
-		struct wdd_hdr h = { .type = WDD_HELLO, .status = -EACCES };
+		/* refused: say why (as the reply to the hello), then hang up */
+		struct wdd_hdr h = { .type = WDD_HELLO, .status = -EACCES, .seq = 1 };
 
 		if (s->nclients >= s->cfg.max_clients)
 			h.status = -EUSERS;
@@ -241,6 +254,12 @@ static void accept_client(struct srv *s)
 	if (!c) {
 		close(fd);
 		return;
+	}
+	{
+		int one = 1;
+
+		/* every message then carries its sender, checked in serve_one() */
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	}
 	c->fd = fd;
 	c->pid = cred.pid;
@@ -285,6 +304,7 @@ static int do_hello(struct srv *s, struct srv_client *c, const void *p, size_t n
 	rep->client_id = c->id;
 	rep->max_queues = s->cfg.max_queues;
 	rep->max_pinned = s->cfg.max_pinned;
+	rep->daemon_pid = (uint32_t)getpid();
 	rep->info = s->dev->info;
 	rep->nresv = s->dev->nresv;
 	for (i = 0; i < s->dev->nresv && i < 16; i++) {
@@ -300,6 +320,16 @@ static int do_hello(struct srv *s, struct srv_client *c, const void *p, size_t n
 		off += k;
 	}
 	return 0;
+}
+
+static uint32_t total_queues(const struct srv *s)
+{
+	const struct srv_client *c;
+	uint32_t n = 0;
+
+	for (c = s->clients; c; c = c->next)
+		n += c->nqueues;
+	return n;
 }
 
 static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, size_t n,
@@ -320,6 +350,8 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 		return -EOPNOTSUPP;
 	if (c->nqueues >= s->cfg.max_queues)
 		return -EDQUOT;
+	if (total_queues(s) >= SOFT_MAX_QUEUES)
+		return -EBUSY; /* the engine's own limit, whoever asks */
 	depth = req->depth ? req->depth : WD_QUEUE_DEPTH_DEFAULT;
 	if (depth > WD_RING_MAX_ENTRIES)
 		return -EINVAL;
@@ -469,6 +501,9 @@ static int do_share(struct srv *s, struct srv_client *c, const void *p, size_t n
 	if (fstat(fds[0], &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < req->offset ||
 	    (uint64_t)st.st_size - req->offset < span)
 		return -EINVAL;
+	/* a memfd the client could shrink would make the daemon fault */
+	if (!(fcntl(fds[0], F_GET_SEALS) & F_SEAL_SHRINK))
+		return -EPERM;
 	if (c->pinned + span > s->cfg.max_pinned)
 		return -EDQUOT;
 	if (c->nshares == c->cap_shares) {
@@ -607,12 +642,24 @@ static int serve_one(struct srv *s, struct srv_client *c)
 	struct wdd_hdr h;
 	uint32_t rep_len = 0;
 	int fds[4], nfds, out[3], nout = 0, i, ret;
-	ssize_t n = recv_msg(c->fd, &h, req, sizeof(req), fds, &nfds);
+	pid_t sender;
+	ssize_t n = recv_msg(c->fd, &h, req, sizeof(req), fds, &nfds, &sender);
 
+	if (n == -EAGAIN)
+		return 0;
+	/* Only the process that connected may speak on its connection: SVA
+	 * requests reach that pid's memory, so a fork child (or a program the
+	 * connection was passed to) must not use it. */
 	if (n < 0) {
 		for (i = 0; i < nfds; i++)
 			close(fds[i]);
 		return -1; /* gone, or not speaking the protocol */
+	}
+	if (sender != c->pid) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		h.status = -EPERM;
+		return send_msg(c->fd, &h, NULL, 0, NULL, 0) ? -1 : 0;
 	}
 	switch (h.type) {
 	case WDD_HELLO:

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,8 +67,10 @@ WD_EXPORT void *wd_mem_alloc(size_t len)
 		return NULL;
 	len = (len + page_size() - 1) & ~(size_t)(page_size() - 1); /* whole pages */
 	b = malloc(sizeof(*b));
-	fd = memfd_create("wd-mem", MFD_CLOEXEC);
-	if (!b || fd < 0 || ftruncate(fd, (off_t)len))
+	fd = memfd_create("wd-mem", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	/* sealed at its size: a daemon mapping it can trust it will not shrink */
+	if (!b || fd < 0 || ftruncate(fd, (off_t)len) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
 		goto err;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)

@@ -27,6 +27,8 @@
 
 struct wdd_conn {
 	int fd;
+	pid_t daemon;
+	int ptracer_set;
 	pthread_mutex_t lock;           /* one request/reply at a time */
 	uint64_t seq;
 	int gone;
@@ -169,6 +171,12 @@ static int wdd_probe(struct wd_ctx *ctx)
 	fd = wdd_connect(path);
 	if (fd < 0)
 		return 0; /* no daemon: no such device, not an error */
+	{
+		/* a stuck daemon must not hang every program that finds it */
+		struct timeval tv = { .tv_sec = 10 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -179,9 +187,9 @@ static int wdd_probe(struct wd_ctx *ctx)
 	ret = xfer(c, WDD_HELLO, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0);
 	if (ret)
 		goto skip; /* refused (credentials, quota) or a foreign protocol */
-	/* SVA through the daemon: let it read and write our memory (Yama) */
-	if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
-		prctl(PR_SET_PTRACER, (unsigned long)cred.pid, 0, 0, 0);
+	(void)cred;
+	(void)clen;
+	c->daemon = (pid_t)rep.daemon_pid;
 	memcpy(c->algs, rep.algs, sizeof(c->algs));
 	c->algs[sizeof(c->algs) - 1] = 0;
 	for (off = 0; c->algs[off] && n < 31; off += strlen(c->algs + off) + 1)
@@ -234,6 +242,11 @@ static int wdd_queue_open(struct wd_queue *q)
 	if (q->domain) {
 		req.flags = WD_QUEUE_F_EXPLICIT;
 		req.domain = q->domain->remote_id;
+	} else if (!c->ptracer_set && c->daemon > 0) {
+		/* SVA: the daemon reaches our memory with process_vm_readv/writev;
+		 * under Yama that needs our consent, given only when first asked */
+		prctl(PR_SET_PTRACER, (unsigned long)c->daemon, 0, 0, 0);
+		c->ptracer_set = 1;
 	}
 	wq = calloc(1, sizeof(*wq));
 	if (!wq)
