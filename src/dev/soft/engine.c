@@ -47,6 +47,7 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 	struct wd_ring *r = &sq->ring;
 	struct wd_ring_ctl *ctl = r->ctl;
 	uint32_t avail, used, n, i;
+	uint64_t bytes = 0, errs = 0;
 	int64_t t0;
 
 	if (sq->broken)
@@ -64,6 +65,7 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		n = avail;
 	if (n > SOFT_BUDGET)
 		n = SOFT_BUDGET;
+	t0 = mono_ns(); /* counters per pass, not per request: the clock costs */
 	for (i = 0; i < n; i++) {
 		/* A queue is being detached: let it go now, not after the pass. */
 		if (i && __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) != seen_gen)
@@ -76,15 +78,9 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		sq->sq_head++;
 		wd_store_release(&ctl->sq_head, sq->sq_head);
 		c.tag = e.tag;
-		t0 = mono_ns();
 		c.status = soft_exec(sq, &w->scratch, &e, &c);
-		/* relaxed atomics: the daemon's stats read them from another thread */
-		__atomic_store_n(&sq->busy_ns, sq->busy_ns + (uint64_t)(mono_ns() - t0),
-				 __ATOMIC_RELAXED);
-		__atomic_store_n(&sq->nreq, sq->nreq + 1, __ATOMIC_RELAXED);
-		__atomic_store_n(&sq->bytes, sq->bytes + e.len, __ATOMIC_RELAXED);
-		if (c.status)
-			__atomic_store_n(&sq->nerr, sq->nerr + 1, __ATOMIC_RELAXED);
+		bytes += e.len;
+		errs += c.status != 0;
 		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
 		sq->cq_tail++;
 		wd_store_release(&ctl->cq_tail, sq->cq_tail);
@@ -93,6 +89,11 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 	wd_store_sc(&ctl->cq_tail, sq->cq_tail);
 	if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
 		wake_user(sq);
+	/* relaxed atomics: the daemon's stats read them from another thread */
+	__atomic_store_n(&sq->busy_ns, sq->busy_ns + (uint64_t)(mono_ns() - t0), __ATOMIC_RELAXED);
+	__atomic_store_n(&sq->nreq, sq->nreq + i, __ATOMIC_RELAXED);
+	__atomic_store_n(&sq->bytes, sq->bytes + bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&sq->nerr, sq->nerr + errs, __ATOMIC_RELAXED);
 	return i;
 }
 
