@@ -11,6 +11,7 @@
 #include <wd/comp.h>
 #include <wd/mem.h>
 #include "t_helpers.h"
+#include "t_mem_helpers.h"
 #include "daemon/proto.h"
 
 struct t_wdd {
@@ -91,20 +92,6 @@ static inline struct wd_queue *t_wdd_queue(struct wd_ctx *ctx, const char *alg, 
 
 	T_OK(wd_queue_new(&q, ctx, alg, &o));
 	return q;
-}
-
-/* Copy between device addresses through a queue; returns the status. */
-static inline int t_dev_copy_wdd(struct wd_queue *q, uint64_t dst, uint64_t src, uint32_t len)
-{
-	struct wd_req r;
-
-	memset(&r, 0, sizeof(r));
-	r.op = WD_OP_COPY;
-	r.dst = dst;
-	r.src = src;
-	r.len = len;
-	r.tag = 5;
-	return t_run(q, &r).status;
 }
 
 static inline int t_open_fds(pid_t pid)

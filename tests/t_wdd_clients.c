@@ -70,9 +70,9 @@ static int malicious(uint64_t foreign_iova)
 
 	/* another client's IOVA, kernel addresses, garbage: all -EFAULT */
 	T_OK(wd_share(wd_queue_domain(qx), mine, 4096, 0, &iova));
-	T_EQ(t_dev_copy_wdd(qx, iova, foreign_iova, 64), -EFAULT);
-	T_EQ(t_dev_copy_wdd(qx, iova, 0xffff800000000000ull, 64), -EFAULT);
-	T_EQ(t_dev_copy_wdd(q, (uintptr_t)mine, 0x1000, 64), -EFAULT);
+	T_EQ(t_dev_copy(qx, iova, foreign_iova, 64), -EFAULT);
+	T_EQ(t_dev_copy(qx, iova, 0xffff800000000000ull, 64), -EFAULT);
+	T_EQ(t_dev_copy(q, (uintptr_t)mine, 0x1000, 64), -EFAULT);
 	/* descriptors rewritten under the daemon's feet */
 	pthread_create(&th, NULL, scribble, &rw);
 	for (i = 0; i < 20000; i++) {
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 	}
 	T_EQ(fails, 0);
 	/* the daemon is fine, and so is our share */
-	T_EQ(t_dev_copy_wdd(qx, iova, iova + 4096, 4096), 0);
+	T_EQ(t_dev_copy(qx, iova, iova + 4096, 4096), 0);
 	wd_queue_free(qx);
 	wd_mem_free(buf, 1 << 16);
 	wd_ctx_free(ctx);

@@ -101,6 +101,29 @@ static int isal_wrap_decomp(unsigned framing)
 									      : ISAL_DEFLATE;
 }
 
+/* The engine thread's deflate stream, set up for a request's level and
+ * framing (stateless: one-shot pieces; else a whole stream).  NULL: no memory. */
+static struct isal_zstream *scratch_deflate(struct soft_scratch *s, const struct comp_param *p,
+					    int stateless)
+{
+	struct isal_zstream *z;
+
+	if (!s->z)
+		s->z = malloc(sizeof(*s->z));
+	if (!s->z || (level_buf_sizes[p->level] && !scratch_level_buf(s, p->level)))
+		return NULL;
+	z = s->z;
+	if (stateless)
+		isal_deflate_stateless_init(z);
+	else
+		isal_deflate_init(z);
+	z->level = p->level;
+	z->level_buf = s->level_buf[p->level];
+	z->level_buf_size = level_buf_sizes[p->level];
+	z->gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
+	return z;
+}
+
 /* ISA-L's deflate keeps Adler-32 with its low half biased by one (A-1);
  * completions report the standard value. */
 static uint32_t deflate_checksum(const struct isal_zstream *z, unsigned framing)
@@ -149,16 +172,9 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 	if (e->arg1 > WD_COMP_DICT_MAX || (e->arg1 && p->framing != WD_COMP_RAW) ||
 	    (!e->arg1 && e->arg0))
 		return -EINVAL;
-	if (!s->z)
-		s->z = malloc(sizeof(*s->z));
-	if (!s->z || (level_buf_sizes[p->level] && !scratch_level_buf(s, p->level)))
+	z = scratch_deflate(s, p, 1);
+	if (!z)
 		return -ENOMEM;
-	z = s->z;
-	isal_deflate_stateless_init(z);
-	z->level = p->level;
-	z->level_buf = s->level_buf[p->level];
-	z->level_buf_size = level_buf_sizes[p->level];
-	z->gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
 	z->end_of_stream = p->flush == WD_COMP_FINISH;
 	/* ISA-L's one-shot path knows full flush only; a sync flush of an
 	 * independent piece means the same bytes. */
@@ -296,16 +312,9 @@ static int compress_sg(struct soft_scratch *s, const wd_sqe *e, const struct sof
 		return -EINVAL; /* scatter-gather requests are whole streams */
 	seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
 	seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
-	if (!s->z)
-		s->z = malloc(sizeof(*s->z));
-	if (!s->z || (level_buf_sizes[p->level] && !scratch_level_buf(s, p->level)))
+	z = scratch_deflate(s, p, 0);
+	if (!z)
 		return -ENOMEM;
-	z = s->z;
-	isal_deflate_init(z);
-	z->level = p->level;
-	z->level_buf = s->level_buf[p->level];
-	z->level_buf_size = level_buf_sizes[p->level];
-	z->gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
 	z->next_in = in.v[0].p;
 	z->avail_in = (uint32_t)in.v[0].len;
 	z->end_of_stream = in.n == 1;
