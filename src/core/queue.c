@@ -435,11 +435,13 @@ WD_EXPORT int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max)
 	if (ret)
 		return ret;
 	ret = reap(q, out, max, NULL, NULL);
-	if (!ret && q->inflight) {
-		/* a device that can vanish is looked at now and then while idle */
-		if (q->alive_fd >= 0 && !(++q->idle_polls & 1023) && device_gone(q))
+	/* Nothing to reap: now and then, look whether there never will be, or a
+	 * poller spins for ever.  Not on every empty poll: dev_status sits on the
+	 * cache line the device writes for every request. */
+	if (!ret && q->inflight && !(++q->idle_polls & 63)) {
+		/* a device that can vanish (a daemon) costs a syscall to ask */
+		if (q->alive_fd >= 0 && !(q->idle_polls & 1023) && device_gone(q))
 			return reap(q, out, max, NULL, NULL);
-		/* nothing to reap and never will be: say so, or a poller spins for ever */
 		if (queue_dead(q))
 			return -EIO;
 	}
