@@ -237,36 +237,6 @@ static int bench_dirty(struct wd_ctx *ctx)
 
 /* ---- compression: explicit vs SVA ---- */
 
-static double comp_run(struct wd_queue *q, const unsigned char *in, unsigned char *out,
-		       size_t total, size_t req, size_t cap)
-{
-	size_t nreq = total / req, sent = 0, done = 0;
-	struct wd_cpl c[64];
-	double t0 = bench_now();
-
-	while (done < nreq) {
-		while (sent < nreq && wd_inflight(q) < 32) {
-			struct wd_req r;
-
-			wd_prep_compress(&r, out + (sent % 32) * cap, (uint32_t)cap, in + sent * req,
-					 (uint32_t)req, 1, WD_COMP_GZIP);
-			r.tag = sent;
-			if (wd_send(q, &r, 1) != 1)
-				return -1;
-			sent++;
-		}
-		int n = wd_wait(q, c, 64, -1), i;
-
-		if (n < 0)
-			return -1;
-		for (i = 0; i < n; i++)
-			if (c[i].status)
-				return -1;
-		done += (size_t)n;
-	}
-	return (double)(nreq * req) / (bench_now() - t0) / 1e6;
-}
-
 static int bench_comp_modes(void)
 {
 	struct wd_ctx_opts co = { .size = sizeof(co), .soft_threads = 1 };
@@ -312,8 +282,8 @@ static int bench_comp_modes(void)
 		char name[64];
 
 		for (r = 0; r < REPS; r++) {
-			s[r] = comp_run(sva, in, out, total, reqs[k], cap);
-			x[r] = comp_run(xq, in, out, total, reqs[k], cap);
+			s[r] = bench_comp_mbps(sva, (uintptr_t)in, (uintptr_t)out, total, reqs[k], cap, 32);
+			x[r] = bench_comp_mbps(xq, iin, iout, total, reqs[k], cap, 32);
 			if (s[r] < 0 || x[r] < 0)
 				return -EIO;
 		}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include <wd/comp.h>
 
 static inline double bench_now(void)
 {
@@ -69,6 +70,43 @@ static inline int bench_write_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * MB/s compressing total bytes at device address in, cut into one-shot gzip
+ * level 1 requests of req bytes, up to inflight (<= 64) of them at once,
+ * each written to its own cap-sized slot at device address out.  -1 on any
+ * failure.  Used by the benchmarks that compare ways of reaching a device.
+ */
+static inline double bench_comp_mbps(struct wd_queue *q, uint64_t in, uint64_t out, size_t total,
+				     size_t req, size_t cap, int inflight)
+{
+	size_t nreq = total / req, sent = 0, done = 0;
+	struct wd_cpl c[64];
+	double t0 = bench_now();
+	int n, i;
+
+	while (done < nreq) {
+		while (sent < nreq && wd_inflight(q) < inflight) {
+			struct wd_req r;
+
+			wd_prep_compress(&r, NULL, (uint32_t)cap, NULL, (uint32_t)req, 1, WD_COMP_GZIP);
+			r.src = in + sent * req;
+			r.dst = out + (sent % (size_t)inflight) * cap;
+			r.tag = sent;
+			if (wd_send(q, &r, 1) != 1)
+				return -1;
+			sent++;
+		}
+		n = wd_wait(q, c, 64, -1);
+		if (n < 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (c[i].status)
+				return -1;
+		done += (size_t)n;
+	}
+	return (double)(nreq * req) / (bench_now() - t0) / 1e6;
 }
 
 #endif

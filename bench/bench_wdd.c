@@ -89,37 +89,6 @@ static double rtt_ns(struct wd_queue *q, int iters)
 	return (bench_now() - t0) / iters * 1e9;
 }
 
-/* MB/s compressing TOTAL bytes of in[] in req-sized one-shot requests; the
- * addresses given are what the device uses (pointers or IOVAs). */
-static double comp_mbps(struct wd_queue *q, uint64_t in, uint64_t out, size_t req, size_t cap)
-{
-	size_t nreq = TOTAL / req, sent = 0, done = 0;
-	struct wd_cpl c[INFLIGHT];
-	double t0 = bench_now();
-	int n, i;
-
-	while (done < nreq) {
-		while (sent < nreq && wd_inflight(q) < INFLIGHT) {
-			struct wd_req r;
-
-			wd_prep_compress(&r, NULL, (uint32_t)cap, NULL, (uint32_t)req, 1, WD_COMP_GZIP);
-			r.src = in + sent * req;
-			r.dst = out + (sent % INFLIGHT) * cap;
-			if (wd_send(q, &r, 1) != 1)
-				return -1;
-			sent++;
-		}
-		n = wd_wait(q, c, INFLIGHT, -1);
-		if (n < 0)
-			return -1;
-		for (i = 0; i < n; i++)
-			if (c[i].status)
-				return -1;
-		done += (size_t)n;
-	}
-	return (double)TOTAL / (bench_now() - t0) / 1e6;
-}
-
 /* ---- the conventional design: data through a socket to a server thread ---- */
 
 struct rpc {
@@ -210,7 +179,7 @@ static int client_run(const unsigned char *src, size_t req, size_t cap, int read
 		if (!wd_share(wd_queue_domain(q), in, TOTAL, WD_SHARE_READONLY, &iin) &&
 		    !wd_share(wd_queue_domain(q), out, INFLIGHT * cap, 0, &iout) &&
 		    write(ready, &c, 1) == 1 && read(go, &c, 1) == 1)
-			ret = comp_mbps(q, iin, iout, req, cap) < 0;
+			ret = bench_comp_mbps(q, iin, iout, TOTAL, req, cap, INFLIGHT) < 0;
 	}
 	wd_queue_free(q);
 	wd_ctx_free(ctx);
@@ -351,9 +320,11 @@ int wd_bench_wdd(int argc, char **argv)
 		size_t req = reqs[k];
 
 		for (r = 0; r < REPS; r++) {
-			mb[0][r] = comp_mbps(qz, (uintptr_t)src, (uintptr_t)sva_out, req, cap);
-			mb[1][r] = comp_mbps(qx, iin, iout, req, cap);
-			mb[2][r] = comp_mbps(qs, (uintptr_t)src, (uintptr_t)sva_out, req, cap);
+			mb[0][r] = bench_comp_mbps(qz, (uintptr_t)src, (uintptr_t)sva_out, TOTAL, req, cap,
+						   INFLIGHT);
+			mb[1][r] = bench_comp_mbps(qx, iin, iout, TOTAL, req, cap, INFLIGHT);
+			mb[2][r] = bench_comp_mbps(qs, (uintptr_t)src, (uintptr_t)sva_out, TOTAL, req, cap,
+						   INFLIGHT);
 			mb[3][r] = rpc_mbps(src, req, cap);
 		}
 		for (i = 0; i < 4; i++)
