@@ -726,14 +726,28 @@ static int listen_on(struct srv *s)
 	}
 	if (strlen(s->cfg.socket_path) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(a.sun_path, s->cfg.socket_path);
+	/*
+	 * Bind and listen under a temporary name, then rename into place: a
+	 * client that sees the path can connect at once (between bind and
+	 * listen it would be refused), and a stale socket of a dead daemon is
+	 * replaced atomically.
+	 */
+	if ((size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s.%d", s->cfg.socket_path,
+			     (int)getpid()) >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
 	s->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0)
 		return -errno;
-	unlink(a.sun_path); /* a stale socket of a dead daemon */
-	if (bind(s->lfd, (struct sockaddr *)&a, sizeof(a)) ||
-	    chmod(a.sun_path, s->cfg.socket_mode) || listen(s->lfd, 64))
+	unlink(a.sun_path);
+	if (bind(s->lfd, (struct sockaddr *)&a, sizeof(a)))
 		return -errno;
+	if (chmod(a.sun_path, s->cfg.socket_mode) || listen(s->lfd, 64) ||
+	    rename(a.sun_path, s->cfg.socket_path)) {
+		int err = -errno;
+
+		unlink(a.sun_path);
+		return err;
+	}
 	return 0;
 }
 

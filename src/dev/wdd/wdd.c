@@ -160,8 +160,6 @@ static int wdd_probe(struct wd_ctx *ctx)
 	struct wdd_hello_rep rep;
 	struct wdd_conn *c;
 	struct wd_dev *dev;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
 	char buf[256];
 	const char *path = socket_path(buf, sizeof(buf));
 	unsigned i, n = 0;
@@ -187,8 +185,6 @@ static int wdd_probe(struct wd_ctx *ctx)
 	ret = xfer(c, WDD_HELLO, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0);
 	if (ret)
 		goto skip; /* refused (credentials, quota) or a foreign protocol */
-	(void)cred;
-	(void)clen;
 	c->daemon = (pid_t)rep.daemon_pid;
 	memcpy(c->algs, rep.algs, sizeof(c->algs));
 	c->algs[sizeof(c->algs) - 1] = 0;
