@@ -169,6 +169,8 @@ enum wd_op {
 	WD_OP_CRC32C,      /* result = CRC32C of src, len bytes, seed arg0 (0: standard) */
 	WD_OP_COMPRESS,    /* see wd/comp.h */
 	WD_OP_DECOMPRESS,  /* see wd/comp.h */
+	WD_OP_ENCRYPT,     /* see wd/crypto.h */
+	WD_OP_DECRYPT,     /* see wd/crypto.h */
 	WD_OP__COUNT
 };
 

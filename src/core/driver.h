@@ -12,6 +12,7 @@
 
 struct wd_queue;
 struct wd_dev;
+struct wd_cipher_setup;
 struct wd_ctx;
 
 struct wd_driver_ops {
@@ -45,6 +46,11 @@ struct wd_driver_ops {
 	int (*pin_limit)(struct wd_domain *d, uint64_t bytes);
 	int (*dirty_ctl)(struct wd_domain *d, int start);
 	int64_t (*dirty_read)(struct wd_domain *d, uint64_t iova, uint64_t len, uint64_t *bitmap);
+	/* Control path of cipher sessions (like virtio-crypto's control queue):
+	 * set session id (1..WD_MAX_SESSIONS) of queue q to *cs, or close it
+	 * when cs is NULL.  The library only sets an id no request in flight
+	 * names; requests naming an unset id complete with -EINVAL. */
+	int (*cipher_session)(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs);
 };
 
 struct wd_dev {

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symmetric ciphers through WarpDrive queues: AES in CBC, CTR and XTS modes.
+ *
+ * Open a queue for "cipher" (any device with a cipher), or for one mode -
+ * "aes-cbc", "aes-ctr", "aes-xts" - to pick a device that offers it.  A
+ * session holds a key and a mode; it is set up on the control path (never
+ * through the ring, so keys do not sit in request memory) and named by
+ * every request that uses it.  Then either
+ *   - submit requests asynchronously with wd_prep_encrypt() /
+ *     wd_prep_decrypt() (one or a batch per wd_send()) and reap them with
+ *     wd_recv()/wd_wait(), or
+ *   - call the synchronous helpers wd_encrypt() / wd_decrypt().
+ *
+ * The 16-byte IV (the tweak for XTS, the initial counter block for CTR)
+ * travels inside the request: arg0 holds its bytes 0-7 and arg1 bytes 8-15,
+ * as they lie in memory.  src and dst may be equal (in place); otherwise
+ * they must not overlap.  Either may be a scatter-gather table
+ * (WD_REQ_F_SRC_SG / WD_REQ_F_DST_SG, see wd/wd.h); the output is always as
+ * long as the input.
+ *
+ * Lengths: CBC a multiple of 16; CTR any; XTS at least 16 (ciphertext
+ * stealing for the rest).  At most WD_CIPHER_LEN_MAX bytes per request.
+ *
+ * Completions: status 0 and result = bytes written, or -EINVAL (bad
+ * length, unknown or closed session), -EFAULT (an address outside what the
+ * device may reach), -EIO (the device failed the request).
+ */
+#ifndef WD_CRYPTO_H
+#define WD_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <wd/wd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum wd_cipher_alg {
+	WD_CIPHER_AES_CBC = 1,  /* keys of 16, 24 or 32 bytes */
+	WD_CIPHER_AES_CTR = 2,  /* keys of 16, 24 or 32 bytes; 128-bit big-endian counter */
+	WD_CIPHER_AES_XTS = 3,  /* keys of 32 or 64 bytes (two AES keys, which must differ) */
+};
+
+#define WD_CIPHER_KEY_MAX 64
+#define WD_CIPHER_IV_LEN 16
+#define WD_CIPHER_LEN_MAX (1u << 24)
+
+/* What the control path hands a device for one session. */
+struct wd_cipher_setup {
+	uint32_t alg;           /* enum wd_cipher_alg */
+	uint32_t key_len;
+	uint8_t key[WD_CIPHER_KEY_MAX];
+};
+
+struct wd_cipher_sess;
+
+/*
+ * Set up a session on queue q.  Errors: -EINVAL bad key length or alg;
+ * -EOPNOTSUPP the queue's device does not offer alg; -EBUSY the queue has
+ * no free session (WD_MAX_SESSIONS, shared with compression streams);
+ * -ENOMEM.  The key is copied; the caller may wipe its own copy.
+ */
+int wd_cipher_sess_new(struct wd_cipher_sess **out, struct wd_queue *q, enum wd_cipher_alg alg,
+		       const void *key, size_t key_len);
+
+/* Close a session (its key is wiped).  Requests naming it must be reaped
+ * first: one still in flight may complete with -EINVAL. */
+void wd_cipher_sess_free(struct wd_cipher_sess *s);
+
+/* The id requests carry in wd_req.session. */
+uint16_t wd_cipher_sess_id(const struct wd_cipher_sess *s);
+
+static inline void wd__prep_cipher(struct wd_req *r, uint8_t op, const struct wd_cipher_sess *s,
+				   const void *iv, uint64_t src, uint64_t dst, uint32_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->session = wd_cipher_sess_id(s);
+	r->len = len;
+	r->src = src;
+	r->dst = dst;
+	memcpy(&r->arg0, iv, 8);
+	memcpy(&r->arg1, (const uint8_t *)iv + 8, 8);
+}
+
+/* Fill r to encrypt len bytes at src into dst (device addresses: pointers
+ * on an SVA queue, IOVAs on an explicit one).  Sets tag 0: set r->tag after. */
+static inline void wd_prep_encrypt(struct wd_req *r, const struct wd_cipher_sess *s,
+				   const void *iv, uint64_t src, uint64_t dst, uint32_t len)
+{
+	wd__prep_cipher(r, WD_OP_ENCRYPT, s, iv, src, dst, len);
+}
+
+static inline void wd_prep_decrypt(struct wd_req *r, const struct wd_cipher_sess *s,
+				   const void *iv, uint64_t src, uint64_t dst, uint32_t len)
+{
+	wd__prep_cipher(r, WD_OP_DECRYPT, s, iv, src, dst, len);
+}
+
+/*
+ * Synchronous helpers: submit one request and wait for it (an SVA queue, or
+ * an explicit one with src and dst given as IOVAs cast to pointers).  They
+ * need the queue to themselves: no other request in flight.  Return 0 or
+ * the request's negative status; -EBUSY when requests are in flight.
+ */
+int wd_encrypt(struct wd_cipher_sess *s, const void *iv, const void *src, void *dst, size_t len);
+int wd_decrypt(struct wd_cipher_sess *s, const void *iv, const void *src, void *dst, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
