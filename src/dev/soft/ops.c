@@ -142,6 +142,9 @@ static const struct soft_opdef opdefs[] = {
 	[WD_OP_CRC32C] = { op_crc32c, OP_NEEDS_SRC },
 	[WD_OP_COMPRESS] = { soft_compress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
 	[WD_OP_DECOMPRESS] = { soft_decompress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
+	/* not offered yet: no algorithm's op mask lets these through */
+	[WD_OP_ENCRYPT] = { NULL, 0 },
+	[WD_OP_DECRYPT] = { NULL, 0 },
 };
 
 _Static_assert(sizeof(opdefs) / sizeof(opdefs[0]) == WD_OP__COUNT, "one opdef per opcode");
