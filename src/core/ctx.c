@@ -9,6 +9,7 @@
 
 static const struct wd_driver_ops *const drivers[] = {
 	&wd_soft_driver,
+	&wd_vfio_driver,
 	&wd_wdd_driver,
 };
 

@@ -46,6 +46,17 @@ struct wd_driver_ops {
 	int (*pin_limit)(struct wd_domain *d, uint64_t bytes);
 	int (*dirty_ctl)(struct wd_domain *d, int start);
 	int64_t (*dirty_read)(struct wd_domain *d, uint64_t iova, uint64_t len, uint64_t *bitmap);
+	/* Library-kept domains on a device with its own IOMMU (VFIO): called
+	 * once a range has its IOVA and is pinned, and once no request can use
+	 * it any more.  A failing dma_map fails the share. */
+	int (*dma_map)(struct wd_domain *d, uint64_t iova, void *host, uint64_t len,
+		       unsigned flags);
+	void (*dma_unmap)(struct wd_domain *d, uint64_t iova, uint64_t len);
+	/* Start/stop the IOMMU's own dirty tracking next to the library's, and
+	 * read-and-clear its bits for one whole shared range: a page is
+	 * reported dirty only when both saw it written. */
+	int (*dirty_hw_ctl)(struct wd_domain *d, int start);
+	int (*dirty_hw_read)(struct wd_domain *d, uint64_t iova, uint64_t len, uint64_t *bitmap);
 	/* Control path of cipher sessions (like virtio-crypto's control queue):
 	 * set session id (1..WD_MAX_SESSIONS) of queue q to *cs, or close it
 	 * when cs is NULL.  The library only sets an id no request in flight
@@ -76,7 +87,13 @@ uint32_t wd__ctx_soft_idle_us(const struct wd_ctx *ctx);
  * 0 when the library does not know alg. */
 uint32_t wd__alg_ops(const char *alg);
 
+/* Check a cipher session's setup (alg, key length, XTS halves that differ):
+ * 0 or -EINVAL.  Drivers check what reaches them from elsewhere (a daemon's
+ * clients) with the library's own rules. */
+int wd__cipher_check(const struct wd_cipher_setup *cs);
+
 extern const struct wd_driver_ops wd_soft_driver;
 extern const struct wd_driver_ops wd_wdd_driver;
+extern const struct wd_driver_ops wd_vfio_driver;
 
 #endif

@@ -217,8 +217,11 @@ void wd__domain_destroy(struct wd_domain *d)
 		}
 	pthread_mutex_unlock(&d->ctx->lock);
 	for (i = 0; i < d->nmaps; i++) {
+		if (d->dev && d->dev->ops->dma_unmap)
+			d->dev->ops->dma_unmap(d, d->maps[i]->iova, d->maps[i]->len);
 		unpin(d, d->maps[i]);
 		free(d->maps[i]->dirty);
+		free(d->maps[i]->hw_dirty);
 		free(d->maps[i]);
 	}
 	free(d->maps);
@@ -659,14 +662,22 @@ int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uin
 	ret = pin(host, span);
 	if (ret)
 		goto out;
+	pinned = 1;
+	if (d->dev->ops->dma_map) {
+		ret = d->dev->ops->dma_map(d, base, (void *)host, span, flags);
+		if (ret)
+			goto out;
+	}
 	ret = map_insert(d, m);
 	if (ret) {
-		pinned = 1;
+		if (d->dev->ops->dma_unmap)
+			d->dev->ops->dma_unmap(d, base, span);
 		goto out;
 	}
 	d->pinned += span;
 	*iova = base + off;
 	m = NULL;
+	pinned = 0;
 out:
 	pthread_rwlock_unlock(&d->lock);
 	if (m) {
@@ -794,8 +805,11 @@ WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int
 	/* Gone from the table: wait out engines that looked it up before. */
 	while (__atomic_load_n(&m->inflight, __ATOMIC_ACQUIRE))
 		usleep(10);
+	if (d->dev->ops->dma_unmap)
+		d->dev->ops->dma_unmap(d, m->iova, m->len);
 	unpin(d, m);
 	free(m->dirty);
+	free(m->hw_dirty);
 	free(m);
 	return 0;
 }
@@ -868,9 +882,13 @@ WD_EXPORT int wd_dirty_start(struct wd_domain *d)
 		else /* engines set bits without the lock: clear the same way */
 			for (size_t w = 0; w < words; w++)
 				__atomic_store_n(&m->dirty[w], 0, __ATOMIC_RELAXED);
+		if (m->hw_dirty) /* under the write lock: no reader */
+			memset(m->hw_dirty, 0, words * sizeof(uint64_t));
 		if (!m->dirty)
 			ret = -ENOMEM;
 	}
+	if (!ret && d->dev->ops->dirty_hw_ctl)
+		ret = d->dev->ops->dirty_hw_ctl(d, 1);
 	if (!ret)
 		__atomic_store_n(&d->dirty_on, 1, __ATOMIC_RELEASE);
 	pthread_rwlock_unlock(&d->lock);
@@ -884,7 +902,43 @@ WD_EXPORT int wd_dirty_stop(struct wd_domain *d)
 	if (d->dev->ops->dirty_ctl)
 		return d->dev->ops->dirty_ctl(d, 0);
 	__atomic_store_n(&d->dirty_on, 0, __ATOMIC_RELEASE);
+	if (d->dev->ops->dirty_hw_ctl)
+		return d->dev->ops->dirty_hw_ctl(d, 0);
 	return 0;
+}
+
+/* Collect the IOMMU's bits for map m (the kernel clears its own) into the
+ * map's accumulated set: a bit leaves it only when reported. */
+static int hw_collect(struct wd_domain *d, struct wd_map *m)
+{
+	uint64_t ps = page_size(), words = (m->len / ps + 63) / 64, i;
+	uint64_t *hw = calloc(words, sizeof(uint64_t)), *acc;
+	int ret;
+
+	if (!hw)
+		return -ENOMEM;
+	acc = __atomic_load_n(&m->hw_dirty, __ATOMIC_ACQUIRE);
+	if (!acc) {
+		uint64_t *fresh = calloc(words, sizeof(uint64_t)), *none = NULL;
+
+		if (!fresh) {
+			free(hw);
+			return -ENOMEM;
+		}
+		if (__atomic_compare_exchange_n(&m->hw_dirty, &none, fresh, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			acc = fresh;
+		else {
+			free(fresh);
+			acc = none;
+		}
+	}
+	ret = d->dev->ops->dirty_hw_read(d, m->iova, m->len, hw);
+	for (i = 0; !ret && i < words; i++)
+		if (hw[i])
+			__atomic_fetch_or(&acc[i], hw[i], __ATOMIC_RELAXED);
+	free(hw);
+	return ret;
 }
 
 /* Move the dirty bits of map pages [p0, p1) into the output bitmap, whose
@@ -897,10 +951,17 @@ static int64_t harvest(struct wd_map *m, uint64_t p0, uint64_t p1, int64_t base,
 	while (p < p1) {
 		uint64_t w = p / 64, lo = p % 64, hi = p1 - w * 64 < 64 ? p1 - w * 64 : 64;
 		uint64_t mask = (hi == 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << lo) - 1);
-		uint64_t bits = __atomic_load_n(&m->dirty[w], __ATOMIC_RELAXED) & mask;
+		uint64_t *hw = __atomic_load_n(&m->hw_dirty, __ATOMIC_ACQUIRE);
+		uint64_t bits;
 
+		/* with an IOMMU's view, a page is dirty when both saw a write */
+		if (hw)
+			mask &= __atomic_load_n(&hw[w], __ATOMIC_RELAXED);
+		bits = __atomic_load_n(&m->dirty[w], __ATOMIC_RELAXED) & mask;
 		if (bits) {
-			bits = __atomic_fetch_and(&m->dirty[w], ~mask, __ATOMIC_ACQUIRE) & mask;
+			bits = __atomic_fetch_and(&m->dirty[w], ~bits, __ATOMIC_ACQUIRE) & bits;
+			if (hw)
+				__atomic_fetch_and(&hw[w], ~bits, __ATOMIC_RELAXED);
 			while (bits) {
 				uint64_t o = w * 64 + (uint64_t)__builtin_ctzll(bits) - (uint64_t)base;
 
@@ -936,6 +997,10 @@ WD_EXPORT int64_t wd_dirty_read_clear(struct wd_domain *d, uint64_t iova, uint64
 
 		if (!m->dirty || a >= b)
 			continue;
+		if (d->dev->ops->dirty_hw_read && hw_collect(d, m)) {
+			count = -EIO;
+			break;
+		}
 		/* output bit 0 is page iova/ps; in map-page units: */
 		count += harvest(m, (a - m->iova) / ps, (b - m->iova) / ps,
 				 ((int64_t)iova - (int64_t)m->iova) / (int64_t)ps, bitmap);

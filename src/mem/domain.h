@@ -21,6 +21,7 @@ struct wd_map {
 	uint32_t flags;                 /* WD_SHARE_* */
 	uint32_t inflight;              /* engine operations using it now (atomic) */
 	uint64_t *dirty;                /* one bit per page, once tracking started */
+	uint64_t *hw_dirty;             /* the IOMMU's bits not yet reported (VFIO) */
 };
 
 struct wd_domain {

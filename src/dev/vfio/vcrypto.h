@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/* A virtio-crypto device driven from user space through VFIO: "vfio<N>". */
+#ifndef WD_VCRYPTO_H
+#define WD_VCRYPTO_H
+
+#include <linux/virtio_crypto.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <wd/crypto.h>
+
+#include "../../ring/ring.h"
+#include "virtio.h"
+
+#define VC_DMA_LEN (4u << 20)           /* the driver's own DMA memory */
+#define VC_VQ_SIZE 128                  /* virtqueue entries per data queue */
+#define VC_MAX_SEGS 16                  /* scatter-gather segments per buffer */
+#define VC_MAX_QUEUES 16
+#define VC_CTL_TIMEOUT_MS 2000          /* a control request the device ignores */
+#define VC_DRAIN_TIMEOUT_MS 2000        /* requests in flight at queue stop */
+
+struct wd_domain;
+struct wd_map;
+struct vc_dev;
+
+/* Header, IV and status of one request: what the device reads and writes
+ * besides the data, in driver DMA memory, one per virtqueue entry. */
+struct vc_slot {
+	struct virtio_crypto_op_data_req hdr;
+	uint8_t iv[WD_CIPHER_IV_LEN];
+	uint8_t status;
+} __attribute__((aligned(128)));
+
+struct vc_hold {
+	struct wd_map *map;
+	uint64_t iova, len;
+	int is_dst;
+};
+
+/* A request on the device: what its completion needs. */
+struct vc_pending {
+	uint64_t tag;
+	uint32_t len;
+	unsigned nheld;
+	struct vc_hold held[2 * VC_MAX_SEGS + 2];
+};
+
+struct vc_sess {
+	uint32_t algo;                  /* VIRTIO_CRYPTO_CIPHER_*; 0: unset */
+	uint32_t mode;                  /* enum wd_cipher_alg */
+	uint64_t id[2];                 /* the device's sessions: encrypt, decrypt */
+};
+
+/* One wd queue on one data virtqueue, served by its own thread. */
+struct vc_queue {
+	struct vc_dev *vd;
+	struct wd_ring ring;            /* the device side's private view */
+	uint32_t sq_head, cq_tail;
+	uint32_t op_mask;
+	struct wd_domain *dom;
+	int cq_fd, kick_fd, irq_fd;
+	unsigned qidx;                  /* data virtqueue */
+	struct virtq vq;
+	struct vc_slot *slots;
+	uint64_t slots_iova;
+	struct vc_pending *pend;        /* by descriptor head */
+	uint32_t dev_inflight;
+	pthread_mutex_t sess_lock;
+	struct vc_sess sess[WD_MAX_SESSIONS + 1];
+	pthread_t thread;
+	int running, stop, broken;
+};
+
+struct vc_dev {
+	struct vfio_pci v;
+	struct vpci t;
+	struct dma_area dma;
+	struct virtio_crypto_config cfg;
+	uint32_t nq;                    /* data queues we use */
+	pthread_mutex_t lock;           /* control queue, queue slots, domain */
+	struct virtq ctlq;
+	uint8_t *ctl;                   /* control request buffers */
+	uint64_t ctl_iova;
+	struct vc_queue *queues[VC_MAX_QUEUES];
+	struct virtq dq[VC_MAX_QUEUES]; /* set up once, reused by queues */
+	struct vc_slot *slots[VC_MAX_QUEUES];
+	uint64_t slots_iova[VC_MAX_QUEUES];
+	int irq_fds[VC_MAX_QUEUES];
+	int msix;                       /* interrupts on eventfds */
+	struct wd_domain *domain;       /* the one IOVA space the device has */
+	int gone;                       /* the device stopped answering */
+	const char *algs[8];
+};
+
+#endif
