@@ -7,7 +7,6 @@
 #include "internal.h"
 
 #define REQ_MAX (1u << 30)      /* bytes a stream puts in one request */
-#define SYNC_TAG 0x5759434e53ull
 
 struct wd_comp_stream {
 	struct wd_queue *q;
@@ -16,27 +15,6 @@ struct wd_comp_stream {
 	uint8_t need_start, ended;
 	uint32_t checksum;
 };
-
-/* Send one request and wait for it; the queue must be otherwise idle. */
-static int run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
-{
-	int ret;
-
-	if (!q)
-		return -EINVAL;
-	if (q->inflight)
-		return -EBUSY;
-	r->tag = SYNC_TAG;
-	ret = wd_send(q, r, 1);
-	if (ret < 0)
-		return ret;
-	do
-		ret = wd_wait(q, c, 1, -1);
-	while (ret == -EINTR);
-	if (ret < 0)
-		return ret;
-	return c->tag == SYNC_TAG ? 0 : -EIO;
-}
 
 WD_EXPORT int wd_compress(struct wd_queue *q, const void *src, size_t len, void *dst,
 			  size_t *dst_len, unsigned level, enum wd_comp_framing framing)
@@ -52,7 +30,7 @@ WD_EXPORT int wd_compress(struct wd_queue *q, const void *src, size_t len, void 
 		return -EMSGSIZE;
 	cap = *dst_len > UINT32_MAX ? UINT32_MAX : (uint32_t)*dst_len;
 	wd_prep_compress(&r, dst, cap, src, (uint32_t)len, level, framing);
-	ret = run_sync(q, &r, &c);
+	ret = wd__run_sync(q, &r, &c);
 	if (ret)
 		return ret;
 	if (c.status == -ENOSPC || !c.status)
@@ -81,7 +59,7 @@ WD_EXPORT int wd_decompress(struct wd_queue *q, const void *src, size_t len, voi
 
 		wd_prep_decompress(&r, out + done, room > UINT32_MAX ? UINT32_MAX : (uint32_t)room,
 				   in, (uint32_t)len, framing);
-		ret = run_sync(q, &r, &c);
+		ret = wd__run_sync(q, &r, &c);
 		if (ret)
 			return ret;
 		if (c.status == -ENOSPC) {
@@ -110,7 +88,7 @@ WD_EXPORT int wd_comp_stream_new(struct wd_comp_stream **out, struct wd_queue *q
 				 unsigned level)
 {
 	struct wd_comp_stream *s;
-	unsigned id;
+	int id;
 
 	if (!out || !q || (unsigned)dir > WD_DECOMPRESS || (unsigned)framing > WD_COMP_GZIP ||
 	    level > WD_COMP_LEVEL_MAX)
@@ -118,15 +96,16 @@ WD_EXPORT int wd_comp_stream_new(struct wd_comp_stream **out, struct wd_queue *q
 	*out = NULL;
 	if (!(q->op_mask & (1u << WD_OP_COMPRESS)))
 		return -EOPNOTSUPP;
-	if (q->sessions_used == ~0ull)
-		return -EBUSY;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	id = (unsigned)__builtin_ctzll(~q->sessions_used);
-	q->sessions_used |= 1ull << id;
+	id = wd__session_take(q);
+	if (id < 0) {
+		free(s);
+		return id;
+	}
 	s->q = q;
-	s->session = (uint16_t)(id + 1);
+	s->session = (uint16_t)id;
 	s->dir = (uint8_t)dir;
 	s->framing = (uint8_t)framing;
 	s->level = dir == WD_COMPRESS ? (uint8_t)level : 0;
@@ -139,7 +118,7 @@ WD_EXPORT void wd_comp_stream_free(struct wd_comp_stream *s)
 {
 	if (!s)
 		return;
-	s->q->sessions_used &= ~(1ull << (s->session - 1));
+	wd__session_put(s->q, s->session);
 	free(s);
 }
 
@@ -186,7 +165,7 @@ WD_EXPORT int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_
 	r.dst_len = out_len > REQ_MAX ? REQ_MAX : (uint32_t)out_len;
 	r.param = WD_COMP_P_LEVEL(s->level) | WD_COMP_P_FRAMING(s->framing) |
 		  WD_COMP_P_FLUSH(flush) | (s->need_start ? WD_COMP_P_START : 0);
-	ret = run_sync(s->q, &r, &c);
+	ret = wd__run_sync(s->q, &r, &c);
 	if (ret)
 		return ret;
 	s->need_start = 0; /* the device has (re)started the stream, even if it failed */

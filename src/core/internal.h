@@ -58,6 +58,7 @@ struct wd_queue {
 	struct wd_dev *dev;
 	uint32_t op_mask;
 	uint64_t sessions_used;         /* bit i-1: session i is taken */
+	uint64_t sessions_stale;        /* freed while requests were in flight */
 	struct wd_domain *domain;       /* explicit mode; NULL: SVA */
 	int cq_fd;                      /* eventfd the device writes while we wait */
 	void *mem;                      /* ring mapping, owned by the driver */
@@ -80,6 +81,16 @@ void wd__queue_fail_all(struct wd_queue *q, int err);
 /* The memfd behind memory from wd_mem_alloc(): fd and the offset of p in
  * it, or -ENOENT. */
 int wd__mem_lookup(const void *p, size_t len, int *fd, uint64_t *offset);
+
+/* Session ids (1..WD_MAX_SESSIONS), shared by compression streams and
+ * cipher sessions: take returns a free id or -EBUSY, put gives it back. */
+int wd__session_take(struct wd_queue *q);
+void wd__session_put(struct wd_queue *q, unsigned id);
+
+/* The synchronous helpers' common step: send r (tagged here) on an
+ * otherwise idle queue and wait for its completion.  0 with *c filled,
+ * -EBUSY when other requests are in flight, or the error of send/wait. */
+int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c);
 
 /* Test hook: rings of queues created after this start their indices at idx. */
 void wd__ctx_set_ring_start(struct wd_ctx *ctx, uint32_t idx);

@@ -72,6 +72,7 @@ void wd__fork_init(void)
 #define MOVER_OPS (OP(WD_OP_NOP) | OP(WD_OP_COPY) | OP(WD_OP_FILL) | OP(WD_OP_COMPARE) | \
 		   OP(WD_OP_CRC32C))
 #define COMP_OPS (OP(WD_OP_NOP) | OP(WD_OP_COMPRESS) | OP(WD_OP_DECOMPRESS))
+#define CIPHER_OPS (OP(WD_OP_NOP) | OP(WD_OP_ENCRYPT) | OP(WD_OP_DECRYPT))
 
 static const struct {
 	const char *name;
@@ -86,6 +87,12 @@ static const struct {
 	{ "deflate", COMP_OPS },
 	{ "zlib", COMP_OPS },
 	{ "gzip", COMP_OPS },
+	/* one queue serves every mode its device offers; the mode names
+	 * pick a device that has that one */
+	{ "cipher", CIPHER_OPS },
+	{ "aes-cbc", CIPHER_OPS },
+	{ "aes-ctr", CIPHER_OPS },
+	{ "aes-xts", CIPHER_OPS },
 };
 
 uint32_t wd__alg_ops(const char *alg)

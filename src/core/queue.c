@@ -546,3 +546,54 @@ WD_EXPORT int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_f
 		return reap(q, NULL, max, fn, arg);
 	return wait_common(q, NULL, max, timeout_ms, fn, arg);
 }
+
+/* ---- what the synchronous helpers share ---- */
+
+#define SYNC_TAG 0x5759434e53ull
+
+int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
+{
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	if (q->inflight)
+		return -EBUSY;
+	r->tag = SYNC_TAG;
+	ret = wd_send(q, r, 1);
+	if (ret < 0)
+		return ret;
+	do
+		ret = wd_wait(q, c, 1, -1);
+	while (ret == -EINTR);
+	if (ret < 0)
+		return ret;
+	return c->tag == SYNC_TAG ? 0 : -EIO;
+}
+
+int wd__session_take(struct wd_queue *q)
+{
+	uint64_t busy;
+	unsigned id;
+
+	/* A request still in flight may name an id freed meanwhile; such ids
+	 * wait until the queue has been idle, so that request can only meet a
+	 * closed session (-EINVAL), never somebody else's key or stream. */
+	if (!q->inflight)
+		q->sessions_stale = 0;
+	busy = q->sessions_used | q->sessions_stale;
+	if (busy == ~0ull)
+		return -EBUSY;
+	id = (unsigned)__builtin_ctzll(~busy);
+	q->sessions_used |= 1ull << id;
+	return (int)id + 1;
+}
+
+void wd__session_put(struct wd_queue *q, unsigned id)
+{
+	uint64_t bit = 1ull << (id - 1);
+
+	q->sessions_used &= ~bit;
+	if (q->inflight)
+		q->sessions_stale |= bit;
+}

@@ -16,6 +16,7 @@
 #define WDD_PROTO_H
 
 #include <stdint.h>
+#include <wd/crypto.h>
 #include <wd/wd.h>
 
 #define WDD_MAGIC 0x50444457u           /* "WDDP" */
@@ -37,6 +38,7 @@ enum wdd_type {
 	WDD_DIRTY_STOP,
 	WDD_DIRTY_READ,
 	WDD_STATS,
+	WDD_CIPHER_SESSION,
 	WDD__TYPES
 };
 
@@ -136,6 +138,16 @@ struct wdd_dirty_req {
 struct wdd_dirty_rep {
 	int64_t count;
 	uint64_t bitmap[WDD_DIRTY_CHUNK / 8];
+};
+
+/* Set or close cipher session `session` (1..WD_MAX_SESSIONS) of one of
+ * the client's own queues; setup.alg 0 closes it (the rest then 0).  The
+ * key crosses the socket only here, and both sides wipe their copies of
+ * the message after use. */
+struct wdd_cipher_req {
+	uint32_t queue;
+	uint32_t session;
+	struct wd_cipher_setup setup;
 };
 
 #define WDD_STATS_MAX 256

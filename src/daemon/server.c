@@ -439,6 +439,34 @@ static int do_queue_close(struct srv *s, struct srv_client *c, const void *p, si
 	return -ENOENT;
 }
 
+static struct srv_queue *client_queue(struct srv_client *c, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nqueues; i++)
+		if (c->queues[i]->id == id)
+			return c->queues[i];
+	return NULL;
+}
+
+/* Sessions of the client's own queues only: ids are looked up in its list. */
+static int do_cipher(struct srv_client *c, const void *p, size_t n)
+{
+	static const struct wd_cipher_setup none;
+	const struct wdd_cipher_req *req = p;
+	struct srv_queue *q;
+
+	if (n != sizeof(*req))
+		return -EINVAL;
+	q = client_queue(c, req->queue);
+	if (!q)
+		return -ENOENT;
+	if (!req->setup.alg)
+		return memcmp(&req->setup, &none, sizeof(none)) ? -EINVAL
+								: soft_cipher_set(q->sq, req->session, NULL);
+	return soft_cipher_set(q->sq, req->session, &req->setup);
+}
+
 static int do_domain_new(struct srv *s, struct srv_client *c, struct wdd_domain_rep *rep)
 {
 	uint32_t id;
@@ -702,6 +730,10 @@ static int serve_one(struct srv *s, struct srv_client *c)
 		ret = do_stats(s, &rep.stats);
 		rep_len = (uint32_t)offsetof(struct wdd_stats_rep, q) +
 			  rep.stats.nq * (uint32_t)sizeof(struct wdd_queue_stats);
+		break;
+	case WDD_CIPHER_SESSION:
+		ret = do_cipher(c, req, (size_t)n);
+		explicit_bzero(req, sizeof(req)); /* the key */
 		break;
 	default:
 		ret = -EOPNOTSUPP;

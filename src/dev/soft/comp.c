@@ -73,6 +73,7 @@ void soft_scratch_free(struct soft_scratch *s)
 		free(s->level_buf[i]);
 	for (i = 0; i < 3; i++)
 		free(s->bounce[i]);
+	free(s->gather);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -271,23 +272,8 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 
 /* ---- scatter-gather (one-shot, whole streams) ---- */
 
-struct seg_list {
-	const struct soft_seg *v;
-	uint32_t n;
-	struct soft_seg one;    /* a plain buffer seen as one segment */
-};
-
-static void seg_list(struct seg_list *l, const struct soft_seg *segs, uint32_t n, void *p,
-		     uint64_t len)
-{
-	l->one.p = p;
-	l->one.len = len;
-	l->v = segs ? segs : &l->one;
-	l->n = segs ? n : 1;
-}
-
 /* CRC-32 of the first len bytes spread over the segments. */
-static uint32_t seg_crc(const struct seg_list *l, uint64_t len)
+static uint32_t seg_crc(const struct soft_seg_list *l, uint64_t len)
 {
 	uint32_t crc = 0, i;
 
@@ -303,15 +289,15 @@ static uint32_t seg_crc(const struct seg_list *l, uint64_t len)
 static int compress_sg(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
 		       wd_cqe *c, const struct comp_param *p)
 {
-	struct seg_list in, out;
+	struct soft_seg_list in, out;
 	uint64_t produced = 0, total = io->src_segs ? io->src_total : e->len;
 	uint32_t i = 0, o = 0;
 	struct isal_zstream *z;
 
 	if (p->flush != WD_COMP_FINISH)
 		return -EINVAL; /* scatter-gather requests are whole streams */
-	seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
-	seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
+	soft_seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
+	soft_seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
 	z = scratch_deflate(s, p, 0);
 	if (!z)
 		return -ENOMEM;
@@ -348,7 +334,7 @@ static int compress_sg(struct soft_scratch *s, const wd_sqe *e, const struct sof
 static int decompress_sg(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
 			 wd_cqe *c, const struct comp_param *p)
 {
-	struct seg_list in, out;
+	struct soft_seg_list in, out;
 	uint64_t produced = 0, used = 0, extra = 0;
 	uint32_t i = 0, o = 0;
 	struct inflate_state *inf;
@@ -356,8 +342,8 @@ static int decompress_sg(struct soft_scratch *s, const wd_sqe *e, const struct s
 
 	if (e->arg0 || e->arg1 || p->level || p->flush != WD_COMP_FINISH)
 		return -EINVAL;
-	seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
-	seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
+	soft_seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
+	soft_seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
 	if (!s->inf)
 		s->inf = malloc(sizeof(*s->inf));
 	if (!s->inf)

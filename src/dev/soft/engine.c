@@ -52,6 +52,8 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 
 	if (sq->broken)
 		return 0;
+	if (sq->cipher)
+		soft_cipher_sweep(sq);
 	avail = wd_load_acquire(&ctl->sq_tail) - sq->sq_head;
 	if (!avail)
 		return 0;
@@ -322,6 +324,10 @@ struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mas
 	sq->dom = dom;
 	sq->cq_fd = cq_fd;
 	sq->remote_pid = remote_pid;
+	if ((op_mask & (1u << WD_OP_ENCRYPT)) && soft_cipher_init(sq)) {
+		free(sq);
+		return NULL;
+	}
 	return sq;
 }
 
@@ -358,6 +364,7 @@ void soft_queue_destroy(struct soft_queue *sq)
 	if (!sq)
 		return;
 	soft_streams_free(sq);
+	soft_cipher_free(sq);
 	free(sq);
 }
 

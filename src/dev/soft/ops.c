@@ -19,8 +19,15 @@
 
 #define OP_NEEDS_SRC 1u
 #define OP_NEEDS_DST 2u
-#define OP_STREAM 4u            /* uses session, dst_len, param, arg1 */
-#define OP_DST_IN 8u            /* dst is read, not written (compare) */
+#define OP_DST_IN 4u            /* dst is read, not written (compare) */
+#define OP_SESSION 8u           /* uses session */
+#define OP_PARAM 16u            /* uses param */
+#define OP_ARG1 32u             /* uses arg1 */
+#define OP_DST_LEN 64u          /* dst_len is dst's capacity (else dst is as long as src) */
+#define OP_SG 128u              /* takes scatter-gather buffers */
+#define OP_SG_ONESHOT 256u      /* ... but only with no session and no args */
+#define OP_STREAM (OP_SESSION | OP_PARAM | OP_ARG1 | OP_DST_LEN | OP_SG | OP_SG_ONESHOT)
+#define OP_CIPHER (OP_NEEDS_SRC | OP_NEEDS_DST | OP_SESSION | OP_ARG1 | OP_SG)
 #define NOP_MAX_DELAY_NS 1000000000ull
 
 typedef int (*soft_op_fn)(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
@@ -142,9 +149,8 @@ static const struct soft_opdef opdefs[] = {
 	[WD_OP_CRC32C] = { op_crc32c, OP_NEEDS_SRC },
 	[WD_OP_COMPRESS] = { soft_compress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
 	[WD_OP_DECOMPRESS] = { soft_decompress, OP_NEEDS_SRC | OP_NEEDS_DST | OP_STREAM },
-	/* not offered yet: no algorithm's op mask lets these through */
-	[WD_OP_ENCRYPT] = { NULL, 0 },
-	[WD_OP_DECRYPT] = { NULL, 0 },
+	[WD_OP_ENCRYPT] = { soft_encrypt, OP_CIPHER },
+	[WD_OP_DECRYPT] = { soft_decrypt, OP_CIPHER },
 };
 
 _Static_assert(sizeof(opdefs) / sizeof(opdefs[0]) == WD_OP__COUNT, "one opdef per opcode");
@@ -198,7 +204,7 @@ static int write_back(struct soft_queue *sq, void *buf, uint64_t addr, uint64_t 
 static int map_remote(struct soft_queue *sq, struct soft_scratch *s, const struct soft_opdef *def,
 		      const wd_sqe *e, struct soft_io *io)
 {
-	uint64_t dlen = def->flags & OP_STREAM ? e->dst_len : e->len;
+	uint64_t dlen = def->flags & OP_DST_LEN ? e->dst_len : e->len;
 	int ret = 0;
 
 	if (e->flags)
@@ -267,6 +273,9 @@ static uint64_t written_bytes(const wd_sqe *e, const struct soft_io *io, const w
 {
 	if (e->op == WD_OP_COPY || e->op == WD_OP_FILL)
 		return status ? 0 : e->len;
+	/* a cipher fails before it writes, unless the engine itself failed */
+	if (e->op == WD_OP_ENCRYPT || e->op == WD_OP_DECRYPT)
+		return status != -EIO ? c->result : io->dst_segs ? io->dst_total : io->src_total;
 	/* a failed decode may have written it all */
 	return status ? (io->dst_segs ? io->dst_total : e->dst_len) : c->result;
 }
@@ -306,13 +315,15 @@ static int map_segments(struct soft_queue *sq, struct soft_scratch *s, struct so
 static int map_buffers(struct soft_queue *sq, struct soft_scratch *s, const struct soft_opdef *def,
 		       const wd_sqe *e, struct soft_io *io)
 {
-	uint64_t dlen = def->flags & OP_STREAM ? e->dst_len : e->len;
+	uint64_t dlen;
 	int ret = 0;
 
 	if (e->flags & ~(WD_REQ_F_SRC_SG | WD_REQ_F_DST_SG))
 		return -EINVAL;
-	if (e->flags && (!(def->flags & OP_STREAM) || e->session || e->arg0 || e->arg1))
-		return -EINVAL; /* scatter-gather: one-shot compression, no dictionary */
+	/* compression's scatter-gather requests are one-shot, no dictionary */
+	if (e->flags && (!(def->flags & OP_SG) ||
+			 ((def->flags & OP_SG_ONESHOT) && (e->session || e->arg0 || e->arg1))))
+		return -EINVAL;
 	if (e->flags & WD_REQ_F_SRC_SG) {
 		io->src_segs = s->src_segs;
 		io->nsrc = e->len;
@@ -324,6 +335,9 @@ static int map_buffers(struct soft_queue *sq, struct soft_scratch *s, const stru
 	}
 	if (ret)
 		return ret;
+	if (!(e->flags & WD_REQ_F_SRC_SG))
+		io->src_total = e->len;
+	dlen = def->flags & OP_DST_LEN ? e->dst_len : io->src_total;
 	if (e->flags & WD_REQ_F_DST_SG) {
 		io->dst_segs = s->dst_segs;
 		io->ndst = e->dst_len;
@@ -352,7 +366,9 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 	def = &opdefs[e->op];
 	if (e->rsvd)
 		return -EINVAL;
-	if (!(def->flags & OP_STREAM) && (e->session || e->dst_len || e->param || e->arg1))
+	if ((e->session && !(def->flags & OP_SESSION)) || (e->param && !(def->flags & OP_PARAM)) ||
+	    (e->arg1 && !(def->flags & OP_ARG1)) ||
+	    (e->dst_len && !(def->flags & OP_DST_LEN) && !(e->flags & WD_REQ_F_DST_SG)))
 		return -EINVAL;
 	if (e->len > SOFT_MAX_LEN || e->dst_len > SOFT_MAX_LEN)
 		return -EMSGSIZE;

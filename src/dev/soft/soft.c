@@ -12,7 +12,8 @@
 #include "soft.h"
 
 const char *const soft_algs[] = {
-	"deflate", "zlib", "gzip", "mover", "nop", "copy", "fill", "compare", "crc32c", NULL,
+	"deflate", "zlib", "gzip", "mover", "nop", "copy", "fill", "compare", "crc32c",
+	"cipher", "aes-cbc", "aes-ctr", "aes-xts", NULL,
 };
 
 static int resv_cmp(const void *a, const void *b)
@@ -144,6 +145,11 @@ static void soft_kick(struct wd_queue *q)
 	soft_queue_kick(q->drv);
 }
 
+static int soft_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs)
+{
+	return soft_cipher_set(q->drv, id, cs);
+}
+
 const struct wd_driver_ops wd_soft_driver = {
 	.name = "soft",
 	.probe = soft_probe,
@@ -153,4 +159,5 @@ const struct wd_driver_ops wd_soft_driver = {
 	.queue_start = soft_queue_start,
 	.queue_stop = soft_queue_stop,
 	.kick = soft_kick,
+	.cipher_session = soft_cipher_session,
 };

@@ -19,6 +19,8 @@
 
 struct soft_worker;
 struct soft_stream;
+struct soft_cipher;
+struct wd_cipher_setup;
 struct wd_domain;
 struct wd_map;
 
@@ -26,6 +28,22 @@ struct soft_seg {
 	void *p;
 	uint64_t len;
 };
+
+/* A buffer as segments: a scatter-gather one, or a plain one as one. */
+struct soft_seg_list {
+	const struct soft_seg *v;
+	uint32_t n;
+	struct soft_seg one;
+};
+
+static inline void soft_seg_list(struct soft_seg_list *l, const struct soft_seg *segs, uint32_t n,
+				 void *p, uint64_t len)
+{
+	l->one.p = p;
+	l->one.len = len;
+	l->v = segs ? segs : &l->one;
+	l->n = segs ? n : 1;
+}
 
 /* A shared range held while an operation runs (explicit mode). */
 struct soft_hold {
@@ -58,6 +76,8 @@ struct soft_scratch {
 	struct soft_hold held[SOFT_MAX_HELD];
 	void *bounce[3];                /* remote SVA: src, dst, dict copies */
 	size_t bounce_len[3];
+	void *gather;                   /* XTS over segments: the data unit in one piece */
+	size_t gather_len;
 };
 
 #define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
@@ -79,6 +99,7 @@ struct soft_queue {
 	uint64_t bytes;                 /* source bytes served */
 	uint64_t busy_ns;               /* time spent serving */
 	struct soft_stream *streams[WD_MAX_SESSIONS + 1]; /* by session id */
+	struct soft_cipher *cipher;     /* cipher sessions; NULL unless a cipher queue */
 };
 
 struct soft_worker {
@@ -141,5 +162,17 @@ int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe 
 		    const struct soft_io *io, wd_cqe *c);
 void soft_scratch_free(struct soft_scratch *s);
 void soft_streams_free(struct soft_queue *sq);
+
+/* Cipher ops and sessions (crypto.c).  soft_cipher_set is the control
+ * path (any thread but the engine's; cs NULL closes the session);
+ * soft_cipher_sweep lets the engine drop the keys of closed sessions. */
+int soft_encrypt(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		 const struct soft_io *io, wd_cqe *c);
+int soft_decrypt(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		 const struct soft_io *io, wd_cqe *c);
+int soft_cipher_init(struct soft_queue *sq);
+void soft_cipher_free(struct soft_queue *sq);
+int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_setup *cs);
+void soft_cipher_sweep(struct soft_queue *sq);
 
 #endif

@@ -322,6 +322,19 @@ static void wdd_kick(struct wd_queue *q)
 	eventfd_write(wq->kick_fd, 1);
 }
 
+static int wdd_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs)
+{
+	struct wdd_queue *wq = q->drv;
+	struct wdd_cipher_req req = { .queue = wq->id, .session = id };
+	int ret;
+
+	if (cs)
+		req.setup = *cs;
+	ret = xfer(q->dev->priv, WDD_CIPHER_SESSION, &req, sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+	explicit_bzero(&req, sizeof(req));
+	return ret;
+}
+
 /* ---- domains ---- */
 
 static int wdd_dom_create(struct wd_domain *d)
@@ -459,6 +472,7 @@ const struct wd_driver_ops wd_wdd_driver = {
 	.queue_start = wdd_queue_start,
 	.queue_stop = wdd_queue_stop,
 	.kick = wdd_kick,
+	.cipher_session = wdd_cipher_session,
 	.dom_create = wdd_dom_create,
 	.dom_destroy = wdd_dom_destroy,
 	.share = wdd_share,

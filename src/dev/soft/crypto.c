@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AES in CBC, CTR and XTS modes on the soft engine, done by OpenSSL's EVP.
+ *
+ * A queue's sessions are set on the control path (the application's thread,
+ * or the daemon's control thread) while the engine thread serves requests
+ * of the queue's other sessions.  So the table has two halves:
+ *   - slots, written by the control path under the table's lock: the
+ *     session's setup and a generation bumped on every change;
+ *   - the engine's own EVP contexts, a pair (encrypt, decrypt) per slot,
+ *     keyed when the engine meets a generation it has not seen.
+ * A request costs one atomic load to know its context is current; the lock
+ * is taken only when a session changed.  The key schedule is computed once
+ * per session, and each request only sets its IV.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <wd/crypto.h>
+
+#include "../../core/driver.h"
+#include "soft.h"
+
+#define AES_BLOCK 16
+
+struct cipher_slot {
+	uint64_t gen;                   /* bumped under lock, read atomically */
+	struct wd_cipher_setup cs;      /* alg 0: no session */
+};
+
+struct cipher_ctx {
+	uint64_t gen;                   /* the slot generation it was keyed for */
+	uint32_t alg;                   /* 0: no session */
+	EVP_CIPHER_CTX *enc, *dec;
+};
+
+struct soft_cipher {
+	pthread_mutex_t lock;           /* slots' setups */
+	uint64_t closes;                /* sessions closed so far: the engine sweeps */
+	struct cipher_slot slot[WD_MAX_SESSIONS + 1];
+	/* the engine thread's alone */
+	uint64_t swept;
+	struct cipher_ctx ctx[WD_MAX_SESSIONS + 1];
+};
+
+/* ---- the control path ---- */
+
+int soft_cipher_init(struct soft_queue *sq)
+{
+	struct soft_cipher *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return -ENOMEM;
+	pthread_mutex_init(&sc->lock, NULL);
+	sq->cipher = sc;
+	return 0;
+}
+
+static void ctx_drop(struct cipher_ctx *x)
+{
+	/* EVP_CIPHER_CTX_free cleanses the key schedule */
+	EVP_CIPHER_CTX_free(x->enc);
+	EVP_CIPHER_CTX_free(x->dec);
+	x->enc = x->dec = NULL;
+	x->alg = 0;
+}
+
+/* The queue is off the engine: nobody else touches the table. */
+void soft_cipher_free(struct soft_queue *sq)
+{
+	struct soft_cipher *sc = sq->cipher;
+	unsigned i;
+
+	if (!sc)
+		return;
+	for (i = 0; i <= WD_MAX_SESSIONS; i++)
+		ctx_drop(&sc->ctx[i]);
+	OPENSSL_cleanse(sc->slot, sizeof(sc->slot));
+	pthread_mutex_destroy(&sc->lock);
+	free(sc);
+	sq->cipher = NULL;
+}
+
+int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_setup *cs)
+{
+	struct soft_cipher *sc = sq->cipher;
+	struct cipher_slot *sl;
+
+	if (!sc)
+		return -EOPNOTSUPP;
+	if (!id || id > WD_MAX_SESSIONS || (cs && wd__cipher_check(cs)))
+		return -EINVAL;
+	sl = &sc->slot[id];
+	pthread_mutex_lock(&sc->lock);
+	if (cs)
+		sl->cs = *cs;
+	else
+		OPENSSL_cleanse(&sl->cs, sizeof(sl->cs));
+	__atomic_store_n(&sl->gen, sl->gen + 1, __ATOMIC_RELEASE);
+	if (!cs)
+		__atomic_store_n(&sc->closes, sc->closes + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&sc->lock);
+	/* a closed session's key schedule goes at the engine's next pass */
+	if (!cs)
+		soft_queue_kick(sq);
+	return 0;
+}
+
+/* ---- the engine's contexts ---- */
+
+static const EVP_CIPHER *evp_cipher(uint32_t alg, uint32_t key_len)
+{
+	switch (alg) {
+	case WD_CIPHER_AES_CBC:
+		return key_len == 16 ? EVP_aes_128_cbc() : key_len == 24 ? EVP_aes_192_cbc()
+									 : EVP_aes_256_cbc();
+	case WD_CIPHER_AES_CTR:
+		return key_len == 16 ? EVP_aes_128_ctr() : key_len == 24 ? EVP_aes_192_ctr()
+									 : EVP_aes_256_ctr();
+	default:
+		return key_len == 32 ? EVP_aes_128_xts() : EVP_aes_256_xts();
+	}
+}
+
+static int ctx_key_one(EVP_CIPHER_CTX **pc, const struct wd_cipher_setup *cs, int enc)
+{
+	if (!*pc)
+		*pc = EVP_CIPHER_CTX_new();
+	if (!*pc)
+		return -ENOMEM;
+	if (!EVP_CipherInit_ex(*pc, evp_cipher(cs->alg, cs->key_len), NULL, cs->key, NULL, enc) ||
+	    !EVP_CIPHER_CTX_set_padding(*pc, 0))
+		return -EIO;
+	return 0;
+}
+
+/* Key slot id's contexts from its current setup (or drop them). */
+static int ctx_reload(struct soft_cipher *sc, unsigned id)
+{
+	struct cipher_ctx *x = &sc->ctx[id];
+	struct wd_cipher_setup cs;
+	uint64_t gen;
+	int ret = 0;
+
+	pthread_mutex_lock(&sc->lock);
+	gen = __atomic_load_n(&sc->slot[id].gen, __ATOMIC_RELAXED);
+	cs = sc->slot[id].cs;
+	pthread_mutex_unlock(&sc->lock);
+	if (!cs.alg) {
+		ctx_drop(x);
+	} else {
+		ret = ctx_key_one(&x->enc, &cs, 1);
+		if (!ret)
+			ret = ctx_key_one(&x->dec, &cs, 0);
+		x->alg = cs.alg;
+		OPENSSL_cleanse(&cs, sizeof(cs));
+		if (ret) {
+			/* not keyed: the next request tries again */
+			ctx_drop(x);
+			return ret;
+		}
+	}
+	x->gen = gen;
+	return 0;
+}
+
+void soft_cipher_sweep(struct soft_queue *sq)
+{
+	struct soft_cipher *sc = sq->cipher;
+	uint64_t closes = __atomic_load_n(&sc->closes, __ATOMIC_ACQUIRE);
+	unsigned i;
+
+	if (closes == sc->swept)
+		return;
+	sc->swept = closes;
+	for (i = 1; i <= WD_MAX_SESSIONS; i++)
+		if (sc->ctx[i].alg &&
+		    __atomic_load_n(&sc->slot[i].gen, __ATOMIC_ACQUIRE) != sc->ctx[i].gen)
+			ctx_reload(sc, i);
+}
+
+/* ---- requests ---- */
+
+/* Walking a segment list (only while bytes are left in it). */
+struct seg_cursor {
+	const struct soft_seg *v;
+	uint32_t i;
+	uint64_t off;
+};
+
+static uint8_t *cur_ptr(struct seg_cursor *c, uint64_t *avail)
+{
+	while (c->off == c->v[c->i].len) {
+		c->i++;
+		c->off = 0;
+	}
+	*avail = c->v[c->i].len - c->off;
+	return (uint8_t *)c->v[c->i].p + c->off;
+}
+
+/* Copy len bytes out of (to 0) or into (to 1) the list at the cursor. */
+static void cur_copy(struct seg_cursor *c, uint8_t *buf, uint64_t len, int to)
+{
+	uint64_t avail, k;
+	uint8_t *p;
+
+	while (len) {
+		p = cur_ptr(c, &avail);
+		k = avail < len ? avail : len;
+		if (to)
+			memcpy(p, buf, k);
+		else
+			memcpy(buf, p, k);
+		c->off += k;
+		buf += k;
+		len -= k;
+	}
+}
+
+/*
+ * Source and destination may be the same memory (in place) but not overlap
+ * otherwise: any byte both lists reach must sit at the same offset of the
+ * data in each, or an output would overwrite input not yet read.
+ */
+static int aliasing_ok(const struct soft_seg_list *in, const struct soft_seg_list *out)
+{
+	uint64_t ioff = 0, ooff;
+	uint32_t i, j;
+
+	for (i = 0; i < in->n; ioff += in->v[i++].len) {
+		uintptr_t a = (uintptr_t)in->v[i].p, ae = a + in->v[i].len;
+
+		for (j = 0, ooff = 0; j < out->n; ooff += out->v[j++].len) {
+			uintptr_t b = (uintptr_t)out->v[j].p, be = b + out->v[j].len;
+
+			if (a < be && b < ae && a - ioff != b - ooff)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* CBC and CTR over segments: whole blocks straight from segment to segment,
+ * and a block that straddles a boundary through a bounce block. */
+static int run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
+			const struct soft_seg_list *out, uint64_t total, unsigned unit)
+{
+	struct seg_cursor ci = { in->v, 0, 0 }, co = { out->v, 0, 0 };
+	uint8_t blk[AES_BLOCK];
+	uint64_t done = 0, ia, oa, k;
+	uint8_t *ip, *op;
+	int n;
+
+	while (done < total) {
+		ip = cur_ptr(&ci, &ia);
+		op = cur_ptr(&co, &oa);
+		k = ia < oa ? ia : oa;
+		if (k > total - done)
+			k = total - done;
+		k -= k % unit;
+		if (k) {
+			if (!EVP_CipherUpdate(ctx, op, &n, ip, (int)k) || (uint64_t)n != k)
+				return -EIO;
+			ci.off += k;
+			co.off += k;
+		} else {
+			k = unit;
+			cur_copy(&ci, blk, k, 0);
+			if (!EVP_CipherUpdate(ctx, blk, &n, blk, (int)k) || (uint64_t)n != k)
+				return -EIO;
+			cur_copy(&co, blk, k, 1);
+		}
+		done += k;
+	}
+	OPENSSL_cleanse(blk, sizeof(blk));
+	return 0;
+}
+
+/* XTS needs the whole data unit in one call: gather, cipher, scatter. */
+static int run_gathered(EVP_CIPHER_CTX *ctx, struct soft_scratch *s,
+			const struct soft_seg_list *in, const struct soft_seg_list *out,
+			uint64_t total)
+{
+	struct seg_cursor ci = { in->v, 0, 0 }, co = { out->v, 0, 0 };
+	int n;
+
+	if (s->gather_len < total) {
+		void *p = realloc(s->gather, total);
+
+		if (!p)
+			return -ENOMEM;
+		s->gather = p;
+		s->gather_len = total;
+	}
+	cur_copy(&ci, s->gather, total, 0);
+	if (!EVP_CipherUpdate(ctx, s->gather, &n, s->gather, (int)total) || (uint64_t)n != total)
+		return -EIO;
+	cur_copy(&co, s->gather, total, 1);
+	return 0;
+}
+
+/* The request's context, keyed for its session; NULL with *err set. */
+static EVP_CIPHER_CTX *req_ctx(struct soft_queue *sq, const wd_sqe *e, int enc, uint32_t *alg,
+			       int *err)
+{
+	struct soft_cipher *sc = sq->cipher;
+	struct cipher_ctx *x;
+
+	*err = -EINVAL;
+	if (!sc || !e->session || e->session > WD_MAX_SESSIONS)
+		return NULL;
+	x = &sc->ctx[e->session];
+	if (__atomic_load_n(&sc->slot[e->session].gen, __ATOMIC_ACQUIRE) != x->gen) {
+		*err = ctx_reload(sc, e->session);
+		if (*err)
+			return NULL;
+		*err = -EINVAL;
+	}
+	if (!x->alg)
+		return NULL; /* never set, or closed */
+	*alg = x->alg;
+	return enc ? x->enc : x->dec;
+}
+
+static int check_len(uint32_t alg, uint64_t len)
+{
+	if (len > WD_CIPHER_LEN_MAX)
+		return -EMSGSIZE;
+	if (alg == WD_CIPHER_AES_CBC && len % AES_BLOCK)
+		return -EINVAL;
+	if (alg == WD_CIPHER_AES_XTS && len < AES_BLOCK)
+		return -EINVAL; /* IEEE 1619: at least one whole block */
+	return 0;
+}
+
+static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		  const struct soft_io *io, wd_cqe *c, int enc)
+{
+	uint64_t total = io->src_segs ? io->src_total : e->len;
+	uint64_t room = io->dst_segs ? io->dst_total : total;
+	struct soft_seg_list in, out, din, dout;
+	uint8_t iv[WD_CIPHER_IV_LEN];
+	EVP_CIPHER_CTX *ctx;
+	uint32_t alg = 0;
+	int ret, n;
+
+	ctx = req_ctx(sq, e, enc, &alg, &ret);
+	if (!ctx)
+		return ret;
+	ret = check_len(alg, total);
+	if (ret)
+		return ret;
+	if (room < total)
+		return -EINVAL; /* the output is as long as the input */
+	soft_seg_list(&in, io->src_segs, io->nsrc, io->src, total);
+	soft_seg_list(&out, io->dst_segs, io->ndst, io->dst, total);
+	/* remote SVA works on copies: the client's addresses tell overlap */
+	soft_seg_list(&din, NULL, 0, (void *)(uintptr_t)e->src, total);
+	soft_seg_list(&dout, NULL, 0, (void *)(uintptr_t)e->dst, total);
+	if (sq->remote_pid ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out))
+		return -EINVAL;
+	if (!total)
+		return 0; /* CBC and CTR: nothing to do */
+	memcpy(iv, &e->arg0, 8);
+	memcpy(iv + 8, &e->arg1, 8);
+	if (!EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1))
+		return -EIO;
+	if (!io->src_segs && !io->dst_segs)
+		ret = EVP_CipherUpdate(ctx, io->dst, &n, io->src, (int)total) && (uint64_t)n == total
+			      ? 0 : -EIO;
+	else if (alg == WD_CIPHER_AES_XTS)
+		ret = run_gathered(ctx, s, &in, &out, total);
+	else
+		ret = run_segments(ctx, &in, &out, total, alg == WD_CIPHER_AES_CBC ? AES_BLOCK : 1);
+	/* whole blocks only: nothing is left behind in the context */
+	if (!ret && (!EVP_CipherFinal_ex(ctx, iv, &n) || n))
+		ret = -EIO;
+	if (!ret)
+		c->result = total;
+	return ret;
+}
+
+int soft_encrypt(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		 const struct soft_io *io, wd_cqe *c)
+{
+	return cipher(sq, s, e, io, c, 1);
+}
+
+int soft_decrypt(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
+		 const struct soft_io *io, wd_cqe *c)
+{
+	return cipher(sq, s, e, io, c, 0);
+}
