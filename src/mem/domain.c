@@ -385,7 +385,8 @@ static int iova_free(const struct wd_domain *d, uint64_t iova, uint64_t len)
 	for (i = 0; i < d->dev->nresv; i++) {
 		const struct wd_iova_range *r = &d->dev->resv[i];
 
-		if (overlaps(iova, len, r->start, r->last - r->start + 1))
+		/* inclusive ends: a region may reach the top of the space */
+		if (iova <= r->last && r->start <= iova + len - 1)
 			return 0;
 	}
 	return 1;

@@ -822,6 +822,14 @@ static int setup_queues(struct vc_dev *vd)
 	return vd->ctl ? 0 : -ENOMEM;
 }
 
+/* Why a device was passed over, for WD_DEBUG=1. */
+static int step(const char *addr, const char *what, int ret)
+{
+	if (ret && getenv("WD_DEBUG"))
+		fprintf(stderr, "wd: vfio %s: %s: %s\n", addr, what, strerror(-ret));
+	return ret;
+}
+
 static int vc_open(const char *addr, struct vc_dev **out)
 {
 	struct vc_dev *vd = calloc(1, sizeof(*vd));
@@ -834,30 +842,31 @@ static int vc_open(const char *addr, struct vc_dev **out)
 	for (i = 0; i < VC_MAX_QUEUES; i++)
 		vd->irq_fds[i] = -1;
 	pthread_mutex_init(&vd->lock, NULL);
-	ret = vfio_pci_open(&vd->v, addr);
+	ret = step(addr, "open", vfio_pci_open(&vd->v, addr));
 	if (ret) {
+		pthread_mutex_destroy(&vd->lock);
 		free(vd);
 		return ret;
 	}
-	ret = vpci_init(&vd->t, &vd->v);
+	ret = step(addr, "virtio capabilities", vpci_init(&vd->t, &vd->v));
 	if (!ret)
-		ret = vpci_start(&vd->t, 1ull << VIRTIO_F_ACCESS_PLATFORM);
+		ret = step(addr, "features", vpci_start(&vd->t, 1ull << VIRTIO_F_ACCESS_PLATFORM));
 	/* without it the device bypasses the IOMMU and takes our IOVAs for
 	 * physical addresses: never drive such a device from user space */
 	if (!ret && !(vd->t.features & (1ull << VIRTIO_F_ACCESS_PLATFORM)))
-		ret = -EPERM;
+		ret = step(addr, "no VIRTIO_F_ACCESS_PLATFORM (iommu_platform=on)", -EPERM);
 	if (!ret)
-		ret = vpci_dev_cfg(&vd->t, 0, &vd->cfg, sizeof(vd->cfg));
+		ret = step(addr, "config", vpci_dev_cfg(&vd->t, 0, &vd->cfg, sizeof(vd->cfg)));
 	if (!ret && !(vd->cfg.status & VIRTIO_CRYPTO_S_HW_READY))
-		ret = -EAGAIN;
+		ret = step(addr, "not ready", -EAGAIN);
 	if (!ret && !(vd->cfg.crypto_services & (1u << VIRTIO_CRYPTO_SERVICE_CIPHER)))
-		ret = -EOPNOTSUPP;
+		ret = step(addr, "no cipher service", -EOPNOTSUPP);
 	if (!ret)
-		ret = pick_dma_iova(&vd->v, &dma_iova);
+		ret = step(addr, "IOVA for rings", pick_dma_iova(&vd->v, &dma_iova));
 	if (!ret)
-		ret = dma_area_init(&vd->dma, &vd->v, dma_iova, VC_DMA_LEN);
+		ret = step(addr, "DMA map", dma_area_init(&vd->dma, &vd->v, dma_iova, VC_DMA_LEN));
 	if (!ret)
-		ret = setup_queues(vd);
+		ret = step(addr, "queues", setup_queues(vd));
 	if (ret) {
 		vc_dev_free(vd, 0);
 		return ret;
@@ -899,11 +908,8 @@ static int add_device(struct wd_ctx *ctx, const char *addr, unsigned *idx)
 	    device != VIRTIO_ID_CRYPTO_MODERN)
 		return 0;
 	ret = vc_open(addr, &vd);
-	if (ret) {
-		if (getenv("WD_DEBUG"))
-			fprintf(stderr, "wd: vfio %s: %s\n", addr, strerror(-ret));
+	if (ret)
 		return 0; /* busy or unusable: not a device of this context */
-	}
 	vc_algs(vd);
 	snprintf(info.name, sizeof(info.name), "vfio%u", (*idx)++);
 	strcpy(info.driver, "vfio");

@@ -155,13 +155,18 @@ static int device_regions(struct vfio_pci *v)
 	for (i = 0; i <= VFIO_PCI_CONFIG_REGION_INDEX; i++) {
 		struct vfio_region_info ri = { .argsz = sizeof(ri), .index = i };
 
-		if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri))
-			return -errno;
+		if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+			if (i == VFIO_PCI_CONFIG_REGION_INDEX)
+				return -errno;
+			continue; /* an unimplemented BAR (or ROM): absent */
+		}
 		if (i == VFIO_PCI_CONFIG_REGION_INDEX) {
 			v->cfg_offset = ri.offset;
 			v->cfg_size = ri.size;
 			continue;
 		}
+		if (i >= VFIO_MAX_BARS)
+			continue; /* the expansion ROM: not ours to use */
 		v->bars[i].size = ri.size;
 		v->bars[i].offset = ri.offset;
 		v->bars[i].flags = ri.flags;

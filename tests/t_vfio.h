@@ -1,0 +1,78 @@
+/* Helpers for the VFIO tests: they need a virtio-crypto function bound to
+ * vfio-pci (the QEMU rig, tests/vm) and skip anywhere else. */
+#ifndef T_VFIO_H
+#define T_VFIO_H
+
+#include <sys/mman.h>
+#include <unistd.h>
+#include <wd/crypto.h>
+#include <wd/mem.h>
+#include "t_helpers.h"
+#include "core/internal.h"
+#include "dev/vfio/vcrypto.h"
+
+struct t_vfio {
+	struct wd_ctx *ctx;
+	struct wd_dev *dev;
+	struct vc_dev *vd;
+	struct wd_domain *dom;
+};
+
+/* 0, or T_SKIP when this machine has no such device. */
+static inline int t_vfio_open(struct t_vfio *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!getenv("WD_VFIO_DEVICE")) {
+		fprintf(stderr, "skip: no VFIO device (WD_VFIO_DEVICE unset; runs in tests/vm)\n");
+		return T_SKIP;
+	}
+	t->ctx = t_ctx(1, 0);
+	t->dev = wd_dev_by_name(t->ctx, "vfio0");
+	if (!t->dev) {
+		fprintf(stderr, "skip: %s is not usable (WD_DEBUG=1 says why)\n",
+			getenv("WD_VFIO_DEVICE"));
+		wd_ctx_free(t->ctx);
+		return T_SKIP;
+	}
+	t->vd = t->dev->priv;
+	T_OK(wd_domain_new(&t->dom, t->ctx, "vfio0"));
+	return 0;
+}
+
+static inline struct wd_queue *t_vfio_queue(struct t_vfio *t, unsigned depth)
+{
+	struct wd_queue_opts o = { .size = sizeof(o), .depth = depth, .device = "vfio0",
+				   .flags = WD_QUEUE_F_EXPLICIT, .domain = t->dom };
+	struct wd_queue *q = NULL;
+
+	T_OK(wd_queue_new(&q, t->ctx, "cipher", &o));
+	return q;
+}
+
+/* Page-aligned anonymous memory shared with the device. */
+static inline void *t_vfio_buf(struct t_vfio *t, size_t len, uint64_t *iova)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	T_ASSERT(p != MAP_FAILED);
+	T_OK(wd_share(t->dom, p, len, 0, iova));
+	return p;
+}
+
+static inline int t_vfio_has(const struct t_vfio *t, const char *alg)
+{
+	const char *const *a;
+
+	for (a = t->dev->algs; *a; a++)
+		if (!strcmp(*a, alg))
+			return 1;
+	return 0;
+}
+
+static inline void t_vfio_close(struct t_vfio *t)
+{
+	T_OK(wd_domain_free(t->dom));
+	wd_ctx_free(t->ctx);
+}
+
+#endif
