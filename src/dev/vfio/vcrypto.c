@@ -270,7 +270,13 @@ static int check_cipher(const struct vc_dev *vd, const wd_sqe *e, const struct v
 		return -EINVAL;
 	if (s->mode == WD_CIPHER_AES_XTS && e->len < 16)
 		return -EINVAL;
-	/* in place, or apart: the device reads and writes as it goes */
+	return 0;
+}
+
+/* In place, or apart: the device reads and writes as it goes.  Checked
+ * once both ranges are known to be shared (so they do not wrap). */
+static int check_overlap(const wd_sqe *e)
+{
 	if (!e->flags && e->src != e->dst && e->src < e->dst + e->len && e->dst < e->src + e->len)
 		return -EINVAL;
 	return 0;
@@ -308,6 +314,8 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 	if (!ret)
 		ret = add_buffer(cq, &tmp, e->dst, e->dst_len, e->flags & WD_REQ_F_DST_SG, 1, e->len,
 				 b, &nb);
+	if (!ret)
+		ret = check_overlap(e);
 	if (ret) {
 		release(cq, &tmp, 0);
 		return *status = ret, 0;
