@@ -460,10 +460,15 @@ static void idle_wait(struct vc_queue *cq)
 	struct wd_ring_ctl *ctl = cq->ring.ctl;
 	int tmo = cq->dev_inflight ? (cq->irq_fd >= 0 ? 100 : 1) : 500;
 
+	/* interrupts only while asleep (NAPI-like): the same Dekker pattern
+	 * with the device, whose used index may move after the flag is clear */
+	virtq_interrupts(&cq->vq, 1);
 	wd_store_sc(&ctl->sq_flags, WD_SQ_NEED_WAKEUP);
-	if (wd_load_sc(&ctl->sq_tail) == cq->sq_head && !__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE))
+	if (wd_load_sc(&ctl->sq_tail) == cq->sq_head && !virtq_has_used(&cq->vq) &&
+	    !__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE))
 		poll(pfd, cq->irq_fd >= 0 ? 2 : 1, tmo);
 	wd_store_sc(&ctl->sq_flags, 0);
+	virtq_interrupts(&cq->vq, 0);
 	drain_fd(cq->kick_fd);
 	drain_fd(cq->irq_fd);
 }
@@ -611,6 +616,7 @@ static int vc_queue_start(struct wd_queue *q)
 	cq->vd = vd;
 	cq->qidx = i;
 	cq->vq = vd->dq[i]; /* the virtqueue lives on; its state comes back at stop */
+	virtq_interrupts(&cq->vq, 0); /* the thread polls while it is awake */
 	cq->slots = vd->slots[i];
 	cq->slots_iova = vd->slots_iova[i];
 	cq->irq_fd = vd->msix ? vd->irq_fds[i] : -1;

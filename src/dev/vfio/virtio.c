@@ -308,6 +308,16 @@ void virtq_publish(struct vpci *t, struct virtq *q)
 		vfio_bar_write16(t->v, t->notify.bar, q->notify_at, q->index);
 }
 
+void virtq_interrupts(struct virtq *q, int on)
+{
+	__atomic_store_n(&q->avail->flags, on ? 0 : VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_SEQ_CST);
+}
+
+int virtq_has_used(const struct virtq *q)
+{
+	return __atomic_load_n(&q->used->idx, __ATOMIC_SEQ_CST) != q->last_used;
+}
+
 int virtq_get(struct virtq *q, uint32_t *written)
 {
 	uint16_t idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE), d;

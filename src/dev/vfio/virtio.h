@@ -77,6 +77,11 @@ struct virtq_buf {
 int virtq_add(struct virtq *q, const struct virtq_buf *b, unsigned n);
 /* Make added chains visible and notify the device if it asks for it. */
 void virtq_publish(struct vpci *t, struct virtq *q);
+/* Ask the device for interrupts on completions, or not (a hint it may
+ * ignore, so pollers must look at the used ring anyway). */
+void virtq_interrupts(struct virtq *q, int on);
+/* Has the device used a chain we have not taken yet? */
+int virtq_has_used(const struct virtq *q);
 /* Next used chain: its head id and bytes written, or -EAGAIN.  The chain's
  * descriptors are free again. */
 int virtq_get(struct virtq *q, uint32_t *written);
