@@ -6,9 +6,10 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PKGS := cmake make gcc g++ clang libclang-rt-14-dev pkg-config libisal-dev zlib1g-dev \
-	libdeflate-dev libssl-dev binutils gzip pigz bc gnuplot-nox
+	libdeflate-dev libssl-dev binutils gzip pigz bc gnuplot-nox \
+	qemu-system-x86 busybox-static cpio xz-utils
 
-.PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install bench install clean
+.PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install check-vm bench install clean
 
 all: build
 
@@ -54,7 +55,7 @@ check-asan: deps
 	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=address
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -LE vm
 
 # TSan runs every test but those that fork (TSan cannot follow a fork of a
 # threaded process), the shell-driven CLI test, and the dirty-mirror example,
@@ -64,7 +65,7 @@ check-tsan: deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=thread
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror|t_wdd_clients)$$'
+	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror|t_wdd_clients)$$'
 
 # The fuzz targets, built with clang + ASan/UBSan, each run from its seeds
 # for a bounded number of inputs.
@@ -73,6 +74,11 @@ check-fuzz: deps
 	  -DWD_SANITIZE=address -DWD_FUZZ=ON -DBUILD_TESTING=ON
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_inflate fuzz_roundtrip
 	cd $(BUILD)-fuzz && ctest --output-on-failure -L fuzz
+
+# Only the VM rig (tests/vm, docs/testing-vm.md): the guest with VFIO. The
+# plain pass of `make check` runs it too; the sanitizer builds skip it (-LE vm).
+check-vm: build
+	cd $(BUILD) && ctest --output-on-failure -L vm
 
 # Install into a staging prefix and build a consumer as C and as C++.
 check-install: build
