@@ -9,7 +9,7 @@ DEB_PKGS := cmake make gcc g++ clang libclang-rt-14-dev pkg-config libisal-dev z
 	libdeflate-dev libssl-dev binutils gzip pigz bc gnuplot-nox \
 	qemu-system-x86 busybox-static cpio xz-utils
 
-.PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install check-vm bench install clean
+.PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install check-vm bench bench-vm install clean
 
 all: build
 
@@ -37,12 +37,14 @@ demo: build
 	$(BUILD)/tools/wd bench comp -j $(BUILD)/bench-comp.json -p $(BUILD)/bench-comp.png
 	bench/gzip_vs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-gzip.json
 	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
+	$(BUILD)/tools/wd bench crypto -j $(BUILD)/bench-crypto.json
 
 bench: build
 	$(BUILD)/tools/wd bench comp -j $(BUILD)/bench-comp.json -p $(BUILD)/bench-comp.png
 	bench/gzip_vs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-gzip.json
 	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
 	$(BUILD)/tools/wd bench mem -j $(BUILD)/bench-mem.json
+	$(BUILD)/tools/wd bench crypto -j $(BUILD)/bench-crypto.json
 
 # Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
 check: check-plain check-asan check-tsan check-fuzz check-install
@@ -79,6 +81,13 @@ check-fuzz: deps
 # plain pass of `make check` runs it too; the sanitizer builds skip it (-LE vm).
 check-vm: build
 	cd $(BUILD) && ctest --output-on-failure -L vm
+
+# AES on virtio-crypto in the guest: the user-space VFIO driver vs the
+# kernel's driver through AF_ALG (docs/vfio.md); ratios, table and JSON.
+bench-vm: build
+	WDVM_KDEV=1 WDVM_VERBOSE=1 tests/vm/run.sh $(BUILD) "$(CURDIR)/$(BUILD)/bench/wd_bench_vfio -t 2 -j -"
+	sed -n 's/^WDBENCH-JSON //p' $(BUILD)/vm/console.log > $(BUILD)/bench-vfio.json
+	@echo "JSON: $(BUILD)/bench-vfio.json"
 
 # Install into a staging prefix and build a consumer as C and as C++.
 check-install: build

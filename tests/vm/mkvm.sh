@@ -256,6 +256,9 @@ done
 
 cp "$here/init" "$stage/init"
 chmod 755 "$stage/init"
+# the guest binds its devices with the tool users get (tools/wd-vfio-bind)
+cp "$here/../../tools/wd-vfio-bind" "$stage/bin/wd-vfio-bind"
+chmod 755 "$stage/bin/wd-vfio-bind"
 cat >"$stage/bin/wdvm-run-tests" <<'EOF'
 #!/bin/sh
 # Run the baked-in tests by hand (as /init does): wdvm-run-tests [NAME]...
