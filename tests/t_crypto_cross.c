@@ -80,7 +80,7 @@ static void one_done(struct one *o, uint64_t seed)
 		T_FAIL("mode %d key %zu len %zu %s %s: output differs (seed %llu)", o->alg,
 		       o->key_len, o->len, o->enc ? "encrypt" : "decrypt",
 		       o->in_place ? "in place" : "out of place", (unsigned long long)seed);
-	wd_cipher_sess_free(o->s);
+	wd_cipher_sess_free(o->s); /* NULL: already closed */
 	if (!o->in_place)
 		free(o->out);
 	free(o->in);
@@ -127,6 +127,60 @@ static void batches(struct wd_queue *q, uint64_t *seed)
 		T_OK((o[0].enc ? wd_encrypt : wd_decrypt)(o[0].s, o[0].iv, o[0].in, o[0].out,
 							  o[0].len));
 		one_done(&o[0], seed0);
+	}
+}
+
+/* ---- sessions set and closed while the engine works ---- */
+
+#define CHURN 40
+
+/* A long stream of requests on one session, while sessions come and go
+ * beside it, each used by one request and closed while that may still be
+ * in flight: every request either completes right (with its own key) or,
+ * its session closed first, with -EINVAL. */
+static void churn(struct wd_queue *q, uint64_t *seed)
+{
+	struct one base[16], x[CHURN];
+	struct wd_req r;
+	struct wd_cpl c[64];
+	unsigned i, sent = 0, got = 0;
+	int n, status[16 + CHURN];
+
+	for (i = 0; i < 16; i++) {
+		one_setup(&base[i], q, seed, MAX_LEN);
+		wd_prep_encrypt(&r, base[i].s, base[i].iv, (uintptr_t)base[i].in,
+				(uintptr_t)base[i].out, (uint32_t)base[i].len);
+		r.op = base[i].enc ? WD_OP_ENCRYPT : WD_OP_DECRYPT;
+		r.tag = sent++;
+		T_EQ(wd_send(q, &r, 1), 1);
+	}
+	for (i = 0; i < CHURN; i++) {
+		one_setup(&x[i], q, seed, 4096);
+		wd_prep_encrypt(&r, x[i].s, x[i].iv, (uintptr_t)x[i].in, (uintptr_t)x[i].out,
+				(uint32_t)x[i].len);
+		r.op = x[i].enc ? WD_OP_ENCRYPT : WD_OP_DECRYPT;
+		r.tag = sent++;
+		T_EQ(wd_send(q, &r, 1), 1);
+		if (i) {
+			wd_cipher_sess_free(x[i - 1].s);
+			x[i - 1].s = NULL;
+		}
+	}
+	while (got < sent) {
+		n = (int)T_OK(wd_wait(q, c, 64, 10000));
+		for (i = 0; i < (unsigned)n; i++)
+			status[c[i].tag] = c[i].status;
+		got += (unsigned)n;
+	}
+	for (i = 0; i < 16; i++) {
+		T_EQ(status[i], 0);
+		one_done(&base[i], 0);
+	}
+	for (i = 0; i < CHURN; i++) {
+		T_ASSERT(status[16 + i] == 0 || status[16 + i] == -EINVAL);
+		if (status[16 + i])
+			memcpy(x[i].out, x[i].want, x[i].len); /* closed first: nothing to check */
+		one_done(&x[i], 0);
 	}
 }
 
@@ -250,6 +304,8 @@ int main(void)
 
 	T_ASSERT(pool);
 	batches(q, &seed);
+	for (i = 0; i < 20; i++)
+		churn(q, &seed);
 	space_init(&sp, pool, (uintptr_t)pool);
 	for (i = 0; i < 300; i++)
 		sg_case(q, &sp, &seed, 0);

@@ -15,16 +15,26 @@
  * The 16-byte IV (the tweak for XTS, the initial counter block for CTR)
  * travels inside the request: arg0 holds its bytes 0-7 and arg1 bytes 8-15,
  * as they lie in memory.  src and dst may be equal (in place); otherwise
- * they must not overlap.  Either may be a scatter-gather table
- * (WD_REQ_F_SRC_SG / WD_REQ_F_DST_SG, see wd/wd.h); the output is always as
- * long as the input.
+ * they must not overlap (-EINVAL).  Either may be a scatter-gather table
+ * (WD_REQ_F_SRC_SG / WD_REQ_F_DST_SG, see wd/wd.h): len (dst_len) is then
+ * the number of entries, segments may be cut anywhere (a block that
+ * straddles two is fine), and a byte reached through both tables must sit
+ * at the same offset of the data in each (in place).  dst_len is 0 unless
+ * the destination is a table.  The output is always as long as the input;
+ * a destination table may be longer, not shorter (-EINVAL).  An XTS data
+ * unit is one piece for OpenSSL, so the soft device gathers scattered XTS
+ * data into one buffer first.  A daemon queue (wdd0) in SVA mode takes no
+ * tables (-EOPNOTSUPP): share the memory explicitly.
  *
  * Lengths: CBC a multiple of 16; CTR any; XTS at least 16 (ciphertext
- * stealing for the rest).  At most WD_CIPHER_LEN_MAX bytes per request.
+ * stealing for the rest).  An empty CBC or CTR request completes with
+ * result 0; an empty XTS one is -EINVAL (a data unit has a block at least).
+ * At most WD_CIPHER_LEN_MAX bytes per request, else -EMSGSIZE.
  *
  * Completions: status 0 and result = bytes written, or -EINVAL (bad
- * length, unknown or closed session), -EFAULT (an address outside what the
- * device may reach), -EIO (the device failed the request).
+ * length, unknown or closed session, overlap, nonzero unused fields),
+ * -EMSGSIZE (too long), -EFAULT (an address outside what the device may
+ * reach), -EIO (the device failed the request).
  */
 #ifndef WD_CRYPTO_H
 #define WD_CRYPTO_H
@@ -58,19 +68,25 @@ struct wd_cipher_setup {
 struct wd_cipher_sess;
 
 /*
- * Set up a session on queue q.  Errors: -EINVAL bad key length or alg;
- * -EOPNOTSUPP the queue's device does not offer alg; -EBUSY the queue has
- * no free session (WD_MAX_SESSIONS, shared with compression streams);
- * -ENOMEM.  The key is copied; the caller may wipe its own copy.
+ * Set up a session on queue q.  Errors: -EINVAL bad key length or alg, or
+ * XTS keys whose halves are equal; -EOPNOTSUPP the queue is not a cipher
+ * queue or its device does not offer alg; -EBUSY the queue has no free
+ * session (WD_MAX_SESSIONS, shared with compression streams; the id of a
+ * session freed while requests were in flight is handed out again only
+ * once the queue has nothing in flight); -ESHUTDOWN the queue was stopped;
+ * -ECHILD a fork child; -ENOMEM; a daemon's errors.  The key goes to the
+ * device (the library keeps no copy and wipes its temporary ones); the
+ * caller may wipe its own copy.  Free a queue's sessions before the queue.
  */
 int wd_cipher_sess_new(struct wd_cipher_sess **out, struct wd_queue *q, enum wd_cipher_alg alg,
 		       const void *key, size_t key_len);
 
-/* Close a session (its key is wiped).  Requests naming it must be reaped
- * first: one still in flight may complete with -EINVAL. */
+/* Close a session (the device wipes its key).  Requests naming it must be
+ * reaped first: one still in flight may complete with -EINVAL, never with
+ * another session's key. */
 void wd_cipher_sess_free(struct wd_cipher_sess *s);
 
-/* The id requests carry in wd_req.session. */
+/* The id requests carry in wd_req.session (0 for NULL). */
 uint16_t wd_cipher_sess_id(const struct wd_cipher_sess *s);
 
 static inline void wd__prep_cipher(struct wd_req *r, uint8_t op, const struct wd_cipher_sess *s,
@@ -104,7 +120,8 @@ static inline void wd_prep_decrypt(struct wd_req *r, const struct wd_cipher_sess
  * Synchronous helpers: submit one request and wait for it (an SVA queue, or
  * an explicit one with src and dst given as IOVAs cast to pointers).  They
  * need the queue to themselves: no other request in flight.  Return 0 or
- * the request's negative status; -EBUSY when requests are in flight.
+ * the request's negative status; -EBUSY when requests are in flight,
+ * -EMSGSIZE when len exceeds WD_CIPHER_LEN_MAX, -EINVAL for a NULL s or iv.
  */
 int wd_encrypt(struct wd_cipher_sess *s, const void *iv, const void *src, void *dst, size_t len);
 int wd_decrypt(struct wd_cipher_sess *s, const void *iv, const void *src, void *dst, size_t len);

@@ -128,8 +128,9 @@ struct wd_queue_opts {
 
 /*
  * Request a queue for algorithm alg ("nop", "copy", "fill", "compare",
- * "crc32c", "mover" for all data-mover operations, or "deflate", "zlib",
- * "gzip" for compression, see wd/comp.h).  opts may be NULL.
+ * "crc32c", "mover" for all data-mover operations, "deflate", "zlib",
+ * "gzip" for compression, see wd/comp.h, or "cipher", "aes-cbc",
+ * "aes-ctr", "aes-xts" for ciphers, see wd/crypto.h).  opts may be NULL.
  * Errors: -EINVAL bad argument, -ENODEV no such device, -EOPNOTSUPP no
  * device (or not the named one) offers alg, -EBUSY the device has no free
  * queue, -ECHILD ctx was created before a fork, -ENOMEM, or the errno of a
