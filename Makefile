@@ -58,6 +58,10 @@ check-asan: deps
 	cmake --build $(BUILD)-asan -j $(JOBS)
 	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -LE vm
+	# the VFIO driver under ASan+UBSan, in the guest (one more boot)
+	cd $(BUILD)-asan && WDVM_CACHE=$(CURDIR)/$(BUILD)/vm-cache \
+	  WDVM_ENV="ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" \
+	  ctest --output-on-failure -L vm
 
 # TSan runs every test but those that fork (TSan cannot follow a fork of a
 # threaded process), the shell-driven CLI test, and the dirty-mirror example,
@@ -68,6 +72,9 @@ check-tsan: deps
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror|t_wdd_clients)$$'
+	# the VFIO driver's queue threads under TSan, in the guest
+	cd $(BUILD)-tsan && WDVM_CACHE=$(CURDIR)/$(BUILD)/vm-cache \
+	  WDVM_ENV="TSAN_OPTIONS=halt_on_error=1" ctest --output-on-failure -L vm
 
 # The fuzz targets, built with clang + ASan/UBSan, each run from its seeds
 # for a bounded number of inputs.

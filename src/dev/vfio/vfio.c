@@ -77,42 +77,52 @@ static int add_range(struct vfio_pci *v, uint64_t start, uint64_t last)
 	return 0;
 }
 
-/* Walk the IOMMU info capability chain: IOVA ranges and dirty tracking. */
+/*
+ * Walk the IOMMU info capability chain: IOVA ranges and dirty tracking.
+ * The kernel packs the capabilities at 4-byte offsets: copy each piece out
+ * before reading it as a structure.
+ */
 static int parse_iommu_caps(struct vfio_pci *v, const struct vfio_iommu_type1_info *info)
 {
+	const char *base = (const char *)info;
 	uint32_t off = info->cap_offset;
 	int ret;
 
 	while (off) {
-		const struct vfio_info_cap_header *h;
+		struct vfio_info_cap_header h;
 
-		if (off < sizeof(*info) || off + sizeof(*h) > info->argsz)
+		if (off < sizeof(*info) || off + sizeof(h) > info->argsz)
 			return -EPROTO;
-		h = (const void *)((const char *)info + off);
-		if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-			const struct vfio_iommu_type1_info_cap_iova_range *r = (const void *)h;
+		memcpy(&h, base + off, sizeof(h));
+		if (h.id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+			struct vfio_iommu_type1_info_cap_iova_range r;
+			struct vfio_iova_range one;
 			uint32_t i;
 
-			if (off + sizeof(*r) + (uint64_t)r->nr_iovas * sizeof(r->iova_ranges[0]) >
-			    info->argsz)
+			if (off + sizeof(r) > info->argsz)
 				return -EPROTO;
-			for (i = 0; i < r->nr_iovas; i++) {
-				ret = add_range(v, r->iova_ranges[i].start, r->iova_ranges[i].end);
+			memcpy(&r, base + off, sizeof(r));
+			if (off + sizeof(r) + (uint64_t)r.nr_iovas * sizeof(one) > info->argsz)
+				return -EPROTO;
+			for (i = 0; i < r.nr_iovas; i++) {
+				memcpy(&one, base + off + sizeof(r) + i * sizeof(one), sizeof(one));
+				ret = add_range(v, one.start, one.end);
 				if (ret)
 					return ret;
 			}
-		} else if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION) {
-			const struct vfio_iommu_type1_info_cap_migration *m = (const void *)h;
+		} else if (h.id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION) {
+			struct vfio_iommu_type1_info_cap_migration m;
 
-			if (off + sizeof(*m) > info->argsz)
+			if (off + sizeof(m) > info->argsz)
 				return -EPROTO;
+			memcpy(&m, base + off, sizeof(m));
 			v->dirty_ok = 1;
-			v->dirty_pgsizes = m->pgsize_bitmap;
-			v->dirty_max_bitmap = m->max_dirty_bitmap_size;
+			v->dirty_pgsizes = m.pgsize_bitmap;
+			v->dirty_max_bitmap = m.max_dirty_bitmap_size;
 		}
-		if (h->next && h->next <= off)
+		if (h.next && h.next <= off)
 			return -EPROTO; /* a loop */
-		off = h->next;
+		off = h.next;
 	}
 	return 0;
 }

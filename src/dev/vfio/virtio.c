@@ -300,11 +300,11 @@ int virtq_add(struct virtq *q, const struct virtq_buf *b, unsigned n)
 
 void virtq_publish(struct vpci *t, struct virtq *q)
 {
-	/* descriptors and ring entries before the index the device reads */
-	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
-	/* the index before the look at the device's flags (a full fence) */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&q->used->flags, __ATOMIC_ACQUIRE) & VRING_USED_F_NO_NOTIFY))
+	/* descriptors and ring entries before the index the device reads; and
+	 * the index before the look at the device's flags (sequentially
+	 * consistent pair: the device does the mirror image) */
+	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_SEQ_CST);
+	if (!(__atomic_load_n(&q->used->flags, __ATOMIC_SEQ_CST) & VRING_USED_F_NO_NOTIFY))
 		vfio_bar_write16(t->v, t->notify.bar, q->notify_at, q->index);
 }
 
