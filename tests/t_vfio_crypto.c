@@ -229,8 +229,34 @@ static void scatter(struct t_vfio *t, struct wd_queue *q, struct bufs *b, uint64
 
 		T_ASSERT(!memcmp(b->dst + (len - end), b->src + BUF / 2 + cut[i], end - cut[i]));
 	}
+	/* a source table in odd pieces, and a destination table longer than
+	 * the data (its last entry runs on): the same answer */
+	memset(b->dst, 0, len + 4096);
+	for (i = 0; i < 4; i++) {
+		uint64_t end = i < 3 ? cut[i + 1] : len;
+
+		tab[i].addr = b->src_iova + cut[i];
+		tab[i].len = end - cut[i];
+	}
+	tab[4].addr = b->dst_iova;
+	tab[4].len = 100;
+	tab[5].addr = b->dst_iova + 100;
+	tab[5].len = len; /* 100 bytes more than needed */
+	wd_prep_encrypt(&r, s, iv, tab_iova, tab_iova + 4 * sizeof(*tab), 4);
+	r.flags = WD_REQ_F_SRC_SG | WD_REQ_F_DST_SG;
+	r.dst_len = 2;
+	r.tag = 2;
+	struct wd_cpl c = t_run(q, &r);
+
+	T_EQ(c.status, 0);
+	T_EQ(c.result, len);
+	T_ASSERT(!memcmp(b->dst, b->src + BUF / 2, len));
+	T_ASSERT(b->dst[len] == 0); /* nothing past the data */
+	/* a destination table shorter than the data */
+	tab[5].len = len - 200;
+	T_EQ(t_run(q, &r).status, -EINVAL);
 	wd_cipher_sess_free(s);
-	fprintf(stderr, "scatter-gather destination: ok\n");
+	fprintf(stderr, "scatter-gather source and destination: ok\n");
 }
 
 int main(void)

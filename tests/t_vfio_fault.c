@@ -44,6 +44,10 @@ int main(void)
 	T_EQ(do_crypt(q, s, t.vd->dma.iova, b, 64), -EFAULT);      /* the driver's rings */
 	T_EQ(do_crypt(q, s, a, t.vd->dma.iova, 64), -EFAULT);
 	T_EQ(do_crypt(q, s, ~0ull - 16, b, 64), -EFAULT);          /* wraps */
+	/* lengths, before any address is looked at */
+	T_EQ(do_crypt(q, s, a, b, 0), 0);                       /* empty: nothing to do */
+	T_EQ(do_crypt(q, s, a, b, 17), -EINVAL);                /* CBC: whole blocks */
+	T_EQ(do_crypt(q, s, a, b, WD_CIPHER_LEN_MAX + 16), -EMSGSIZE);
 	memset(pb, 0, 64);
 	T_EQ(do_crypt(q, s, a, b, 8192), 0);                       /* still works */
 	T_ASSERT(pb[0] || pb[1] || pb[2]);

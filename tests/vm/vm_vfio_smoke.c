@@ -63,14 +63,17 @@ static const char *irq_name(unsigned i)
 }
 
 /* Every capability in an info struct's chain (offsets from the struct start). */
+/* The kernel packs capabilities at 4-byte offsets: hand out an aligned copy
+ * of each (up to the end of the info) so its 8-byte fields can be read. */
 static struct vfio_info_cap_header *next_cap(void *info, uint32_t argsz, uint32_t off)
 {
-	struct vfio_info_cap_header *h;
+	static uint64_t copy[512];
 
-	if (off == 0 || off + sizeof(*h) > argsz)
+	if (off == 0 || off + sizeof(struct vfio_info_cap_header) > argsz ||
+	    argsz - off > sizeof(copy))
 		return NULL;
-	h = (struct vfio_info_cap_header *)((char *)info + off);
-	return h;
+	memcpy(copy, (char *)info + off, argsz - off);
+	return (struct vfio_info_cap_header *)copy;
 }
 
 static void print_iommu_info(int container, uint64_t *first_start, uint64_t *first_end)

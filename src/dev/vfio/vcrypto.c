@@ -220,57 +220,75 @@ static void release(struct vc_queue *cq, struct vc_pending *p, int ok)
 	p->nheld = 0;
 }
 
-/* Check one buffer (or its scatter-gather table) against the domain, hold
- * its ranges, and append their device addresses to b. */
-static int add_buffer(struct vc_queue *cq, struct vc_pending *p, uint64_t addr, uint32_t len,
-		      int sg, int is_dst, uint32_t total, struct virtq_buf *b, unsigned *nb)
+/* A buffer as segments: one, or a scatter-gather table of count entries
+ * copied out of shared memory once; returns the number of segments. */
+static int segments(struct vc_queue *cq, uint64_t addr, uint32_t count, int sg, uint64_t len,
+		    struct wd_range *table)
 {
-	struct wd_range table[VC_MAX_SEGS];
 	struct wd_map *m;
-	uint64_t sum = 0;
-	uint32_t i, n = 1;
 	void *host;
 	int ret;
 
 	if (!sg) {
 		table[0].addr = addr;
-		table[0].len = total;
-	} else {
-		if (!len || len > VC_MAX_SEGS)
-			return -EINVAL;
-		ret = wd__domain_get(cq->dom, addr, (uint64_t)len * sizeof(table[0]), 0, &host, &m);
-		if (ret)
-			return ret;
-		memcpy(table, host, len * sizeof(table[0])); /* copy once, then check */
-		wd__domain_put(cq->dom, m, addr, 0);
-		n = len;
+		table[0].len = len;
+		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		if (!table[i].len || table[i].len > UINT32_MAX)
-			return -EINVAL;
-		sum += table[i].len;
-		ret = wd__domain_get(cq->dom, table[i].addr, table[i].len, is_dst, &host, &m);
-		if (ret)
-			return ret;
-		p->held[p->nheld++] = (struct vc_hold){ m, table[i].addr, table[i].len, is_dst };
-		b[(*nb)++] = (struct virtq_buf){ table[i].addr, (uint32_t)table[i].len, is_dst };
-	}
-	return sum == total ? 0 : -EINVAL;
+	if (!count || count > VC_MAX_SEGS)
+		return -EINVAL;
+	ret = wd__domain_get(cq->dom, addr, (uint64_t)count * sizeof(table[0]), 0, &host, &m);
+	if (ret)
+		return ret;
+	memcpy(table, host, count * sizeof(table[0]));
+	wd__domain_put(cq->dom, m, addr, 0);
+	return (int)count;
 }
 
-static int check_cipher(const struct vc_dev *vd, const wd_sqe *e, const struct vc_sess *s)
+/* Hold the first want bytes of the segments (all of them when want is 0)
+ * in the domain and append their device addresses to b; the bytes held. */
+static int64_t hold(struct vc_queue *cq, struct vc_pending *p, const struct wd_range *t, int n,
+		    uint64_t want, int is_dst, struct virtq_buf *b, unsigned *nb)
+{
+	uint64_t sum = 0, len;
+	struct wd_map *m;
+	void *host;
+	int i, ret;
+
+	for (i = 0; i < n && (!want || sum < want); i++) {
+		len = t[i].len;
+		if (!len || len > WD_CIPHER_LEN_MAX)
+			return -EINVAL;
+		if (want && len > want - sum)
+			len = want - sum; /* a longer destination table is fine */
+		ret = wd__domain_get(cq->dom, t[i].addr, len, is_dst, &host, &m);
+		if (ret)
+			return ret;
+		p->held[p->nheld++] = (struct vc_hold){ m, t[i].addr, len, is_dst };
+		b[(*nb)++] = (struct virtq_buf){ t[i].addr, (uint32_t)len, is_dst };
+		sum += len;
+	}
+	return (int64_t)sum;
+}
+
+static int check_fields(const wd_sqe *e, const struct vc_sess *s)
 {
 	if (e->flags & ~(WD_REQ_F_SRC_SG | WD_REQ_F_DST_SG))
 		return -EINVAL;
 	if (e->param || e->rsvd || (e->dst_len && !(e->flags & WD_REQ_F_DST_SG)))
 		return -EINVAL;
-	if (!s->algo || !e->len || e->len > WD_CIPHER_LEN_MAX || e->len > vd->cfg.max_size)
+	return s->algo ? 0 : -EINVAL; /* unset or closed session */
+}
+
+/* The rules of wd/crypto.h on the data length; 1: empty, done at once. */
+static int check_len(const struct vc_dev *vd, const struct vc_sess *s, uint64_t len)
+{
+	if (len > WD_CIPHER_LEN_MAX || len > vd->cfg.max_size)
+		return -EMSGSIZE;
+	if (s->mode == WD_CIPHER_AES_XTS && len < 16)
 		return -EINVAL;
-	if (s->mode == WD_CIPHER_AES_CBC && e->len % 16)
+	if (s->mode == WD_CIPHER_AES_CBC && len % 16)
 		return -EINVAL;
-	if (s->mode == WD_CIPHER_AES_XTS && e->len < 16)
-		return -EINVAL;
-	return 0;
+	return len ? 0 : 1;
 }
 
 /* In place, or apart: the device reads and writes as it goes.  Checked
@@ -282,20 +300,57 @@ static int check_overlap(const wd_sqe *e)
 	return 0;
 }
 
+/* Validate the request and hold its buffers; the data length, or < 0. */
+static int64_t prepare(struct vc_queue *cq, const wd_sqe *e, const struct vc_sess *s,
+		       struct vc_pending *p, struct virtq_buf *b, unsigned *nb)
+{
+	struct wd_range t[VC_MAX_SEGS];
+	int64_t total, got;
+	int n, ret;
+
+	ret = check_fields(e, s);
+	if (ret)
+		return ret;
+	n = segments(cq, e->src, e->len, e->flags & WD_REQ_F_SRC_SG, e->len, t);
+	if (n < 0)
+		return n;
+	total = 0;
+	for (int i = 0; i < n; i++)
+		total += (int64_t)(t[i].len > WD_CIPHER_LEN_MAX ? WD_CIPHER_LEN_MAX + 1ull : t[i].len);
+	ret = check_len(cq->vd, s, (uint64_t)total);
+	if (ret)
+		return ret < 0 ? ret : 0;
+	total = hold(cq, p, t, n, 0, 0, b, nb);
+	if (total < 0)
+		return total;
+	n = segments(cq, e->dst, e->dst_len, e->flags & WD_REQ_F_DST_SG, (uint64_t)total, t);
+	if (n < 0)
+		return n;
+	got = hold(cq, p, t, n, (uint64_t)total, 1, b, nb);
+	if (got < 0)
+		return got;
+	if (got < total)
+		return -EINVAL; /* the destination table is too short */
+	ret = check_overlap(e);
+	return ret ? ret : total;
+}
+
 /*
  * Turn one copied descriptor into a virtqueue chain.  Returns 1 when it went
- * to the device, 0 when it completed at once (*status set), -ENOSPC when the
- * virtqueue has no room (nothing held, try later).
+ * to the device, 0 when it completed at once (*status, *result set),
+ * -ENOSPC when the virtqueue has no room (nothing held, try later).
  */
 static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 {
 	struct virtq_buf b[2 * VC_MAX_SEGS + 2];
-	struct vc_pending tmp = { .tag = e->tag, .len = e->len };
+	struct vc_pending tmp = { .tag = e->tag };
 	struct vc_sess s = { 0 };
 	struct vc_slot *slot;
-	unsigned nb = 1;
-	int ret, head;
+	unsigned nb = 1;        /* b[0]: the header, filled below */
+	int64_t len;
+	int head;
 
+	*status = 0;
 	if (e->op >= 32 || !(cq->op_mask & (1u << e->op)))
 		return *status = -EOPNOTSUPP, 0;
 	if (e->op == WD_OP_NOP) {
@@ -307,31 +362,20 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 		s = cq->sess[e->session];
 		pthread_mutex_unlock(&cq->sess_lock);
 	}
-	ret = check_cipher(cq->vd, e, &s);
-	if (!ret)
-		ret = add_buffer(cq, &tmp, e->src, e->len, e->flags & WD_REQ_F_SRC_SG, 0, e->len, b,
-				 &nb);
-	if (!ret)
-		ret = add_buffer(cq, &tmp, e->dst, e->dst_len, e->flags & WD_REQ_F_DST_SG, 1, e->len,
-				 b, &nb);
-	if (!ret)
-		ret = check_overlap(e);
-	if (ret) {
+	len = prepare(cq, e, &s, &tmp, b, &nb);
+	if (len <= 0) { /* an error, or an empty request: nothing to do */
 		release(cq, &tmp, 0);
-		return *status = ret, 0;
+		return *status = (int)len, 0;
 	}
 	if (cq->vq.nfree < nb + 1) {
 		release(cq, &tmp, 0);
 		return -ENOSPC;
 	}
-	/* the slot is known only once the head is: fill it after adding;
-	 * the device sees nothing before virtq_publish */
-	b[0] = (struct virtq_buf){ 0, offsetof(struct vc_slot, status), 0 };
-	b[nb++] = (struct virtq_buf){ 0, 1, 1 };
+	/* the slot is the chain's head, known before the device sees it */
 	head = cq->vq.free_head;
-	b[0].addr = cq->slots_iova + (uint64_t)head * sizeof(*slot);
-	b[nb - 1].addr = b[0].addr + offsetof(struct vc_slot, status);
-	head = virtq_add(&cq->vq, b, nb);
+	b[0] = (struct virtq_buf){ cq->slots_iova + (uint64_t)head * sizeof(*slot),
+				   offsetof(struct vc_slot, status), 0 };
+	b[nb++] = (struct virtq_buf){ b[0].addr + offsetof(struct vc_slot, status), 1, 1 };
 	slot = &cq->slots[head];
 	memset(&slot->hdr, 0, sizeof(slot->hdr));
 	slot->hdr.header.opcode = e->op == WD_OP_ENCRYPT ? VIRTIO_CRYPTO_CIPHER_ENCRYPT
@@ -340,11 +384,13 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 	slot->hdr.header.session_id = s.id[e->op == WD_OP_DECRYPT];
 	slot->hdr.u.sym_req.op_type = VIRTIO_CRYPTO_SYM_OP_CIPHER;
 	slot->hdr.u.sym_req.u.cipher.para.iv_len = WD_CIPHER_IV_LEN;
-	slot->hdr.u.sym_req.u.cipher.para.src_data_len = e->len;
-	slot->hdr.u.sym_req.u.cipher.para.dst_data_len = e->len;
+	slot->hdr.u.sym_req.u.cipher.para.src_data_len = (uint32_t)len;
+	slot->hdr.u.sym_req.u.cipher.para.dst_data_len = (uint32_t)len;
 	memcpy(slot->iv, &e->arg0, 8);
 	memcpy(slot->iv + 8, &e->arg1, 8);
 	slot->status = 0xff;
+	head = virtq_add(&cq->vq, b, nb);
+	tmp.len = (uint32_t)len;
 	cq->pend[head] = tmp;
 	cq->dev_inflight++;
 	return 1;

@@ -462,23 +462,22 @@ int vfio_dirty_ctl(const struct vfio_pci *v, int start)
 int vfio_dirty_get(const struct vfio_pci *v, uint64_t iova, uint64_t len, uint64_t pgsize,
 		   uint64_t *bitmap)
 {
-	struct {
-		struct vfio_iommu_type1_dirty_bitmap h;
-		struct vfio_iommu_type1_dirty_bitmap_get g;
-	} __attribute__((packed)) req;
+	/* the header's flexible data[] holds the get request: build it by hand */
+	uint64_t buf[(sizeof(struct vfio_iommu_type1_dirty_bitmap) +
+		      sizeof(struct vfio_iommu_type1_dirty_bitmap_get) + 7) / 8] = { 0 };
+	struct vfio_iommu_type1_dirty_bitmap *h = (void *)buf;
+	struct vfio_iommu_type1_dirty_bitmap_get g = { .iova = iova, .size = len };
 	uint64_t pages = len / pgsize;
 
 	if (!v->dirty_ok)
 		return -EOPNOTSUPP;
-	memset(&req, 0, sizeof(req));
-	req.h.argsz = sizeof(req);
-	req.h.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
-	req.g.iova = iova;
-	req.g.size = len;
-	req.g.bitmap.pgsize = pgsize;
-	req.g.bitmap.size = (pages + 63) / 64 * 8;
-	req.g.bitmap.data = (__u64 *)bitmap;
-	if (req.g.bitmap.size > v->dirty_max_bitmap)
+	g.bitmap.pgsize = pgsize;
+	g.bitmap.size = (pages + 63) / 64 * 8;
+	g.bitmap.data = (__u64 *)bitmap;
+	if (g.bitmap.size > v->dirty_max_bitmap)
 		return -E2BIG;
-	return ioctl(v->container, VFIO_IOMMU_DIRTY_PAGES, &req) ? -errno : 0;
+	h->argsz = sizeof(*h) + sizeof(g);
+	h->flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	memcpy(h->data, &g, sizeof(g));
+	return ioctl(v->container, VFIO_IOMMU_DIRTY_PAGES, h) ? -errno : 0;
 }
