@@ -48,7 +48,7 @@ static int ctl_run(struct vc_dev *vd, const struct virtq_buf *b, unsigned n)
 	uint32_t written;
 	int head, id;
 
-	if (vd->gone)
+	if (__atomic_load_n(&vd->gone, __ATOMIC_ACQUIRE))
 		return -EIO;
 	head = virtq_add(&vd->ctlq, b, n);
 	if (head < 0)
@@ -61,7 +61,7 @@ static int ctl_run(struct vc_dev *vd, const struct virtq_buf *b, unsigned n)
 		if (id >= 0 || id == -EIO)
 			return -EIO; /* a completion we never asked for */
 		if (mono_ms() > deadline) {
-			vd->gone = 1; /* the queue's state is unknown now */
+			__atomic_store_n(&vd->gone, 1, __ATOMIC_RELEASE); /* its state is unknown now */
 			return -ETIMEDOUT;
 		}
 		usleep(20);
@@ -480,10 +480,10 @@ static void fail_queue(struct vc_queue *cq, int err)
 
 static int device_ok(struct vc_dev *vd)
 {
-	uint8_t st = vd->gone ? 0xff : vpci_status(&vd->t);
+	uint8_t st = __atomic_load_n(&vd->gone, __ATOMIC_ACQUIRE) ? 0xff : vpci_status(&vd->t);
 
 	if (st == 0xff || (st & VIRTIO_CONFIG_S_NEEDS_RESET) || !(st & VIRTIO_CONFIG_S_DRIVER_OK)) {
-		vd->gone = 1;
+		__atomic_store_n(&vd->gone, 1, __ATOMIC_RELEASE);
 		return 0;
 	}
 	return 1;
@@ -540,7 +540,7 @@ static void drain(struct vc_queue *cq)
 		}
 		if (mono_ms() > deadline) {
 			/* it will not answer: stop it from writing anything later */
-			cq->vd->gone = 1;
+			__atomic_store_n(&cq->vd->gone, 1, __ATOMIC_RELEASE);
 			vpci_reset(&cq->vd->t);
 			break;
 		}
@@ -558,8 +558,8 @@ static void *queue_main(void *arg)
 	while (!__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE)) {
 		unsigned did;
 
-		if (cq->broken) {
-			fail_queue(cq, cq->broken);
+		if (cq->broken || __atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE)) {
+			fail_queue(cq, cq->broken ? cq->broken : -EIO);
 			break;
 		}
 		did = reap(cq) + take(cq);
@@ -580,8 +580,9 @@ static void *queue_main(void *arg)
 		idle_wait(cq);
 		idle = 0;
 	}
-	if (!cq->broken && !cq->vd->gone)
+	if (!cq->broken && !__atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE))
 		drain(cq);
+	__atomic_store_n(&cq->off_device, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -652,10 +653,10 @@ static int vc_queue_start(struct wd_queue *q)
 	pthread_mutex_lock(&vd->lock);
 	for (i = 0; i < vd->nq && vd->queues[i]; i++)
 		;
-	if (i == vd->nq || vd->gone) {
+	if (i == vd->nq || __atomic_load_n(&vd->gone, __ATOMIC_ACQUIRE)) {
 		pthread_mutex_unlock(&vd->lock);
 		vc_queue_free(cq);
-		return vd->gone ? -EIO : -EBUSY;
+		return i == vd->nq && !__atomic_load_n(&vd->gone, __ATOMIC_ACQUIRE) ? -EBUSY : -EIO;
 	}
 	vd->queues[i] = cq;
 	pthread_mutex_unlock(&vd->lock);
@@ -831,12 +832,81 @@ static int pick_dma_iova(const struct vfio_pci *v, uint64_t *out)
 	return -ENOSPC;
 }
 
+/*
+ * Someone unbinds the device from vfio-pci: the kernel asks for it back and
+ * waits until we close it.  Fail the queues (their requests complete with
+ * -EIO), wait for their threads to leave the device, then give it back; the
+ * container stays, so shares can still be undone.
+ */
+static void release_device(struct vc_dev *vd)
+{
+	int64_t deadline = mono_ms() + VC_DRAIN_TIMEOUT_MS;
+	unsigned i, busy;
+
+	__atomic_store_n(&vd->gone, 1, __ATOMIC_RELEASE);
+	do {
+		busy = 0;
+		pthread_mutex_lock(&vd->lock);
+		for (i = 0; i < vd->nq; i++) {
+			struct vc_queue *cq = vd->queues[i];
+
+			if (cq && cq->running && !__atomic_load_n(&cq->off_device, __ATOMIC_ACQUIRE)) {
+				eventfd_write(cq->kick_fd, 1);
+				busy++;
+			}
+		}
+		pthread_mutex_unlock(&vd->lock);
+		if (busy)
+			usleep(100);
+	} while (busy && mono_ms() < deadline);
+	pthread_mutex_lock(&vd->lock);
+	vpci_reset(&vd->t); /* no DMA after we let go */
+	vfio_pci_release_device(&vd->v);
+	vd->released = 1;
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void *monitor_main(void *arg)
+{
+	struct vc_dev *vd = arg;
+	struct pollfd pfd[2] = { { .fd = vd->req_fd, .events = POLLIN },
+				 { .fd = vd->stop_fd, .events = POLLIN } };
+
+	while (poll(pfd, 2, -1) < 0 && errno == EINTR)
+		;
+	if (pfd[0].revents & POLLIN) {
+		if (getenv("WD_DEBUG"))
+			fprintf(stderr, "wd: vfio %s: the kernel wants it back; releasing\n",
+				vd->v.addr);
+		release_device(vd);
+	}
+	return NULL;
+}
+
+/* Listen for the kernel's request to give the device back. */
+static void start_monitor(struct vc_dev *vd)
+{
+	vd->req_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vd->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vd->req_fd < 0 || vd->stop_fd < 0 || vfio_req_notify(&vd->v, vd->req_fd))
+		return; /* an old kernel: unbinding then waits for the process to end */
+	vd->monitor_on = !pthread_create(&vd->monitor, NULL, monitor_main, vd);
+}
+
 static void vc_dev_free(struct vc_dev *vd, int in_child)
 {
 	unsigned i;
 
+	if (!in_child && vd->monitor_on) {
+		eventfd_write(vd->stop_fd, 1);
+		pthread_join(vd->monitor, NULL);
+	}
 	if (!in_child) {
-		if (vd->t.v)
+		if (vd->req_fd >= 0)
+			close(vd->req_fd);
+		if (vd->stop_fd >= 0)
+			close(vd->stop_fd);
+		if (vd->t.v && !vd->released)
 			vpci_reset(&vd->t); /* stop all DMA before unmapping */
 		dma_area_fini(&vd->dma, &vd->v);
 		vfio_pci_close(&vd->v);
@@ -901,6 +971,7 @@ static int vc_open(const char *addr, struct vc_dev **out)
 		return -ENOMEM;
 	for (i = 0; i < VC_MAX_QUEUES; i++)
 		vd->irq_fds[i] = -1;
+	vd->req_fd = vd->stop_fd = -1;
 	pthread_mutex_init(&vd->lock, NULL);
 	ret = step(addr, "open", vfio_pci_open(&vd->v, addr));
 	if (ret) {
@@ -932,6 +1003,7 @@ static int vc_open(const char *addr, struct vc_dev **out)
 		return ret;
 	}
 	vpci_driver_ok(&vd->t);
+	start_monitor(vd);
 	*out = vd;
 	return 0;
 }

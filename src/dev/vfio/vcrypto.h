@@ -68,6 +68,7 @@ struct vc_queue {
 	struct vc_sess sess[WD_MAX_SESSIONS + 1];
 	pthread_t thread;
 	int running, stop, broken;
+	int off_device;                 /* the thread will not touch the device again */
 };
 
 struct vc_dev {
@@ -87,7 +88,11 @@ struct vc_dev {
 	int irq_fds[VC_MAX_QUEUES];
 	int msix;                       /* interrupts on eventfds */
 	struct wd_domain *domain;       /* the one IOVA space the device has */
-	int gone;                       /* the device stopped answering */
+	int gone;                       /* the device stopped answering, or is taken away */
+	int released;                   /* its fd and BARs are given back to the kernel */
+	int req_fd, stop_fd;            /* the kernel asks for it back; we stop watching */
+	pthread_t monitor;
+	int monitor_on;
 	const char *algs[8];
 };
 

@@ -186,6 +186,9 @@ static int device_regions(struct vfio_pci *v)
 
 			/* a BAR with the MSI-X table may refuse: fall back to pread */
 			v->bars[i].map = p == MAP_FAILED ? NULL : p;
+			/* a fork child must not keep the device (and its unbind) */
+			if (v->bars[i].map)
+				madvise(p, ri.size, MADV_DONTFORK);
 		}
 	}
 	if (!ioctl(v->device, VFIO_DEVICE_GET_IRQ_INFO, &irq))
@@ -265,18 +268,41 @@ err:
 	return ret;
 }
 
-void vfio_pci_close(struct vfio_pci *v)
+void vfio_pci_release_device(struct vfio_pci *v)
 {
 	unsigned i;
 
 	for (i = 0; i < VFIO_MAX_BARS; i++)
-		if (v->bars[i].map)
+		if (v->bars[i].map) {
 			munmap(v->bars[i].map, v->bars[i].size);
+			v->bars[i].map = NULL;
+		}
 	if (v->device >= 0) {
 		if (v->msix_on)
 			vfio_msix_set(v, 0, NULL);
 		close(v->device);
+		v->device = -1;
 	}
+	memset(v->bars, 0, sizeof(v->bars)); /* later BAR reads: all ones */
+	v->cfg_size = 0;
+}
+
+int vfio_req_notify(struct vfio_pci *v, int efd)
+{
+	uint32_t buf[(sizeof(struct vfio_irq_set) + sizeof(int) + 3) / 4] = { 0 };
+	struct vfio_irq_set *s = (void *)buf;
+
+	s->argsz = sizeof(*s) + sizeof(int);
+	s->index = VFIO_PCI_REQ_IRQ_INDEX;
+	s->count = 1;
+	s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	memcpy(s->data, &efd, sizeof(efd));
+	return ioctl(v->device, VFIO_DEVICE_SET_IRQS, s) ? -errno : 0;
+}
+
+void vfio_pci_close(struct vfio_pci *v)
+{
+	vfio_pci_release_device(v);
 	if (v->group >= 0)
 		close(v->group);
 	if (v->container >= 0)

@@ -63,6 +63,13 @@ int vfio_dma_map(const struct vfio_pci *v, uint64_t iova, const void *host, uint
 		 int readonly);
 int vfio_dma_unmap(const struct vfio_pci *v, uint64_t iova, uint64_t len);
 
+/* The kernel's request to give the device back (someone unbinds it from
+ * vfio-pci) signals efd; -ENOTSUP when the kernel has no such interrupt. */
+int vfio_req_notify(struct vfio_pci *v, int efd);
+/* Let the device go (unmap its BARs, close its fd) but keep the container:
+ * DMA maps can still be undone.  The kernel's unbind completes then. */
+void vfio_pci_release_device(struct vfio_pci *v);
+
 /* MSI-X vectors 0..n-1 signal efds[i]; n == 0 disables them. */
 int vfio_msix_set(struct vfio_pci *v, unsigned n, const int *efds);
 

@@ -1,0 +1,117 @@
+/* The device is unbound from vfio-pci while a queue is busy: the kernel
+ * asks for it back, the driver fails the queue (every request answered,
+ * none lost), lets the device go so the unbind completes, and shares can
+ * still be undone.  The test binds the device to vfio-pci again at the end. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include "t_vfio.h"
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static const char *driver_of(const char *addr, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", addr);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return "none";
+	buf[n] = 0;
+	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+}
+
+int main(void)
+{
+	static const uint8_t key[16] = { 2 }, iv[16];
+	enum { N = 48, LEN = 64 * 1024 };
+	struct wd_queue_opts o = { .size = sizeof(o), .device = "vfio0",
+				   .flags = WD_QUEUE_F_EXPLICIT };
+	char addr[32], buf[PATH_MAX];
+	struct wd_cipher_sess *s;
+	struct wd_queue *q, *q2 = NULL;
+	struct wd_req r[N];
+	struct wd_cpl c[N];
+	struct t_vfio t;
+	uint64_t src, dst;
+	int i, n, got = 0, status, ret = t_vfio_open(&t);
+	double t0;
+	pid_t pid;
+
+	if (ret)
+		return ret;
+	snprintf(addr, sizeof(addr), "%s", t.vd->v.addr);
+	if (!t.vd->monitor_on) {
+		fprintf(stderr, "skip: the kernel offers no device request interrupt\n");
+		return T_SKIP;
+	}
+	q = t_vfio_queue(&t, 64);
+	t_vfio_buf(&t, LEN, &src);
+	t_vfio_buf(&t, (size_t)LEN * N, &dst);
+	T_OK(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, key, 16));
+	for (i = 0; i < N; i++) {
+		wd_prep_encrypt(&r[i], s, iv, src, dst + (uint64_t)i * LEN, LEN);
+		r[i].tag = (uint64_t)i;
+	}
+	T_EQ(wd_send(q, r, N), N);
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (pid == 0) { /* the administrator: blocks until the device is let go */
+		char cmd[256];
+
+		/* a program of its own (exec): a bare fork child would hold our
+		 * device fd, and the kernel would wait for it too */
+		snprintf(cmd, sizeof(cmd), "echo %s > /sys/bus/pci/devices/%s/driver/unbind", addr,
+			 addr);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	t0 = t_now();
+	while (got < N && t_now() - t0 < 20) {
+		n = wd_wait(q, c, N, 1000);
+		if (n == -EIO)
+			break;
+		T_ASSERT(n >= 0);
+		for (i = 0; i < n; i++)
+			T_ASSERT(c[i].status == 0 || c[i].status == -EIO);
+		got += n;
+	}
+	T_OK(wd_queue_stop(q));
+	while ((n = wd_recv(q, c, N)) > 0) {
+		for (i = 0; i < n; i++)
+			T_ASSERT(c[i].status == -ECANCELED || c[i].status == -EIO);
+		got += n;
+	}
+	T_EQ(got, N);
+	/* the unbind went through, in bounded time */
+	for (i = 0; i < 200 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(50 * 1000);
+	T_ASSERT(i < 200);
+	T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	fprintf(stderr, "unbound under load in %.2f s; %s now has driver '%s'\n", t_now() - t0, addr,
+		driver_of(addr, buf, sizeof(buf)));
+	T_ASSERT(strcmp(driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
+	wd_cipher_sess_free(s);
+	wd_queue_free(q);
+	o.domain = t.dom;
+	T_EQ(wd_queue_new(&q2, t.ctx, "cipher", &o), -EIO);
+	/* the container outlives the device: shares are undone cleanly */
+	T_OK(wd_unshare(t.dom, src, 0, 1000));
+	T_OK(wd_unshare(t.dom, dst, 0, 1000));
+	t_vfio_close(&t);
+	/* give it back to vfio-pci for whatever runs next */
+	T_OK(sysfs_write("/sys/bus/pci/drivers_probe", addr));
+	T_ASSERT(!strcmp(driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
+	return 0;
+}
