@@ -46,7 +46,8 @@ struct wdd_queue {
 static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len,
 		const int *fds, int nfds, void *rep, uint32_t rep_len, int *rfds, int nrfds)
 {
-	char cbuf[CMSG_SPACE(4 * sizeof(int))] = { 0 };
+	/* room for the fds and the credentials SO_PASSCRED attaches */
+	char cbuf[CMSG_SPACE(4 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))] = { 0 };
 	struct wdd_hdr h = { .magic = WDD_MAGIC, .type = type, .len = len };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)req, len } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
@@ -100,8 +101,8 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 	if (n <= 0) {
 		ret = n < 0 ? -errno : -ECONNRESET;
 		c->gone = 1;
-	} else if ((size_t)n < sizeof(h) || h.magic != WDD_MAGIC || h.type != type ||
-		   h.seq != c->seq) {
+	} else if ((size_t)n < sizeof(h) || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+		   h.magic != WDD_MAGIC || h.type != type || h.seq != c->seq) {
 		ret = -EPROTO;
 		c->gone = 1;
 	} else if (h.status) {
@@ -145,6 +146,14 @@ static int wdd_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/* the daemon checks the sender of every message; it can only ask the
+	 * kernel for that once it has accepted us, and a message sent before
+	 * would carry none: attach our credentials from the first one on */
+	{
+		int one = 1;
+
+		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		int err = -errno;
 
@@ -167,8 +176,11 @@ static int wdd_probe(struct wd_ctx *ctx)
 	int fd, ret;
 
 	fd = wdd_connect(path);
-	if (fd < 0)
+	if (fd < 0) {
+		if (getenv("WD_DEBUG") && fd != -ENOENT)
+			fprintf(stderr, "wd: wdd %s: connect: %s\n", path, strerror(-fd));
 		return 0; /* no daemon: no such device, not an error */
+	}
 	{
 		/* a stuck daemon must not hang every program that finds it */
 		struct timeval tv = { .tv_sec = 10 };
@@ -183,8 +195,11 @@ static int wdd_probe(struct wd_ctx *ctx)
 	c->fd = fd;
 	pthread_mutex_init(&c->lock, NULL);
 	ret = xfer(c, WDD_HELLO, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0);
-	if (ret)
+	if (ret) {
+		if (getenv("WD_DEBUG"))
+			fprintf(stderr, "wd: wdd %s: hello: %s\n", path, strerror(-ret));
 		goto skip; /* refused (credentials, quota) or a foreign protocol */
+	}
 	c->daemon = (pid_t)rep.daemon_pid;
 	memcpy(c->algs, rep.algs, sizeof(c->algs));
 	c->algs[sizeof(c->algs) - 1] = 0;
