@@ -850,7 +850,8 @@ static void release_device(struct vc_dev *vd)
 		for (i = 0; i < vd->nq; i++) {
 			struct vc_queue *cq = vd->queues[i];
 
-			if (cq && cq->running && !__atomic_load_n(&cq->off_device, __ATOMIC_ACQUIRE)) {
+			/* a registered queue's thread runs until it says it is off */
+			if (cq && !__atomic_load_n(&cq->off_device, __ATOMIC_ACQUIRE)) {
 				eventfd_write(cq->kick_fd, 1);
 				busy++;
 			}
