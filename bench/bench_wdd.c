@@ -248,10 +248,10 @@ int wd_bench_wdd(int argc, char **argv)
 	char bin[PATH_MAX], sock[128];
 	size_t cap = wd_comp_bound(1 << 20), i;
 	unsigned char *src, *mem_in, *mem_out, *sva_out;
-	struct wd_queue *qe, *qw, *qx, *qs, *qz;
+	struct wd_queue *qe, *qw, *qx, *qs, *qz, *qm;
 	struct wd_ctx *ctx;
-	uint64_t iin, iout, seed = 11;
-	double rt[2][REPS], mb[4][REPS], m[4], re, rw, sc[3];
+	uint64_t iin, iout, min, mout, seed = 11;
+	double rt[2][REPS], mb[5][REPS], m[5], re, rw, sc[3];
 	FILE *jf = NULL;
 	pid_t daemon;
 	int opt, r, k, iters = 50000;
@@ -292,9 +292,15 @@ int wd_bench_wdd(int argc, char **argv)
 	qz = open_queue(ctx, "soft0", "gzip", 0);
 	qs = open_queue(ctx, "wdd0", "gzip", 0);
 	qx = open_queue(ctx, "wdd0", "gzip", WD_QUEUE_F_EXPLICIT);
-	if (!qe || !qw || !qz || !qs || !qx ||
+	/* the same memfd memory, embedded: tells the memory's cost from the daemon's */
+	qm = open_queue(ctx, "soft0", "gzip", WD_QUEUE_F_EXPLICIT);
+	if (qm) /* beyond RLIMIT_MEMLOCK, as the daemon's -p allows its side */
+		wd_domain_set_pin_limit(wd_queue_domain(qm), 4096ull << 20);
+	if (!qe || !qw || !qz || !qs || !qx || !qm ||
 	    wd_share(wd_queue_domain(qx), mem_in, TOTAL, WD_SHARE_READONLY, &iin) ||
-	    wd_share(wd_queue_domain(qx), mem_out, INFLIGHT * cap, 0, &iout))
+	    wd_share(wd_queue_domain(qx), mem_out, INFLIGHT * cap, 0, &iout) ||
+	    wd_share(wd_queue_domain(qm), mem_in, TOTAL, WD_SHARE_READONLY, &min) ||
+	    wd_share(wd_queue_domain(qm), mem_out, INFLIGHT * cap, 0, &mout))
 		return wd_cli_fail("queues on soft0 and wdd0", -EIO);
 
 	for (r = 0; r < REPS; r++) {
@@ -314,8 +320,8 @@ int wd_bench_wdd(int argc, char **argv)
 		fprintf(jf, "{\"bench\": \"wdd\", \"rtt_embedded_ns\": %.1f, \"rtt_wdd_ns\": %.1f", re, rw);
 
 	printf("gzip level 1, %u MiB in one-shot requests, %d in flight\n", TOTAL >> 20, INFLIGHT);
-	printf("  %8s %10s %12s %12s %12s %9s %9s\n", "request", "embedded", "wdd explicit",
-	       "wdd SVA", "socket RPC", "expl/emb", "expl/RPC");
+	printf("  %8s %10s %12s %12s %12s %9s %9s %12s\n", "request", "embedded", "wdd explicit",
+	       "wdd SVA", "socket RPC", "expl/emb", "expl/RPC", "emb memfd");
 	for (k = 0; k < 2; k++) {
 		size_t req = reqs[k];
 
@@ -326,15 +332,16 @@ int wd_bench_wdd(int argc, char **argv)
 			mb[2][r] = bench_comp_mbps(qs, (uintptr_t)src, (uintptr_t)sva_out, TOTAL, req, cap,
 						   INFLIGHT);
 			mb[3][r] = rpc_mbps(src, req, cap);
+			mb[4][r] = bench_comp_mbps(qm, min, mout, TOTAL, req, cap, INFLIGHT);
 		}
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 5; i++)
 			m[i] = bench_median(mb[i], REPS);
-		printf("  %6zuKiB %10.1f %12.1f %12.1f %12.1f %8.2fx %8.2fx\n", req >> 10, m[0], m[1],
-		       m[2], m[3], m[1] / m[0], m[1] / m[3]);
+		printf("  %6zuKiB %10.1f %12.1f %12.1f %12.1f %8.2fx %8.2fx %12.1f\n", req >> 10, m[0],
+		       m[1], m[2], m[3], m[1] / m[0], m[1] / m[3], m[4]);
 		if (jf)
 			fprintf(jf, ", \"comp_%zuk\": {\"embedded\": %.1f, \"wdd_explicit\": %.1f, "
-				"\"wdd_sva\": %.1f, \"socket_rpc\": %.1f}", req >> 10, m[0], m[1], m[2],
-				m[3]);
+				"\"wdd_sva\": %.1f, \"socket_rpc\": %.1f, \"embedded_memfd\": %.1f}",
+				req >> 10, m[0], m[1], m[2], m[3], m[4]);
 	}
 	printf("  targets: wdd >= 0.90x embedded, >= 3x socket RPC (64 KiB)\n\n");
 
