@@ -69,6 +69,55 @@ static inline int t_vfio_has(const struct t_vfio *t, const char *alg)
 	return 0;
 }
 
+/* n requests of len bytes each, encrypting src into n slots of dst, sent at
+ * once: load for the failure tests. */
+static inline void t_vfio_flood(struct wd_queue *q, struct wd_cipher_sess *s, uint64_t src,
+				uint64_t dst, struct wd_req *r, int n, uint32_t len)
+{
+	static const uint8_t iv[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		wd_prep_encrypt(&r[i], s, iv, src, dst + (uint64_t)i * len, len);
+		r[i].tag = (uint64_t)i;
+	}
+	T_EQ(wd_send(q, r, n), n);
+}
+
+/* After the device failed: every one of n requests is answered - done,
+ * -EIO, or cancelled when the queue stops - within 20 s; counts by status. */
+static inline void t_vfio_account(struct wd_queue *q, int n, int *ok, int *eio, int *cancelled)
+{
+	struct wd_cpl c[64];
+	double t0 = t_now();
+	int i, k, got = 0;
+
+	*ok = *eio = *cancelled = 0;
+	while (got < n && t_now() - t0 < 20) {
+		k = wd_wait(q, c, 64, 1000);
+		if (k == -EIO)
+			break; /* the ring is dead: the rest comes with the stop */
+		T_ASSERT(k >= 0);
+		for (i = 0; i < k; i++) {
+			T_ASSERT(c[i].status == 0 || c[i].status == -EIO);
+			*ok += !c[i].status;
+			*eio += c[i].status == -EIO;
+		}
+		got += k;
+	}
+	T_ASSERT(t_now() - t0 < 20);
+	T_OK(wd_queue_stop(q)); /* what the driver never took is cancelled */
+	while ((k = wd_recv(q, c, 64)) > 0) {
+		for (i = 0; i < k; i++) {
+			T_ASSERT(c[i].status == -ECANCELED || c[i].status == -EIO);
+			*cancelled += c[i].status == -ECANCELED;
+			*eio += c[i].status == -EIO;
+		}
+		got += k;
+	}
+	T_EQ(got, n);
+}
+
 static inline void t_vfio_close(struct t_vfio *t)
 {
 	T_OK(wd_domain_free(t->dom));

@@ -1,7 +1,7 @@
 /* AES through the user-space virtio-crypto driver: NIST known answers, then
  * random keys, IVs and sizes checked against OpenSSL called directly -
  * contiguous, in place, batched and scatter-gather. */
-#include <openssl/evp.h>
+#include "t_crypto.h"
 #include "t_vfio.h"
 
 static const uint8_t kat_pt[64] = {
@@ -36,35 +36,6 @@ static const struct {
 	    0xe2, 0x63, 0x04, 0x23, 0x14, 0x61, 0xb2, 0xeb, 0x05, 0xe2, 0xc3, 0x9b, 0xe9, 0xfc,
 	    0xda, 0x6c, 0x19, 0x07, 0x8c, 0x6a, 0x9d, 0x1b } },
 };
-
-static const EVP_CIPHER *evp(enum wd_cipher_alg alg, unsigned key_len)
-{
-	switch (alg) {
-	case WD_CIPHER_AES_CBC:
-		return key_len == 16 ? EVP_aes_128_cbc() : key_len == 24 ? EVP_aes_192_cbc()
-									 : EVP_aes_256_cbc();
-	case WD_CIPHER_AES_CTR:
-		return key_len == 16 ? EVP_aes_128_ctr() : key_len == 24 ? EVP_aes_192_ctr()
-									 : EVP_aes_256_ctr();
-	default:
-		return key_len == 32 ? EVP_aes_128_xts() : EVP_aes_256_xts();
-	}
-}
-
-static void ref(enum wd_cipher_alg alg, int enc, const uint8_t *key, unsigned key_len,
-		const uint8_t *iv, const uint8_t *in, uint8_t *out, unsigned len)
-{
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	int n = 0, m = 0;
-
-	T_ASSERT(c);
-	T_ASSERT(EVP_CipherInit_ex(c, evp(alg, key_len), NULL, key, iv, enc) == 1);
-	EVP_CIPHER_CTX_set_padding(c, 0);
-	T_ASSERT(EVP_CipherUpdate(c, out, &n, in, (int)len) == 1);
-	T_ASSERT(EVP_CipherFinal_ex(c, out + n, &m) == 1);
-	T_EQ(n + m, len);
-	EVP_CIPHER_CTX_free(c);
-}
 
 #define BUF (256 * 1024)
 
@@ -178,7 +149,7 @@ static void cross(struct wd_queue *q, struct bufs *b, enum wd_cipher_alg alg, un
 
 				T_EQ(c[i].status, 0);
 				T_EQ(c[i].result, len[k]);
-				ref(alg, enc, key, key_len, iv[k], b->src + off[k], want, len[k]);
+				t_ref(alg, key, key_len, iv[k], b->src + off[k], want, len[k], enc);
 				if (memcmp(want, b->dst + off[k], len[k]))
 					T_FAIL("alg %d key %u: %u bytes differ from OpenSSL", alg,
 					       key_len, len[k]);
