@@ -6,16 +6,6 @@
 #include <sys/ioctl.h>
 #include "t_vfio.h"
 
-static int in_ranges(const struct vfio_pci *v, uint64_t iova, uint64_t len)
-{
-	unsigned i;
-
-	for (i = 0; i < v->nranges; i++)
-		if (iova >= v->ranges[i].start && iova + len - 1 <= v->ranges[i].last)
-			return 1;
-	return 0;
-}
-
 int main(void)
 {
 	struct wd_iova_range resv[32];
@@ -39,11 +29,11 @@ int main(void)
 			(unsigned long long)resv[i].last);
 		/* no reserved byte is usable, except the driver's own window */
 		if (resv[i].start != t.vd->dma.iova)
-			T_ASSERT(!in_ranges(&t.vd->v, resv[i].start, 1) &&
-				 !in_ranges(&t.vd->v, resv[i].last, 1));
+			T_ASSERT(!vfio_iova_ok(&t.vd->v, resv[i].start, 1) &&
+				 !vfio_iova_ok(&t.vd->v, resv[i].last, 1));
 	}
 	/* the x86 MSI window is one of them */
-	T_ASSERT(!in_ranges(&t.vd->v, 0xfee00000ull, 1));
+	T_ASSERT(!vfio_iova_ok(&t.vd->v, 0xfee00000ull, 1));
 
 	/* many shares of growing size: each inside a usable range */
 	for (i = 0; i < 32; i++) {
@@ -52,7 +42,7 @@ int main(void)
 		bufs[i] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		T_ASSERT(bufs[i] != MAP_FAILED);
 		T_OK(wd_share(t.dom, bufs[i], len, 0, &iova[i]));
-		T_ASSERT(in_ranges(&t.vd->v, iova[i], len));
+		T_ASSERT(vfio_iova_ok(&t.vd->v, iova[i], len));
 		T_ASSERT(!(iova[i] < t.vd->dma.iova + VC_DMA_LEN && t.vd->dma.iova < iova[i] + len));
 		size += len;
 	}
@@ -74,7 +64,7 @@ int main(void)
 
 		T_EQ(wd_share(t.dom, msi, ps, WD_SHARE_IDENTITY, &got), -EADDRNOTAVAIL);
 		T_OK(wd_share(t.dom, msi, ps, 0, &got)); /* elsewhere is fine */
-		T_ASSERT(got != 0xfee00000ull && in_ranges(&t.vd->v, got, ps));
+		T_ASSERT(got != 0xfee00000ull && vfio_iova_ok(&t.vd->v, got, ps));
 		/* and the kernel refuses the window too, asked directly */
 		T_ASSERT(ioctl(t.vd->v.container, VFIO_IOMMU_MAP_DMA, &m) != 0);
 		fprintf(stderr, "MSI window: refused by wd_share (-EADDRNOTAVAIL) and by the kernel "

@@ -5,7 +5,7 @@
 
 int main(void)
 {
-	static const uint8_t key[16] = { 7 }, iv[16];
+	static const uint8_t key[16] = { 7 };
 	enum { N = 48, LEN = 64 * 1024 };
 	struct wd_cipher_sess *s;
 	struct wd_req r[N];
@@ -22,11 +22,7 @@ int main(void)
 		struct wd_queue *q = t_vfio_queue(&t, 64);
 
 		T_OK(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, key, 16));
-		for (i = 0; i < N; i++) {
-			wd_prep_encrypt(&r[i], s, iv, src, dst + (uint64_t)i * LEN, LEN);
-			r[i].tag = (uint64_t)i;
-		}
-		T_EQ(wd_send(q, r, N), N);
+		t_vfio_flood(q, s, src, dst, r, N, LEN);
 		if (round & 1) {
 			/* stop: what the device took completes, the rest is cancelled */
 			T_OK(wd_queue_stop(q));
@@ -46,11 +42,7 @@ int main(void)
 	struct wd_queue *q = t_vfio_queue(&t, 64);
 
 	T_OK(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, key, 16));
-	for (i = 0; i < N; i++) {
-		wd_prep_encrypt(&r[i], s, iv, src, dst + (uint64_t)i * LEN, LEN);
-		r[i].tag = (uint64_t)i;
-	}
-	T_EQ(wd_send(q, r, N), N);
+	t_vfio_flood(q, s, src, dst, r, N, LEN);
 	for (got = 0; got < N;) {
 		int n = wd_wait(q, c, N, 5000);
 

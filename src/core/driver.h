@@ -79,6 +79,12 @@ struct wd_dev {
 int wd__dev_add(struct wd_ctx *ctx, const struct wd_driver_ops *ops,
 		const struct wd_dev_info *info, const char *const *algs, void *priv);
 
+/* For devices served in this process: the queue's ring in private anonymous
+ * memory kept from fork children, and its completion eventfd (q->mem,
+ * q->ring, q->cq_fd); and their release (in a fork child: nothing to do). */
+int wd__queue_ring_local(struct wd_queue *q);
+void wd__queue_ring_local_free(struct wd_queue *q, int in_child);
+
 /* Options the context resolved from wd_ctx_opts and the environment. */
 uint32_t wd__ctx_soft_threads(const struct wd_ctx *ctx);
 uint32_t wd__ctx_soft_idle_us(const struct wd_ctx *ctx);

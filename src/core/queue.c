@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -596,4 +598,40 @@ void wd__session_put(struct wd_queue *q, unsigned id)
 	q->sessions_used &= ~bit;
 	if (q->inflight)
 		q->sessions_stale |= bit;
+}
+
+int wd__queue_ring_local(struct wd_queue *q)
+{
+	size_t size = wd_ring_size(q->depth, q->depth);
+	void *mem;
+	int ret;
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		   -1, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	/* A queue is never inherited: the child gets no mapping at all. */
+	if (madvise(mem, size, MADV_DONTFORK)) {
+		ret = -errno;
+		goto err_unmap;
+	}
+	q->cq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (q->cq_fd < 0) {
+		ret = -errno;
+		goto err_unmap;
+	}
+	wd_ring_bind(&q->ring, mem, q->depth, q->depth);
+	q->mem = mem;
+	return 0;
+err_unmap:
+	munmap(mem, size);
+	return ret;
+}
+
+void wd__queue_ring_local_free(struct wd_queue *q, int in_child)
+{
+	if (in_child)
+		return; /* not mapped there, and the fd may mean something else */
+	munmap(q->mem, q->ring.size);
+	close(q->cq_fd);
 }

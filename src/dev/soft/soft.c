@@ -4,8 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../core/internal.h"
@@ -90,38 +88,12 @@ static void soft_remove(struct wd_dev *dev, int in_child)
 
 static int soft_queue_open(struct wd_queue *q)
 {
-	size_t size = wd_ring_size(q->depth, q->depth);
-	void *mem;
-	int ret;
-
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		   -1, 0);
-	if (mem == MAP_FAILED)
-		return -errno;
-	/* A queue is never inherited: the child gets no mapping at all. */
-	if (madvise(mem, size, MADV_DONTFORK)) {
-		ret = -errno;
-		goto err_unmap;
-	}
-	q->cq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->cq_fd < 0) {
-		ret = -errno;
-		goto err_unmap;
-	}
-	wd_ring_bind(&q->ring, mem, q->depth, q->depth);
-	q->mem = mem;
-	return 0;
-err_unmap:
-	munmap(mem, size);
-	return ret;
+	return wd__queue_ring_local(q);
 }
 
 static void soft_queue_close(struct wd_queue *q, int in_child)
 {
-	if (!in_child) {
-		munmap(q->mem, q->ring.size);
-		close(q->cq_fd);
-	}
+	wd__queue_ring_local_free(q, in_child);
 	soft_queue_destroy(q->drv);
 }
 

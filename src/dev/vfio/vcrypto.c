@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
@@ -588,28 +587,10 @@ static void *queue_main(void *arg)
 
 /* ---- queues ---- */
 
+/* No SVA through this IOMMU: the core gives every queue a domain. */
 static int vc_queue_open(struct wd_queue *q)
 {
-	size_t size = wd_ring_size(q->depth, q->depth);
-	void *mem;
-
-	if (!q->domain)
-		return -EOPNOTSUPP; /* no SVA through this IOMMU */
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		   -1, 0);
-	if (mem == MAP_FAILED)
-		return -errno;
-	madvise(mem, size, MADV_DONTFORK);
-	q->cq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (q->cq_fd < 0) {
-		int err = -errno;
-
-		munmap(mem, size);
-		return err;
-	}
-	wd_ring_bind(&q->ring, mem, q->depth, q->depth);
-	q->mem = mem;
-	return 0;
+	return wd__queue_ring_local(q);
 }
 
 static void vc_queue_free(struct vc_queue *cq)
@@ -625,10 +606,7 @@ static void vc_queue_close(struct wd_queue *q, int in_child)
 {
 	struct vc_queue *cq = q->drv;
 
-	if (!in_child) {
-		munmap(q->mem, q->ring.size);
-		close(q->cq_fd);
-	}
+	wd__queue_ring_local_free(q, in_child);
 	if (cq && !in_child) {
 		vc_queue_free(cq);
 	} else if (cq) { /* a fork child: memory only */
