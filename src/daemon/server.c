@@ -40,6 +40,7 @@ struct srv_queue {
 	void *ring;
 	size_t ring_size;
 	int ring_fd, cq_fd;
+	int mem_fd;             /* SVA: the client's /proc/<pid>/mem; else -1 */
 	struct soft_queue *sq;
 	struct wd_domain *dom;
 };
@@ -177,6 +178,8 @@ static void queue_free(struct srv *s, struct srv_queue *q, uint32_t *head, uint3
 	munmap(q->ring, q->ring_size);
 	close(q->ring_fd);
 	close(q->cq_fd);
+	if (q->mem_fd >= 0)
+		close(q->mem_fd);
 	free(q);
 	if (head)
 		*head = h;
@@ -332,6 +335,28 @@ static uint32_t total_queues(const struct srv *s)
 	return n;
 }
 
+/*
+ * SVA: the engine reaches the client's memory through /proc/<pid>/mem, opened
+ * now, for this queue.  The file is bound to the address space the process
+ * has at this moment; should it run another program later (same pid), the
+ * requests it queued fail rather than touch the new program.  The ring only
+ * reaches the client in the reply, after this, so whoever can submit to it
+ * either is this address space or gets errors.  Opening checks ptrace access
+ * as ptrace would: the client allowed us (PR_SET_PTRACER) before
+ * asking for the queue, or the daemon is privileged.
+ */
+static int open_client_mem(const struct srv_client *c)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->pid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ESRCH : -EPERM;
+	return fd;
+}
+
 static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, size_t n,
 			 struct wdd_queue_open_rep *rep, int *fds)
 {
@@ -365,12 +390,17 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 		return -ENOMEM;
 	}
 	c->queues = nq;
+	q->mem_fd = -1;
 	if (req->flags & WD_QUEUE_F_EXPLICIT) {
 		q->dom = client_domain(c, req->domain);
 		if (!q->dom) {
 			free(q);
 			return -ENOENT;
 		}
+	} else if ((q->mem_fd = open_client_mem(c)) < 0) {
+		ret = q->mem_fd;
+		free(q);
+		return ret;
 	}
 	q->ring_size = wd_ring_size(depth, depth);
 	q->ring_fd = memfd_create("wdd-ring", MFD_CLOEXEC);
@@ -392,7 +422,7 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 		wd_ring_format(&r, 0);
 	}
 	/* explicit: the client's domain; SVA: the client's own address space */
-	q->sq = soft_queue_create(q->ring, depth, ops, q->dom, q->cq_fd, q->dom ? 0 : c->pid);
+	q->sq = soft_queue_create(q->ring, depth, ops, q->dom, q->cq_fd, q->mem_fd);
 	if (!q->sq) {
 		ret = -ENOMEM;
 		goto err;
@@ -418,6 +448,8 @@ err:
 		close(q->ring_fd);
 	if (q->cq_fd >= 0)
 		close(q->cq_fd);
+	if (q->mem_fd >= 0)
+		close(q->mem_fd);
 	free(q);
 	return ret;
 }

@@ -362,7 +362,7 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	/* remote SVA works on copies: the client's addresses tell overlap */
 	soft_seg_list(&din, NULL, 0, (void *)(uintptr_t)e->src, total);
 	soft_seg_list(&dout, NULL, 0, (void *)(uintptr_t)e->dst, total);
-	if (sq->remote_pid ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out))
+	if (sq->remote_mem >= 0 ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out))
 		return -EINVAL;
 	if (!total)
 		return 0; /* CBC and CTR: nothing to do */

@@ -310,7 +310,7 @@ void soft_dev_destroy(struct soft_dev *sd, int in_child)
 }
 
 struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
-				     struct wd_domain *dom, int cq_fd, int remote_pid)
+				     struct wd_domain *dom, int cq_fd, int remote_mem)
 {
 	struct soft_queue *sq = calloc(1, sizeof(*sq));
 
@@ -323,7 +323,7 @@ struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mas
 	sq->op_mask = op_mask;
 	sq->dom = dom;
 	sq->cq_fd = cq_fd;
-	sq->remote_pid = remote_pid;
+	sq->remote_mem = remote_mem;
 	if ((op_mask & (1u << WD_OP_ENCRYPT)) && soft_cipher_init(sq)) {
 		free(sq);
 		return NULL;

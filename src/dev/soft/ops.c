@@ -7,7 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/uio.h>
+#include <unistd.h>
 #include <isa-l/crc.h>
 #include <string.h>
 #include <time.h>
@@ -157,14 +157,15 @@ _Static_assert(sizeof(opdefs) / sizeof(opdefs[0]) == WD_OP__COUNT, "one opdef pe
 
 /*
  * Remote SVA (the daemon's clients): the addresses are the client's own, and
- * the engine reaches them with process_vm_readv/writev into bounce buffers,
- * so a bad address is an error from the kernel, never a fault here.
+ * the engine copies through the client's /proc/<pid>/mem into bounce buffers,
+ * so a bad address is an error from the kernel, never a fault here.  That
+ * file holds the address space it was opened on: after the client runs
+ * another program (same pid), what it had queued fails instead of reaching
+ * the new program's memory, which process_vm_readv/writev by pid would do.
  */
 static int bounce(struct soft_queue *sq, struct soft_scratch *s, unsigned slot, uint64_t addr,
-		  uint64_t len, int read, void **out)
+		  uint64_t len, int fill, void **out)
 {
-	struct iovec local, remote;
-
 	*out = NULL;
 	if (!len)
 		return 0;
@@ -181,24 +182,16 @@ static int bounce(struct soft_queue *sq, struct soft_scratch *s, unsigned slot, 
 		s->bounce_len[slot] = len;
 	}
 	*out = s->bounce[slot];
-	if (!read)
+	if (!fill)
 		return 0;
-	local.iov_base = *out;
-	local.iov_len = len;
-	remote.iov_base = (void *)(uintptr_t)addr;
-	remote.iov_len = len;
-	return process_vm_readv(sq->remote_pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0
-											    : -EFAULT;
+	return pread(sq->remote_mem, *out, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
 static int write_back(struct soft_queue *sq, void *buf, uint64_t addr, uint64_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-
 	if (!len)
 		return 0;
-	return process_vm_writev(sq->remote_pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0
-											    : -EFAULT;
+	return pwrite(sq->remote_mem, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
 static int map_remote(struct soft_queue *sq, struct soft_scratch *s, const struct soft_opdef *def,
@@ -372,7 +365,7 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 		return -EINVAL;
 	if (e->len > SOFT_MAX_LEN || e->dst_len > SOFT_MAX_LEN)
 		return -EMSGSIZE;
-	if (sq->remote_pid) {
+	if (sq->remote_mem >= 0) {
 		ret = map_remote(sq, s, def, e, &io);
 		if (!ret)
 			ret = def->fn(sq, s, e, &io, c);

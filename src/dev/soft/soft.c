@@ -100,7 +100,7 @@ static void soft_queue_close(struct wd_queue *q, int in_child)
 static int soft_queue_start(struct wd_queue *q)
 {
 	/* The ring was just formatted by the core, before any user access. */
-	q->drv = soft_queue_create(q->mem, q->depth, q->op_mask, q->domain, q->cq_fd, 0);
+	q->drv = soft_queue_create(q->mem, q->depth, q->op_mask, q->domain, q->cq_fd, -1);
 	if (!q->drv)
 		return -ENOMEM;
 	soft_queue_attach(q->dev->priv, q->drv);

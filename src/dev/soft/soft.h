@@ -91,7 +91,10 @@ struct soft_queue {
 	uint32_t cq_tail;
 	uint32_t op_mask;
 	struct wd_domain *dom;          /* explicit mode; NULL: SVA */
-	int remote_pid;                 /* SVA in another process (the daemon's clients) */
+	/* SVA in another process (the daemon's clients): its /proc/<pid>/mem,
+	 * opened when the queue was made, so it names that very address space
+	 * (one the process has left by execve reads as end of file); -1: none */
+	int remote_mem;
 	int cq_fd;                      /* wakes a waiting user */
 	int broken;
 	struct soft_worker *worker;
@@ -132,7 +135,7 @@ int soft_dev_create(unsigned threads, unsigned idle_us, struct soft_dev **out);
 void soft_dev_destroy(struct soft_dev *sd, int in_child);
 /* ring: a formatted ring of depth entries each way. */
 struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
-				     struct wd_domain *dom, int cq_fd, int remote_pid);
+				     struct wd_domain *dom, int cq_fd, int remote_mem);
 void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
 /* Synchronous; reports how far the engine got (see wd_driver_ops). */
 void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,

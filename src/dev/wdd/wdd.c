@@ -254,7 +254,7 @@ static int wdd_queue_open(struct wd_queue *q)
 		req.flags = WD_QUEUE_F_EXPLICIT;
 		req.domain = q->domain->remote_id;
 	} else if (!c->ptracer_set && c->daemon > 0) {
-		/* SVA: the daemon reaches our memory with process_vm_readv/writev;
+		/* SVA: the daemon reaches our memory through /proc/<pid>/mem;
 		 * under Yama that needs our consent, given only when first asked */
 		prctl(PR_SET_PTRACER, (unsigned long)c->daemon, 0, 0, 0);
 		c->ptracer_set = 1;
