@@ -253,11 +253,13 @@ int wd_inflight(const struct wd_queue *q);
 
 /*
  * Waiting on several queues (or on a queue and other fds) with poll/epoll:
- * wd_queue_event_fd() is an eventfd that becomes readable when the device
- * posts completions while the queue is armed.  wd_queue_arm() arms it and
- * returns how many completions are ready already (then do not sleep: reap
- * them); 0 means armed, sleep on the fd.  Reaping (wd_recv and friends)
- * disarms; read the eventfd to reset it after waking.
+ * wd_queue_event_fd() becomes readable when the device posts completions
+ * while the queue is armed, and when the device goes away (a daemon that
+ * dies).  wd_queue_arm() resets and arms it and returns how many completions
+ * are ready already (then do not sleep: reap them); 0 means armed, sleep on
+ * the fd.  A device that went away has its requests completed with -EIO by
+ * wd_queue_arm(), which then counts them.  Reaping (wd_recv and friends)
+ * disarms.  The fd belongs to the queue.
  */
 int wd_queue_event_fd(const struct wd_queue *q);
 int wd_queue_arm(struct wd_queue *q);

@@ -52,6 +52,7 @@ struct wd_queue {
 	uint32_t ring_ready;            /* the driver's device formatted the ring */
 	int alive_fd;                   /* hangs up when the device goes away; -1: none */
 	uint32_t idle_polls;
+	int64_t alive_checked;          /* when alive_fd was last looked at (ns) */
 
 	/* cold */
 	struct wd_ctx *ctx;
@@ -61,6 +62,7 @@ struct wd_queue {
 	uint64_t sessions_stale;        /* freed while requests were in flight */
 	struct wd_domain *domain;       /* explicit mode; NULL: SVA */
 	int cq_fd;                      /* eventfd the device writes while we wait */
+	int wait_fd;                    /* wd_queue_event_fd(); -1: cq_fd itself */
 	void *mem;                      /* ring mapping, owned by the driver */
 	void *drv;                      /* driver private */
 	char alg[WD_NAME_MAX];

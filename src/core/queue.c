@@ -125,6 +125,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	q->depth = o.depth;
 	q->fork_gen = ctx->fork_gen;
 	q->cq_fd = -1;
+	q->wait_fd = -1;
 	q->alive_fd = -1;
 	q->state = WD_Q_INIT;
 	strcpy(q->alg, alg);
@@ -297,7 +298,19 @@ static int queue_dead(struct wd_queue *q);
 
 WD_EXPORT int wd_queue_event_fd(const struct wd_queue *q)
 {
-	return q ? q->cq_fd : -EINVAL;
+	if (!q)
+		return -EINVAL;
+	return q->wait_fd >= 0 ? q->wait_fd : q->cq_fd;
+}
+
+/* Reset the completion eventfd: a count left from an earlier wake-up would
+ * make the fd look ready to whoever sleeps on it next. */
+static void drain_cq_fd(struct wd_queue *q)
+{
+	uint64_t cnt;
+
+	if (read(q->cq_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+		return; /* nothing more to do about it: the next wake-up still comes */
 }
 
 WD_EXPORT int wd_queue_arm(struct wd_queue *q)
@@ -310,14 +323,22 @@ WD_EXPORT int wd_queue_arm(struct wd_queue *q)
 	if (q->fork_gen != wd__fork_gen)
 		return -ECHILD;
 	ctl = q->ring.ctl;
+	drain_cq_fd(q);
 	/* the user half of the sleep/wake handshake, as in wd_wait */
 	wd_store_sc(&ctl->cq_flags, WD_CQ_WAITING);
 	q->armed = 1;
 	ready = wd_load_sc(&ctl->cq_tail) - q->cq_head;
 	if (ready > q->inflight)
 		return -EIO;
-	if (!ready && q->inflight && queue_dead(q))
-		return -EIO;
+	if (!ready && q->inflight) {
+		/* about to sleep: a device that went away would never wake us
+		 * (its hang-up does wake a sleeper on wait_fd, who then comes
+		 * back here); it has completed what it had with errors then */
+		if (device_gone(q))
+			return (int)(wd_load_acquire(&ctl->cq_tail) - q->cq_head);
+		if (queue_dead(q))
+			return -EIO;
+	}
 	return (int)ready;
 }
 
@@ -427,6 +448,56 @@ static int check_reap(struct wd_queue *q)
 	return 0;
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+#define ALIVE_CHECK_NS 1000000  /* a vanished device is noticed within ~1 ms */
+
+/*
+ * Nothing to reap with requests in flight: now and then, look whether there
+ * never will be, or a poller spins for ever.  Not on every empty poll:
+ * dev_status sits on the cache line the device writes for every request,
+ * and asking whether a device that can vanish (a daemon) is still there
+ * costs a syscall, so that is done at most once a millisecond of polling.
+ * Returns 1 when the device is gone (what it had is completed with errors),
+ * -EIO when the device declared the ring dead, else 0.
+ */
+static int idle_check(struct wd_queue *q)
+{
+	if (++q->idle_polls & 15)
+		return 0;
+	if (q->alive_fd >= 0) {
+		int64_t t = now_ns();
+
+		if (t - q->alive_checked >= ALIVE_CHECK_NS) {
+			q->alive_checked = t;
+			if (device_gone(q))
+				return 1;
+		}
+	}
+	if (!(q->idle_polls & 63) && queue_dead(q))
+		return -EIO;
+	return 0;
+}
+
+static int reap_nowait(struct wd_queue *q, struct wd_cpl *out, unsigned max, wd_cpl_fn fn,
+		       void *arg)
+{
+	int ret = reap(q, out, max, fn, arg);
+
+	if (!ret && q->inflight) {
+		ret = idle_check(q);
+		if (ret > 0)
+			return reap(q, out, max, fn, arg);
+	}
+	return ret;
+}
+
 WD_EXPORT int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max)
 {
 	int ret;
@@ -436,26 +507,7 @@ WD_EXPORT int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max)
 	ret = check_reap(q);
 	if (ret)
 		return ret;
-	ret = reap(q, out, max, NULL, NULL);
-	/* Nothing to reap: now and then, look whether there never will be, or a
-	 * poller spins for ever.  Not on every empty poll: dev_status sits on the
-	 * cache line the device writes for every request. */
-	if (!ret && q->inflight && !(++q->idle_polls & 63)) {
-		/* a device that can vanish (a daemon) costs a syscall to ask */
-		if (q->alive_fd >= 0 && !(q->idle_polls & 1023) && device_gone(q))
-			return reap(q, out, max, NULL, NULL);
-		if (queue_dead(q))
-			return -EIO;
-	}
-	return ret;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return reap_nowait(q, out, max, NULL, NULL);
 }
 
 /* Sleep until the device posts a completion or the deadline (-1: none). */
@@ -545,7 +597,7 @@ WD_EXPORT int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_f
 	if (ret)
 		return ret;
 	if (timeout_ms == 0 || !q->inflight)
-		return reap(q, NULL, max, fn, arg);
+		return reap_nowait(q, NULL, max, fn, arg);
 	return wait_common(q, NULL, max, timeout_ms, fn, arg);
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -240,6 +241,29 @@ static void wdd_remove(struct wd_dev *dev, int in_child)
 
 /* ---- queues ---- */
 
+/*
+ * What wd_queue_event_fd() hands out: an epoll set of the completion eventfd
+ * and the control socket's hang-up, so that whoever sleeps on it by hand
+ * also wakes when the daemon dies (an eventfd alone never would: the only
+ * writer is gone).  The library's own waits poll both fds directly.
+ */
+static int make_wait_fd(int cq_fd, int sock)
+{
+	struct epoll_event cq = { .events = EPOLLIN }, hup = { .events = EPOLLRDHUP };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -errno;
+	/* replies on the socket are not events: only its hang-up (or error) */
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, cq_fd, &cq) || epoll_ctl(ep, EPOLL_CTL_ADD, sock, &hup)) {
+		int err = -errno;
+
+		close(ep);
+		return err;
+	}
+	return ep;
+}
+
 static int wdd_queue_open(struct wd_queue *q)
 {
 	struct wdd_conn *c = q->dev->priv;
@@ -277,6 +301,12 @@ static int wdd_queue_open(struct wd_queue *q)
 		ret = -errno;
 		goto err;
 	}
+	ret = make_wait_fd(fds[2], c->fd);
+	if (ret < 0) {
+		munmap(mem, rep.ring_size);
+		goto err;
+	}
+	q->wait_fd = ret;
 	madvise(mem, rep.ring_size, MADV_DONTFORK); /* never inherited */
 	close(fds[0]);
 	wd_ring_bind(&q->ring, mem, q->depth, q->depth);
@@ -303,6 +333,7 @@ static void wdd_queue_close(struct wd_queue *q, int in_child)
 	if (!in_child && wq) {
 		munmap(q->mem, q->ring.size);
 		close(q->cq_fd);
+		close(q->wait_fd);
 		close(wq->kick_fd);
 	}
 	free(wq);
