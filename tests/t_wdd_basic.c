@@ -101,6 +101,31 @@ int main(int argc, char **argv)
 	r.src = i1;
 	T_EQ(t_run(qx, &r).status, -EFAULT); /* revoked */
 
+	/* pinned bytes as the daemon counts them, and the domain's own limit */
+	{
+		struct wd_domain_info di = { .size = sizeof(di) };
+		size_t span2 = (wd_comp_bound(n) + ps - 1) & ~(ps - 1);
+		unsigned char *two = wd_mem_alloc(2 * ps);
+
+		T_OK(wd_domain_info(d, &di));
+		T_EQ(di.pinned, span2); /* m1 went with its unshare; m2 is left */
+		T_OK(wd_domain_set_pin_limit(d, span2 + ps));
+		T_EQ(wd_share(d, two, 2 * ps, 0, &i1), -ENOMEM); /* past our own limit */
+		T_OK(wd_share(d, two, ps, 0, &i1));
+		T_OK(wd_domain_info(d, &di));
+		T_EQ(di.pinned, span2 + ps);
+		T_EQ(di.pin_limit, span2 + ps);
+		T_OK(wd_unshare(d, i1, 0, -1));
+		T_OK(wd_unshare(d, i2, 0, -1));
+		T_OK(wd_domain_info(d, &di));
+		T_EQ(di.pinned, 0);
+		T_OK(wd_share(d, two, 2 * ps, 0, &i1)); /* room again */
+		T_OK(wd_unshare(d, i1, 0, -1));
+		T_OK(wd_domain_set_pin_limit(d, UINT64_MAX));
+		T_OK(wd_share(d, m2, wd_comp_bound(n), 0, &i2));
+		wd_mem_free(two, 2 * ps);
+	}
+
 	/* quotas: 3 queues, 8 MiB of shared memory per client */
 	q3 = t_wdd_queue(ctx, "nop", 0, NULL); /* the third */
 	{

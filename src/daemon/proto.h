@@ -128,6 +128,10 @@ struct wdd_unshare_req {
 	uint32_t rsvd;
 };
 
+struct wdd_unshare_rep {
+	uint64_t unpinned;      /* bytes no longer pinned (whole pages) */
+};
+
 struct wdd_dirty_req {
 	uint32_t domain;
 	uint32_t rsvd;

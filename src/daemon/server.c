@@ -187,13 +187,16 @@ static void queue_free(struct srv *s, struct srv_queue *q, uint32_t *head, uint3
 		*tail = t;
 }
 
-static void share_drop(struct srv_client *c, uint32_t i)
+/* Returns the bytes the share had pinned. */
+static uint64_t share_drop(struct srv_client *c, uint32_t i)
 {
 	struct srv_share *sh = &c->shares[i];
+	uint64_t len = sh->len;
 
 	munmap(sh->addr, sh->len);
-	c->pinned -= sh->len;
+	c->pinned -= len;
 	c->shares[i] = c->shares[--c->nshares];
+	return len;
 }
 
 static void client_free(struct srv *s, struct srv_client *c)
@@ -511,9 +514,19 @@ static int do_domain_new(struct srv *s, struct srv_client *c, struct wdd_domain_
 	ret = wd__domain_create(s->ctx, s->dev, 0, &c->domains[id]);
 	if (ret)
 		return ret;
-	wd_domain_set_pin_limit(c->domains[id], UINT64_MAX); /* the client quota rules */
+	/* no limit of its own until the client sets one: the quota rules */
+	wd_domain_set_pin_limit(c->domains[id], UINT64_MAX);
 	rep->domain = id;
 	return 0;
+}
+
+/* The client's own limit for one domain, under the daemon's quota: shares
+ * past it fail as they would in-process (-ENOMEM). */
+static int do_pin_limit(struct srv_client *c, const struct wdd_domain_req *req)
+{
+	struct wd_domain *d = client_domain(c, req->domain);
+
+	return d ? wd_domain_set_pin_limit(d, req->arg) : -ENOENT;
 }
 
 static int do_domain_free(struct srv_client *c, const struct wdd_domain_req *req)
@@ -595,7 +608,7 @@ static int do_share(struct srv *s, struct srv_client *c, const void *p, size_t n
 	return 0;
 }
 
-static int do_unshare(struct srv_client *c, const void *p, size_t n)
+static int do_unshare(struct srv_client *c, const void *p, size_t n, struct wdd_unshare_rep *rep)
 {
 	const struct wdd_unshare_req *req = p;
 	struct wd_domain *d;
@@ -614,10 +627,11 @@ static int do_unshare(struct srv_client *c, const void *p, size_t n)
 	ret = wd_unshare(d, req->iova, req->flags, tmo);
 	if (ret)
 		return ret;
+	rep->unpinned = 0;
 	for (i = 0; i < c->nshares; i++)
 		if (c->shares[i].dom == d && c->shares[i].iova <= req->iova &&
 		    req->iova < c->shares[i].iova + c->shares[i].len) {
-			share_drop(c, i);
+			rep->unpinned = share_drop(c, i);
 			break;
 		}
 	return 0;
@@ -695,6 +709,7 @@ static int serve_one(struct srv *s, struct srv_client *c)
 		struct wdd_queue_close_rep close;
 		struct wdd_domain_rep dom;
 		struct wdd_share_rep share;
+		struct wdd_unshare_rep unshare;
 		struct wdd_dirty_rep dirty;
 		struct wdd_stats_rep stats;
 	} rep;
@@ -743,15 +758,15 @@ static int serve_one(struct srv *s, struct srv_client *c)
 	case WDD_PIN_LIMIT:
 		ret = (size_t)n != sizeof(struct wdd_domain_req) ? -EINVAL
 		      : h.type == WDD_DOMAIN_FREE ? do_domain_free(c, (void *)req)
-						  : (client_domain(c, ((struct wdd_domain_req *)req)->domain)
-						     ? 0 : -ENOENT);
+						  : do_pin_limit(c, (void *)req);
 		break;
 	case WDD_SHARE:
 		ret = do_share(s, c, req, (size_t)n, fds, nfds, &rep.share);
 		rep_len = sizeof(rep.share);
 		break;
 	case WDD_UNSHARE:
-		ret = do_unshare(c, req, (size_t)n);
+		ret = do_unshare(c, req, (size_t)n, &rep.unshare);
+		rep_len = sizeof(rep.unshare);
 		break;
 	case WDD_DIRTY_START:
 	case WDD_DIRTY_STOP:

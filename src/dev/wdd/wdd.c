@@ -77,6 +77,8 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 		c->gone = 1;
 		goto out;
 	}
+	if (rep_len)
+		memset(rep, 0, rep_len); /* a shorter reply leaves zeros, never garbage */
 	iov[1].iov_base = rep;
 	iov[1].iov_len = rep_len;
 	memset(&m, 0, sizeof(m));
@@ -431,17 +433,21 @@ static int wdd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int t
 {
 	struct wdd_unshare_req req = { .domain = d->remote_id, .flags = flags, .iova = iova,
 				       .timeout_ms = timeout_ms };
+	struct wdd_unshare_rep rep;
 	int ret;
 
 	/* the daemon waits a bounded time per call; keep asking until ours ends */
 	for (;;) {
-		ret = xfer(d->dev->priv, WDD_UNSHARE, &req, sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+		ret = xfer(d->dev->priv, WDD_UNSHARE, &req, sizeof(req), NULL, 0, &rep, sizeof(rep),
+			   NULL, 0);
 		if (ret != -ETIMEDOUT || timeout_ms >= 0)
 			break;
 	}
 	if (!ret) {
 		pthread_rwlock_wrlock(&d->lock);
 		d->nremote--;
+		/* the daemon's count is the truth; ours only mirrors it */
+		d->pinned -= rep.unpinned < d->pinned ? rep.unpinned : d->pinned;
 		pthread_rwlock_unlock(&d->lock);
 	}
 	return ret;
@@ -450,10 +456,16 @@ static int wdd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int t
 static int wdd_pin_limit(struct wd_domain *d, uint64_t bytes)
 {
 	struct wdd_domain_req req = { .domain = d->remote_id, .arg = bytes };
+	int ret;
 
-	/* the daemon's per-client quota is what limits; remember the wish */
-	d->pin_limit = bytes;
-	return xfer(d->dev->priv, WDD_PIN_LIMIT, &req, sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+	/* the daemon enforces it on its side of the domain, under its quota */
+	ret = xfer(d->dev->priv, WDD_PIN_LIMIT, &req, sizeof(req), NULL, 0, NULL, 0, NULL, 0);
+	if (!ret) {
+		pthread_rwlock_wrlock(&d->lock);
+		d->pin_limit = bytes;
+		pthread_rwlock_unlock(&d->lock);
+	}
+	return ret;
 }
 
 static int wdd_dirty_ctl(struct wd_domain *d, int start)
