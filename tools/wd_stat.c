@@ -31,12 +31,13 @@ int wd_cmd_stat(int argc, char **argv)
 	if (st.nq > WDD_STATS_MAX)
 		st.nq = WDD_STATS_MAX;
 	if (st.nq)
-		printf("\n%6s %6s %-10s %12s %14s %8s %12s\n", "CLIENT", "QUEUE", "ALG", "REQUESTS",
-		       "BYTES", "ERRORS", "AVG SERVICE");
+		printf("\n%6s %6s %7s %7s %-10s %12s %14s %8s %12s\n", "CLIENT", "UID", "PID", "QUEUE",
+		       "ALG", "REQUESTS", "BYTES", "ERRORS", "AVG SERVICE");
 	for (unsigned i = 0; i < st.nq; i++) {
 		const struct wdd_queue_stats *q = &st.q[i];
 
-		printf("%6u %6u %-10.16s %12llu %14llu %8llu %9.2f us\n", q->client, q->queue, q->alg,
+		printf("%6u %7u %7u %6u %-10.16s %12llu %14llu %8llu %9.2f us\n", q->client, q->uid,
+		       q->pid, q->queue, q->alg,
 		       (unsigned long long)q->requests, (unsigned long long)q->bytes,
 		       (unsigned long long)q->errors,
 		       q->requests ? (double)q->busy_ns / (double)q->requests / 1e3 : 0.0);

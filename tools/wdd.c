@@ -41,7 +41,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: wdd [-f] [-s PATH] [-t THREADS] [-m MODE] [-u USER]... [-q N] [-p MIB]\n"
-		"           [-c N]\n"
+		"           [-c N] [-Q N] [-P MIB] [-C N]\n"
 		"  -f, --foreground   stay in the foreground (the only mode: run it under\n"
 		"                     systemd or with & for a background daemon)\n"
 		"  -s, --socket PATH  listen here (default $WD_WDD_SOCKET, else\n"
@@ -52,6 +52,9 @@ static void usage(FILE *f)
 		"  -q, --queues N     queues per client (default 64)\n"
 		"  -p, --pinned MIB   shared memory per client (default 1024)\n"
 		"  -c, --clients N    clients at once (default 256)\n"
+		"  -Q, --user-queues N   queues per user, all its clients together (default 256)\n"
+		"  -P, --user-pinned MIB shared memory per user (default 4096)\n"
+		"  -C, --user-clients N  clients per user at once (default 64)\n"
 		"A socket passed by systemd (LISTEN_FDS) is used instead of -s.\n");
 }
 
@@ -73,6 +76,19 @@ static int parse_uid(const char *s, uid_t *uid)
 	return -1;
 }
 
+/* A whole decimal number in [min, max]; -1 otherwise. */
+static int parse_count(const char *s, unsigned long long min, unsigned long long max,
+		       unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || *out < min || *out > max)
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -84,6 +100,9 @@ int main(int argc, char **argv)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "pinned", required_argument, NULL, 'p' },
 		{ "clients", required_argument, NULL, 'c' },
+		{ "user-queues", required_argument, NULL, 'Q' },
+		{ "user-pinned", required_argument, NULL, 'P' },
+		{ "user-clients", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -91,14 +110,16 @@ int main(int argc, char **argv)
 	struct wdd_config cfg = {
 		.listen_fd = -1, .max_clients = 256, .max_queues = 64,
 		.max_pinned = 1024ull << 20, .socket_mode = 0660,
+		.user_clients = 64, .user_queues = 256, .user_pinned = 4096ull << 20,
 	};
 	char path[PATH_MAX];
 	const char *lfds = getenv("LISTEN_FDS"), *lpid = getenv("LISTEN_PID");
 	struct sigaction sa = { .sa_handler = on_signal };
+	unsigned long long v;
 	int opt, ret;
 
 	cfg.socket_path = default_socket(path, sizeof(path));
-	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:Q:P:C:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			break;
@@ -106,7 +127,9 @@ int main(int argc, char **argv)
 			cfg.socket_path = optarg;
 			break;
 		case 't':
-			cfg.threads = (unsigned)atoi(optarg);
+			if (parse_count(optarg, 0, 1024, &v))
+				goto bad;
+			cfg.threads = (unsigned)v;
 			break;
 		case 'm':
 			cfg.socket_mode = (unsigned)strtoul(optarg, NULL, 8) & 0777;
@@ -119,13 +142,19 @@ int main(int argc, char **argv)
 			cfg.nallow++;
 			break;
 		case 'q':
-			cfg.max_queues = (unsigned)atoi(optarg);
+		case 'Q':
+		case 'c':
+		case 'C':
+			if (parse_count(optarg, 1, UINT32_MAX, &v))
+				goto bad;
+			*(opt == 'q' ? &cfg.max_queues : opt == 'Q' ? &cfg.user_queues
+				 : opt == 'c' ? &cfg.max_clients : &cfg.user_clients) = (unsigned)v;
 			break;
 		case 'p':
-			cfg.max_pinned = strtoull(optarg, NULL, 10) << 20;
-			break;
-		case 'c':
-			cfg.max_clients = (unsigned)atoi(optarg);
+		case 'P':
+			if (parse_count(optarg, 0, UINT64_MAX >> 20, &v))
+				goto bad;
+			*(opt == 'p' ? &cfg.max_pinned : &cfg.user_pinned) = (uint64_t)v << 20;
 			break;
 		case 'V':
 			printf("wdd %s\n", wd_version());
@@ -137,6 +166,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+		continue;
+bad:
+		fprintf(stderr, "wdd: bad number for -%c: %s\n", opt, optarg);
+		return 2;
 	}
 	/* systemd socket activation: the socket is fd 3 */
 	if (lfds && lpid && atoi(lfds) >= 1 && (pid_t)atol(lpid) == getpid())

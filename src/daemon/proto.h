@@ -20,7 +20,7 @@
 #include <wd/wd.h>
 
 #define WDD_MAGIC 0x50444457u           /* "WDDP" */
-#define WDD_VERSION 1u
+#define WDD_VERSION 2u
 #define WDD_SOCKET_NAME "wdd.sock"
 #define WDD_MAX_MSG 65536
 #define WDD_DIRTY_CHUNK 32768           /* bitmap bytes per DIRTY_READ reply */
@@ -158,6 +158,7 @@ struct wdd_cipher_req {
 
 struct wdd_queue_stats {
 	uint32_t client, queue;
+	uint32_t uid, pid;              /* of the client that owns the queue */
 	char alg[16];
 	uint64_t requests, bytes, errors;
 	uint64_t busy_ns;               /* time the engine spent on them */

@@ -52,10 +52,20 @@ struct srv_share {
 	size_t len;
 };
 
+/* What one user holds over all its connections: quotas per connection
+ * alone would let a user open as many connections as it likes. */
+struct srv_user {
+	uid_t uid;
+	uint32_t clients, queues;
+	uint64_t pinned;
+	struct srv_user *next;
+};
+
 struct srv_client {
 	int fd;
 	pid_t pid;
 	uid_t uid;
+	struct srv_user *user;
 	uint32_t id;
 	struct srv_queue **queues;
 	uint32_t nqueues, next_queue;
@@ -75,6 +85,7 @@ struct srv {
 	uint32_t next_client;
 	struct srv_client *clients;
 	uint32_t nclients;
+	struct srv_user *users;         /* those with a client connected */
 	uint64_t past_requests, past_errors;    /* of queues already closed */
 	volatile sig_atomic_t *stop;
 };
@@ -164,7 +175,8 @@ static struct wd_domain *client_domain(struct srv_client *c, uint32_t id)
 	return id >= 1 && id <= MAX_DOMAINS ? c->domains[id] : NULL;
 }
 
-static void queue_free(struct srv *s, struct srv_queue *q, uint32_t *head, uint32_t *tail)
+static void queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, uint32_t *head,
+		       uint32_t *tail)
 {
 	uint32_t h = 0, t = 0;
 
@@ -181,6 +193,7 @@ static void queue_free(struct srv *s, struct srv_queue *q, uint32_t *head, uint3
 	if (q->mem_fd >= 0)
 		close(q->mem_fd);
 	free(q);
+	c->user->queues--;
 	if (head)
 		*head = h;
 	if (tail)
@@ -195,8 +208,40 @@ static uint64_t share_drop(struct srv_client *c, uint32_t i)
 
 	munmap(sh->addr, sh->len);
 	c->pinned -= len;
+	c->user->pinned -= len;
 	c->shares[i] = c->shares[--c->nshares];
 	return len;
+}
+
+/* The user's record, made on its first connection (with no client counted
+ * yet); NULL: out of memory. */
+static struct srv_user *user_get(struct srv *s, uid_t uid)
+{
+	struct srv_user *u;
+
+	for (u = s->users; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->next = s->users;
+	s->users = u;
+	return u;
+}
+
+/* Its last connection went: everything it held went with it. */
+static void user_put(struct srv *s, struct srv_user *u)
+{
+	struct srv_user **pp;
+
+	if (--u->clients)
+		return;
+	for (pp = &s->users; *pp != u; pp = &(*pp)->next)
+		;
+	*pp = u->next;
+	free(u);
 }
 
 static void client_free(struct srv *s, struct srv_client *c)
@@ -205,7 +250,7 @@ static void client_free(struct srv *s, struct srv_client *c)
 
 	/* queues first: after this no engine thread touches the client */
 	for (i = 0; i < c->nqueues; i++)
-		queue_free(s, c->queues[i], NULL, NULL);
+		queue_free(s, c, c->queues[i], NULL, NULL);
 	/* domains unpin; then the daemon's mappings of the memfds go */
 	for (i = 1; i <= MAX_DOMAINS; i++)
 		if (c->domains[i])
@@ -216,6 +261,7 @@ static void client_free(struct srv *s, struct srv_client *c)
 	free(c->queues);
 	epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	user_put(s, c->user);
 	free(c);
 	s->nclients--;
 }
@@ -232,9 +278,19 @@ static int uid_allowed(const struct srv *s, uid_t uid)
 	return 0;
 }
 
+/* Say why (as the reply to the hello the client sends first), then hang up. */
+static void refuse(int fd, int err)
+{
+	struct wdd_hdr h = { .type = WDD_HELLO, .status = err, .seq = 1 };
+
+	send_msg(fd, &h, NULL, 0, NULL, 0);
+	close(fd);
+}
+
 static void accept_client(struct srv *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct srv_user *u;
 	struct srv_client *c;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -245,22 +301,28 @@ static void accept_client(struct srv *s)
 			usleep(10000); /* out of resources: do not spin on the listener */
 		return;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !uid_allowed(s, cred.uid) ||
-	    s->nclients >= s->cfg.max_clients) {
-		/* refused: say why (as the reply to the hello), then hang up */
-		struct wdd_hdr h = { .type = WDD_HELLO, .status = -EACCES, .seq = 1 };
-
-		if (s->nclients >= s->cfg.max_clients)
-			h.status = -EUSERS;
-		send_msg(fd, &h, NULL, 0, NULL, 0);
-		close(fd);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || !uid_allowed(s, cred.uid)) {
+		refuse(fd, -EACCES);
+		return;
+	}
+	u = user_get(s, cred.uid);
+	if (!u) {
+		refuse(fd, -ENOMEM);
+		return;
+	}
+	u->clients++; /* counted from here on: user_put() undoes it */
+	if (s->nclients >= s->cfg.max_clients || u->clients > s->cfg.user_clients) {
+		user_put(s, u);
+		refuse(fd, -EUSERS);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
+		user_put(s, u);
 		close(fd);
 		return;
 	}
+	c->user = u;
 	{
 		int one = 1;
 
@@ -274,6 +336,7 @@ static void accept_client(struct srv *s)
 	ev.data.ptr = c;
 	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
 		close(fd);
+		user_put(s, u);
 		free(c);
 		return;
 	}
@@ -376,7 +439,7 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	ops = wd__alg_ops(alg);
 	if (!ops || !wd_dev_has_alg(s->dev, alg))
 		return -EOPNOTSUPP;
-	if (c->nqueues >= s->cfg.max_queues)
+	if (c->nqueues >= s->cfg.max_queues || c->user->queues >= s->cfg.user_queues)
 		return -EDQUOT;
 	if (total_queues(s) >= SOFT_MAX_QUEUES)
 		return -EBUSY; /* the engine's own limit, whoever asks */
@@ -433,6 +496,7 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	if (q->dom && (ret = wd__domain_attach(q->dom, q->sq->ring.ctl)))
 		goto err;
 	q->id = ++c->next_queue;
+	c->user->queues++;
 	snprintf(q->alg, sizeof(q->alg), "%s", alg);
 	soft_queue_attach(s->engine, q->sq);
 	c->queues[c->nqueues++] = q;
@@ -467,7 +531,7 @@ static int do_queue_close(struct srv *s, struct srv_client *c, const void *p, si
 		return -EINVAL;
 	for (i = 0; i < c->nqueues; i++)
 		if (c->queues[i]->id == req->queue) {
-			queue_free(s, c->queues[i], &rep->sq_head, &rep->cq_tail);
+			queue_free(s, c, c->queues[i], &rep->sq_head, &rep->cq_tail);
 			c->queues[i] = c->queues[--c->nqueues];
 			return 0;
 		}
@@ -577,7 +641,7 @@ static int do_share(struct srv *s, struct srv_client *c, const void *p, size_t n
 	/* a memfd the client could shrink would make the daemon fault */
 	if (!(fcntl(fds[0], F_GET_SEALS) & F_SEAL_SHRINK))
 		return -EPERM;
-	if (c->pinned + span > s->cfg.max_pinned)
+	if (c->pinned + span > s->cfg.max_pinned || c->user->pinned + span > s->cfg.user_pinned)
 		return -EDQUOT;
 	if (c->nshares == c->cap_shares) {
 		uint32_t cap = c->cap_shares ? c->cap_shares * 2 : 8;
@@ -605,6 +669,7 @@ static int do_share(struct srv *s, struct srv_client *c, const void *p, size_t n
 	sh->addr = addr;
 	sh->len = span;
 	c->pinned += span;
+	c->user->pinned += span;
 	return 0;
 }
 
@@ -688,6 +753,8 @@ static int do_stats(struct srv *s, struct wdd_stats_rep *rep)
 
 				qs->client = c->id;
 				qs->queue = c->queues[i]->id;
+				qs->uid = (uint32_t)c->uid;
+				qs->pid = (uint32_t)c->pid;
 				memcpy(qs->alg, c->queues[i]->alg, sizeof(qs->alg) - 1);
 				qs->alg[sizeof(qs->alg) - 1] = 0;
 				qs->requests = nreq;

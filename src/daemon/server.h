@@ -13,6 +13,9 @@ struct wdd_config {
 	unsigned max_clients;
 	unsigned max_queues;            /* per client */
 	uint64_t max_pinned;            /* bytes per client */
+	unsigned user_clients;          /* connections per user */
+	unsigned user_queues;           /* queues per user, all its clients */
+	uint64_t user_pinned;           /* bytes per user, all its clients */
 	unsigned socket_mode;           /* permission bits of the socket file */
 	uid_t allow_uids[16];           /* empty: the socket's permissions decide */
 	unsigned nallow;
