@@ -9,16 +9,17 @@
 #include <sys/mman.h>
 #include "t_wdd.h"
 
-#define SPOT ((void *)(uintptr_t)0x5a5a00000000ull)     /* same address in both images */
 #define SPOT_LEN (64u << 10)
 #define NFILL 8
 
-static void *map_spot(void)
+/* The same address in both images: wherever the kernel puts it first
+ * (a fixed choice could fall into a sanitizer's reserved ranges). */
+static void *map_spot(void *at)
 {
-	void *p = mmap(SPOT, SPOT_LEN, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	void *p = mmap(at, SPOT_LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | (at ? MAP_FIXED_NOREPLACE : 0), -1, 0);
 
-	return p == SPOT ? p : NULL;
+	return p == MAP_FAILED || (at && p != at) ? NULL : p;
 }
 
 /* The old program's connection and queue stay open across execve. */
@@ -35,16 +36,18 @@ static void keep_fds_across_exec(void)
 }
 
 /* The new program: same pid, fresh memory at SPOT. */
-static int after_exec(void)
+static int after_exec(const char *where)
 {
 	struct wdd_stats_rep *st = malloc(sizeof(*st));
-	unsigned char *spot = map_spot();
+	unsigned char *spot = map_spot((void *)(uintptr_t)strtoull(where, NULL, 16));
 	struct wd_ctx *ctx;
 	uint32_t i, k;
 	int done = 0;
 
-	if (!spot || !st)
+	if (!st)
 		return 2;
+	if (!spot)
+		return T_SKIP; /* the new image has something else there */
 	ctx = t_wdd_ctx(); /* our own connection, to read the counters */
 	for (k = 0; k < 500 && !done; k++) {
 		T_OK(wd__wdd_stats(ctx, st));
@@ -73,18 +76,20 @@ static void before_exec(const char *self, const char *wdd)
 	struct wd_ctx *ctx = t_wdd_ctx();
 	struct wd_queue *q = t_wdd_queue(ctx, "mover", 0, NULL);
 	struct wd_req r[NFILL + 1];
-	void *spot = map_spot();
+	void *spot = map_spot(NULL);
+	char where[32];
 	int i;
 
 	if (!spot)
-		_exit(T_SKIP);
+		_exit(2);
+	snprintf(where, sizeof(where), "%llx", (unsigned long long)(uintptr_t)spot);
 	/* the engine is busy with the first for a while: the rest wait */
 	wd_prep_nop(&r[0], 300 * 1000 * 1000);
 	for (i = 1; i <= NFILL; i++)
 		wd_prep_fill(&r[i], spot, 0xabababababababull, SPOT_LEN);
 	T_EQ(wd_send(q, r, NFILL + 1), NFILL + 1);
 	keep_fds_across_exec();
-	execl(self, self, wdd, "--after-exec", (char *)NULL);
+	execl(self, self, wdd, "--after-exec", where, (char *)NULL);
 	_exit(3);
 }
 
@@ -94,8 +99,8 @@ int main(int argc, char **argv)
 	int status;
 	pid_t pid;
 
-	if (argc >= 3 && !strcmp(argv[2], "--after-exec"))
-		return after_exec();
+	if (argc >= 4 && !strcmp(argv[2], "--after-exec"))
+		return after_exec(argv[3]);
 	if (argc < 2)
 		return T_SKIP;
 	t_wdd_start(&w, argv[1], NULL);
