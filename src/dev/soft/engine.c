@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Engine threads.  Each serves a list of queues round-robin, SOFT_BUDGET
- * requests per queue per round, so a busy queue cannot starve the others.
+ * Engine threads.  Each serves a list of queues round-robin, per round at
+ * most SOFT_BUDGET requests or SOFT_BYTE_BUDGET source bytes of a queue
+ * (at least one request), so a busy queue cannot starve the others: a small
+ * request waits behind one large request of each other queue, not 32.
  * An idle thread spins for idle_us, then announces it sleeps (SQ_NEED_WAKEUP
  * on each of its queues) and blocks on its eventfd, like io_uring's SQPOLL.
  */
@@ -40,8 +42,8 @@ static void soft_break(struct soft_queue *sq, int err)
 	wake_user(sq);
 }
 
-/* Serve up to SOFT_BUDGET requests of one queue, fewer if the thread is asked
- * to drop a queue meanwhile; returns how many. */
+/* Serve up to SOFT_BUDGET requests or SOFT_BYTE_BUDGET bytes of one queue,
+ * fewer if the thread is asked to drop a queue meanwhile; returns how many. */
 static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint32_t seen_gen)
 {
 	struct wd_ring *r = &sq->ring;
@@ -70,7 +72,8 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 	t0 = mono_ns(); /* counters per pass, not per request: the clock costs */
 	for (i = 0; i < n; i++) {
 		/* A queue is being detached: let it go now, not after the pass. */
-		if (i && __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) != seen_gen)
+		if (i && (__atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) != seen_gen ||
+			  bytes >= SOFT_BYTE_BUDGET))
 			break;
 		wd_sqe e;
 		wd_cqe c = { 0 };

@@ -14,6 +14,7 @@
 #define SOFT_MAX_LEN (1u << 30)         /* largest request, bytes */
 #define SOFT_MAX_QUEUES 1024
 #define SOFT_BUDGET 32                  /* requests per queue per round */
+#define SOFT_BYTE_BUDGET (256u << 10)   /* ... or source bytes, at least one request */
 #define SOFT_MAX_SEGS 256               /* scatter-gather segments per buffer */
 #define SOFT_MAX_HELD (2 * SOFT_MAX_SEGS + 4) /* shared ranges one request may hold */
 
