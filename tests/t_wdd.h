@@ -56,20 +56,24 @@ static inline void t_wdd_start(struct t_wdd *w, const char *bin, const char *con
 	setenv("WD_WDD_SOCKET", w->sock, 1);
 }
 
-static inline void t_wdd_stop(struct t_wdd *w, int sig)
+/* Returns the daemon's wait status (0: none was running). */
+static inline int t_wdd_stop(struct t_wdd *w, int sig)
 {
-	int status;
+	int status = 0;
 
 	if (w->pid > 0) {
 		kill(w->pid, sig);
 		waitpid(w->pid, &status, 0);
 		w->pid = 0;
 	}
+	return status;
 }
 
+/* Stop the daemon as its service manager would: it must exit cleanly (under
+ * the sanitizers that includes no leak and no race at exit). */
 static inline void t_wdd_cleanup(struct t_wdd *w)
 {
-	t_wdd_stop(w, SIGTERM);
+	T_EQ(t_wdd_stop(w, SIGTERM), 0);
 	unlink(w->sock);
 	rmdir(w->dir);
 }
