@@ -84,7 +84,7 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		wd_store_release(&ctl->sq_head, sq->sq_head);
 		c.tag = e.tag;
 		c.status = soft_exec(sq, &w->scratch, &e, &c);
-		bytes += e.len;
+		bytes += w->scratch.src_bytes;
 		errs += c.status != 0;
 		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
 		sq->cq_tail++;

@@ -357,6 +357,8 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 	if (!(sq->op_mask & (1u << e->op)))
 		return -EOPNOTSUPP;
 	def = &opdefs[e->op];
+	/* a scatter-gather request's len counts entries; its bytes come later */
+	s->src_bytes = e->flags & WD_REQ_F_SRC_SG ? 0 : e->len;
 	if (e->rsvd)
 		return -EINVAL;
 	if ((e->session && !(def->flags & OP_SESSION)) || (e->param && !(def->flags & OP_PARAM)) ||
@@ -377,6 +379,8 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 		return ret;
 	}
 	ret = map_buffers(sq, s, def, e, &io);
+	if (io.src_segs)
+		s->src_bytes = io.src_total;
 	if (!ret)
 		ret = def->fn(sq, s, e, &io, c);
 	if (io.nheld)

@@ -79,6 +79,7 @@ struct soft_scratch {
 	size_t bounce_len[3];
 	void *gather;                   /* XTS over segments: the data unit in one piece */
 	size_t gather_len;
+	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
 };
 
 #define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
