@@ -31,7 +31,7 @@ int wd_cmd_stat(int argc, char **argv)
 	if (st.nq > WDD_STATS_MAX)
 		st.nq = WDD_STATS_MAX;
 	if (st.nq)
-		printf("\n%6s %6s %7s %7s %-10s %12s %14s %8s %12s\n", "CLIENT", "UID", "PID", "QUEUE",
+		printf("\n%6s %7s %7s %6s %-10s %12s %14s %8s %12s\n", "CLIENT", "UID", "PID", "QUEUE",
 		       "ALG", "REQUESTS", "BYTES", "ERRORS", "AVG SERVICE");
 	for (unsigned i = 0; i < st.nq; i++) {
 		const struct wdd_queue_stats *q = &st.q[i];

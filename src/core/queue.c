@@ -330,12 +330,13 @@ WD_EXPORT int wd_queue_arm(struct wd_queue *q)
 	ready = wd_load_sc(&ctl->cq_tail) - q->cq_head;
 	if (ready > q->inflight)
 		return -EIO;
-	if (!ready && q->inflight) {
+	if (!ready) {
 		/* about to sleep: a device that went away would never wake us
 		 * (its hang-up does wake a sleeper on wait_fd, who then comes
 		 * back here); it has completed what it had with errors then */
-		if (device_gone(q))
+		if (q->inflight && !q->dead && device_gone(q))
 			return (int)(wd_load_acquire(&ctl->cq_tail) - q->cq_head);
+		/* a dead queue with nothing left to reap: sleeping would never end */
 		if (queue_dead(q))
 			return -EIO;
 	}

@@ -352,13 +352,13 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 	const struct soft_opdef *def;
 	int ret;
 
+	/* a scatter-gather request's len counts entries; its bytes come later */
+	s->src_bytes = e->flags & WD_REQ_F_SRC_SG ? 0 : e->len;
 	if (e->op >= WD_OP__COUNT)
 		return -EINVAL;
 	if (!(sq->op_mask & (1u << e->op)))
 		return -EOPNOTSUPP;
 	def = &opdefs[e->op];
-	/* a scatter-gather request's len counts entries; its bytes come later */
-	s->src_bytes = e->flags & WD_REQ_F_SRC_SG ? 0 : e->len;
 	if (e->rsvd)
 		return -EINVAL;
 	if ((e->session && !(def->flags & OP_SESSION)) || (e->param && !(def->flags & OP_PARAM)) ||

@@ -325,6 +325,14 @@ err:
 	close(fds[1]);
 	close(fds[2]);
 	free(wq);
+	{
+		/* the daemon made the queue: give it back, or it counts against
+		 * our quota until we disconnect */
+		struct wdd_queue_close_req creq = { .queue = rep.queue };
+		struct wdd_queue_close_rep crep;
+
+		xfer(c, WDD_QUEUE_CLOSE, &creq, sizeof(creq), NULL, 0, &crep, sizeof(crep), NULL, 0);
+	}
 	return ret;
 }
 
