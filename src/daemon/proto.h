@@ -62,7 +62,7 @@ struct wdd_hello_rep {
 	uint32_t max_queues;    /* this client's quota */
 	uint32_t nresv;
 	uint64_t max_pinned;
-	uint32_t daemon_pid;    /* for PR_SET_PTRACER (SVA through /proc/<pid>/mem) */
+	uint32_t daemon_pid;    /* for diagnostics */
 	uint32_t rsvd;
 	struct wd_dev_info info;
 	struct {

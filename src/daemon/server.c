@@ -17,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -402,29 +404,37 @@ static uint32_t total_queues(const struct srv *s)
 }
 
 /*
- * SVA: the engine reaches the client's memory through /proc/<pid>/mem, opened
- * now, for this queue.  The file is bound to the address space the process
- * has at this moment; should it run another program later (same pid), the
- * requests it queued fail rather than touch the new program.  The ring only
- * reaches the client in the reply, after this, so whoever can submit to it
- * either is this address space or gets errors.  Opening checks ptrace access
- * as ptrace would: the client allowed us (PR_SET_PTRACER) before
- * asking for the queue, or the daemon is privileged.
+ * SVA: the engine reaches the client's memory through the client's own
+ * /proc/self/mem, which the client opens and passes with the request.  The
+ * kernel lets a process open that file only for memory it may already read
+ * and write (its own, or a process it may ptrace), so the daemon can never
+ * be pointed at anyone else's, whatever pid the numbers name meanwhile
+ * (opening /proc/<pid>/mem by number could meet a recycled pid).  The file is
+ * bound to the address space it was opened on: after the client runs
+ * another program, what it queued fails instead of reaching the new one.
+ * Only such a file is taken: another kind could block an engine thread.
+ * Returns the daemon's own copy of the descriptor, or -errno.
  */
-static int open_client_mem(const struct srv_client *c)
+static int take_client_mem(int fd)
 {
-	char path[32];
-	int fd;
+	char link[32], path[64];
+	struct statfs sfs;
+	struct stat st;
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)c->pid);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH ? -ESRCH : -EPERM;
-	return fd;
+	if (fstatfs(fd, &sfs) || sfs.f_type != PROC_SUPER_MAGIC || fstat(fd, &st) ||
+	    !S_ISREG(st.st_mode) || (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR)
+		return -EINVAL;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 4 || strcmp(path + n - 4, "/mem") != 0)
+		return -EINVAL;
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
 }
 
 static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, size_t n,
-			 struct wdd_queue_open_rep *rep, int *fds)
+			 const int *in_fds, int nin, struct wdd_queue_open_rep *rep, int *fds)
 {
 	const struct wdd_queue_open_req *req = p;
 	struct srv_queue *q, **nq;
@@ -463,7 +473,13 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 			free(q);
 			return -ENOENT;
 		}
-	} else if ((q->mem_fd = open_client_mem(c)) < 0) {
+	}
+	/* SVA needs the client's memory file, explicit queues take nothing */
+	if (nin != !q->dom) {
+		free(q);
+		return -EINVAL;
+	}
+	if (!q->dom && (q->mem_fd = take_client_mem(in_fds[0])) < 0) {
 		ret = q->mem_fd;
 		free(q);
 		return ret;
@@ -809,7 +825,7 @@ static int serve_one(struct srv *s, struct srv_client *c)
 		rep_len = sizeof(rep.hello);
 		break;
 	case WDD_QUEUE_OPEN:
-		ret = do_queue_open(s, c, req, (size_t)n, &rep.open, out);
+		ret = do_queue_open(s, c, req, (size_t)n, fds, nfds, &rep.open, out);
 		rep_len = sizeof(rep.open);
 		nout = ret ? 0 : 3;
 		break;

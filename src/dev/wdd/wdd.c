@@ -16,7 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -28,8 +28,7 @@
 
 struct wdd_conn {
 	int fd;
-	pid_t daemon;
-	int ptracer_set;
+	pid_t daemon;                   /* its pid, as it says (diagnostics) */
 	pthread_mutex_t lock;           /* one request/reply at a time */
 	uint64_t seq;
 	int gone;
@@ -272,23 +271,30 @@ static int wdd_queue_open(struct wd_queue *q)
 	struct wdd_queue_open_req req = { .depth = q->depth };
 	struct wdd_queue_open_rep rep;
 	struct wdd_queue *wq;
-	int fds[3], ret;
+	int fds[3], self_mem = -1, ret;
 	void *mem;
 
 	snprintf(req.alg, sizeof(req.alg), "%s", q->alg);
 	if (q->domain) {
 		req.flags = WD_QUEUE_F_EXPLICIT;
 		req.domain = q->domain->remote_id;
-	} else if (!c->ptracer_set && c->daemon > 0) {
-		/* SVA: the daemon reaches our memory through /proc/<pid>/mem;
-		 * under Yama that needs our consent, given only when first asked */
-		prctl(PR_SET_PTRACER, (unsigned long)c->daemon, 0, 0, 0);
-		c->ptracer_set = 1;
+	} else {
+		/* SVA: we hand the daemon our own memory file, nothing more (no
+		 * ptrace rights); it stays bound to this address space */
+		self_mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+		if (self_mem < 0)
+			return -errno;
 	}
 	wq = calloc(1, sizeof(*wq));
-	if (!wq)
+	if (!wq) {
+		if (self_mem >= 0)
+			close(self_mem);
 		return -ENOMEM;
-	ret = xfer(c, WDD_QUEUE_OPEN, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), fds, 3);
+	}
+	ret = xfer(c, WDD_QUEUE_OPEN, &req, sizeof(req), &self_mem, self_mem >= 0, &rep, sizeof(rep),
+		   fds, 3);
+	if (self_mem >= 0)
+		close(self_mem);
 	if (ret) {
 		free(wq);
 		return ret;
