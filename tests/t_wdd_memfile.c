@@ -19,17 +19,10 @@ static int raw_xfer(int sock, uint16_t type, const void *req, uint32_t len, int 
 	struct wdd_hdr h = { .magic = WDD_MAGIC, .type = type, .len = len, .seq = ++seq };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)req, len } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	struct cmsghdr *c;
 
 	if (fd >= 0) {
 		h.nfds = 1;
-		m.msg_control = cbuf;
-		m.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		wdd_put_fds(&m, cbuf, &fd, 1);
 	}
 	T_ASSERT(sendmsg(sock, &m, 0) > 0);
 	iov[1].iov_base = rbuf;

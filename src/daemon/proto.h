@@ -16,6 +16,9 @@
 #define WDD_PROTO_H
 
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <wd/crypto.h>
 #include <wd/wd.h>
 
@@ -176,6 +179,36 @@ struct wdd_stats_rep {
 };
 
 struct wd_ctx;
+
+/* Descriptors ride with a message as one SCM_RIGHTS record: attach n of
+ * them to m, in cbuf (room for CMSG_SPACE(n * sizeof(int))). */
+static inline void wdd_put_fds(struct msghdr *m, void *cbuf, const int *fds, int n)
+{
+	struct cmsghdr *c;
+
+	m->msg_control = cbuf;
+	m->msg_controllen = CMSG_SPACE(n * sizeof(int));
+	c = CMSG_FIRSTHDR(m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+}
+
+/* Collect the descriptors of an SCM_RIGHTS record into fds (*got of cap
+ * used); those beyond cap are closed, never leaked. */
+static inline void wdd_take_fds(const struct cmsghdr *c, int *fds, int *got, int cap)
+{
+	int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, f;
+
+	for (i = 0; i < k; i++) {
+		memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		if (*got < cap)
+			fds[(*got)++] = f;
+		else
+			close(f);
+	}
+}
 
 /* Ask the daemon behind ctx's wdd0 device for its counters. */
 int wd__wdd_stats(struct wd_ctx *ctx, struct wdd_stats_rep *out);

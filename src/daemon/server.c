@@ -104,17 +104,8 @@ static int send_msg(int fd, struct wdd_hdr *h, const void *payload, uint32_t len
 	h->magic = WDD_MAGIC;
 	h->len = len;
 	h->nfds = (uint16_t)nfds;
-	if (nfds) {
-		struct cmsghdr *c;
-
-		m.msg_control = cbuf;
-		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-	}
+	if (nfds)
+		wdd_put_fds(&m, cbuf, fds, nfds);
 	/* never block the one control thread on a client that does not read */
 	return sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
 }
@@ -145,19 +136,8 @@ static ssize_t recv_msg(int fd, struct wdd_hdr *h, void *payload, size_t cap, in
 			memcpy(&cr, CMSG_DATA(c), sizeof(cr));
 			*sender = cr.pid;
 		}
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i;
-
-			for (i = 0; i < k; i++) {
-				int f;
-
-				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (*nfds < 4)
-					fds[(*nfds)++] = f;
-				else
-					close(f);
-			}
-		}
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			wdd_take_fds(c, fds, nfds, 4);
 	}
 	if (n == 0) {
 		while (*nfds)

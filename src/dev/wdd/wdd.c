@@ -62,15 +62,8 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 	}
 	h.seq = ++c->seq;
 	h.nfds = (uint16_t)nfds;
-	if (nfds) {
-		m.msg_control = cbuf;
-		m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
+	if (nfds)
+		wdd_put_fds(&m, cbuf, fds, nfds);
 	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) < 0) {
 		ret = -errno;
 		c->gone = 1;
@@ -89,17 +82,8 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 		n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	for (cm = CMSG_FIRSTHDR(&m); n > 0 && cm; cm = CMSG_NXTHDR(&m, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, f;
-
-			for (i = 0; i < k; i++) {
-				memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (got < nrfds)
-					rfds[got++] = f;
-				else
-					close(f);
-			}
-		}
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+			wdd_take_fds(cm, rfds, &got, nrfds);
 	if (n <= 0) {
 		ret = n < 0 ? -errno : -ECONNRESET;
 		c->gone = 1;
