@@ -351,18 +351,19 @@ static int do_domain_msg(struct srv *s, struct srv_client *c, uint16_t type, con
 	return req->flags ? -EINVAL : wd_domain_set_pin_limit(d, req->arg);
 }
 
-/* Only a memfd (shmem or hugetlbfs) sealed against shrinking: any other
- * file could be truncated under the daemon's mapping (SIGBUS) or make an
- * engine thread block on its filesystem (FUSE, NFS).  -EINVAL: not a
- * memfd or too short; -EPERM: not sealed. */
+/* Only a shmem memfd sealed against shrinking: any other file could be
+ * truncated under the daemon's mapping (SIGBUS) or make an engine thread
+ * block on its filesystem (FUSE, NFS).  Not hugetlbfs either: a hole the
+ * client punches gives up the page's reservation, and the daemon's next
+ * touch may find the pool empty (SIGBUS); a hole in shmem reads as zeros.
+ * -EINVAL: not a memfd, or too short; -EPERM: not sealed. */
 static int check_memfd(int fd, uint64_t offset, uint64_t span)
 {
 	struct statfs sfs;
 	struct stat st;
 	int seals;
 
-	if (fstatfs(fd, &sfs) || (sfs.f_type != TMPFS_MAGIC && sfs.f_type != HUGETLBFS_MAGIC) ||
-	    fstat(fd, &st) || !S_ISREG(st.st_mode))
+	if (fstatfs(fd, &sfs) || sfs.f_type != TMPFS_MAGIC || fstat(fd, &st) || !S_ISREG(st.st_mode))
 		return -EINVAL;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0)
