@@ -95,8 +95,10 @@ static void *t_vic_gzip(void *arg)
 		t_fill_text(src, len, &seed);
 		dlen = cap;
 		ret = wd_compress(q, src, len, dst, &dlen, 1, WD_COMP_GZIP);
-		if (ret)
+		if (ret) {
 			t_vic_wrong("gzip status", ret);
+			break;
+		}
 		else if (t_zinflate(WD_COMP_GZIP, dst, dlen, out, len, &olen) != Z_STREAM_END ||
 			 olen != len || memcmp(out, src, len))
 			t_vic_wrong("gzip output differs from zlib's view, bytes", (long long)dlen);
@@ -127,9 +129,10 @@ static void *t_vic_nop(void *arg)
 		wd_prep_nop(&r, 0);
 		r.tag = ++tag;
 		t0 = t_now();
-		if (wd_send(q, &r, 1) != 1) {
-			t_vic_wrong("nop send", 0);
-			continue;
+		ret = wd_send(q, &r, 1);
+		if (ret != 1) {
+			t_vic_wrong("nop send", ret);
+			break; /* the queue is unusable: counted, stop */
 		}
 		ret = wd_wait(q, &c, 1, 5000);
 		if (ret != 1 || c.tag != tag || c.status) {
