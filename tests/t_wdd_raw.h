@@ -8,6 +8,10 @@
 #ifndef T_WDD_RAW_H
 #define T_WDD_RAW_H
 
+#ifndef _GNU_SOURCE
+#error "define _GNU_SOURCE before the first include (memfd_create, struct ucred)"
+#endif
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
