@@ -235,6 +235,7 @@ static inline void t_victims_stop(void)
 	__atomic_store_n(&t_vic.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t_vic.th[0], NULL);
 	pthread_join(t_vic.th[1], NULL);
+	__atomic_store_n(&t_vic.stop, 0, __ATOMIC_RELEASE); /* they may start again */
 	printf("victims: %llu gzip round trips checked against zlib, %llu no-ops, %llu wrong\n",
 	       (unsigned long long)t_vic.ops[0], (unsigned long long)t_vic.ops[1],
 	       (unsigned long long)t_vic.wrong);
