@@ -5,6 +5,10 @@
 
 #define CYCLES 1000
 
+/* requests still running when we act: no-ops longer than the daemon's
+ * default limit (1 ms), which -D raises */
+static const char *const long_nops[] = { "-D", "1000", NULL };
+
 static void doomed(int sync_fd)
 {
 	struct wd_ctx *ctx = t_wdd_ctx();
@@ -17,7 +21,7 @@ static void doomed(int sync_fd)
 
 	T_OK(wd_share(wd_queue_domain(qx), m, 1 << 16, 0, &iova));
 	for (i = 0; i < 8; i++)
-		wd_prep_nop(&r[i], 50 * 1000 * 1000); /* still running when we die */
+		wd_prep_nop(&r[i], 10 * 1000 * 1000); /* 80 ms queued: still running when we die */
 	T_EQ(wd_send(q, r, 8), 8);
 	T_EQ(wd_send(qx, r, 8), 8);
 	if (write(sync_fd, "x", 1) != 1)
@@ -45,7 +49,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return T_SKIP;
-	t_wdd_start(&w, argv[1], NULL);
+	t_wdd_start(&w, argv[1], long_nops);
 	st = stats();
 	fds0 = t_open_fds(w.pid);
 	T_ASSERT(fds0 > 0);

@@ -7,6 +7,10 @@
 #include <pthread.h>
 #include "t_wdd.h"
 
+/* requests still running when we act: no-ops longer than the daemon's
+ * default limit (1 ms), which -D raises */
+static const char *const long_nops[] = { "-D", "1000", NULL };
+
 static void count_cpl(void *arg, const struct wd_cpl *c)
 {
 	T_ASSERT(c->status == -EIO || c->status == 0);
@@ -52,7 +56,7 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return T_SKIP;
-	t_wdd_start(&w, argv[1], NULL);
+	t_wdd_start(&w, argv[1], long_nops);
 	ctx = t_wdd_ctx();
 	qw = t_wdd_queue(ctx, "nop", 0, NULL);
 	qp = t_wdd_queue(ctx, "nop", 0, NULL);
@@ -104,7 +108,7 @@ int main(int argc, char **argv)
 	wd_ctx_free(ctx);
 
 	/* a restarted daemon: a new context reconnects */
-	t_wdd_start(&w, argv[1], NULL);
+	t_wdd_start(&w, argv[1], long_nops);
 	ctx = t_wdd_ctx();
 	qw = t_wdd_queue(ctx, "nop", 0, NULL);
 	wd_prep_nop(&r[0], 0);

@@ -14,6 +14,10 @@
 
 /* The same address in both images: wherever the kernel puts it first
  * (a fixed choice could fall into a sanitizer's reserved ranges). */
+/* requests still running when we act: no-ops longer than the daemon's
+ * default limit (1 ms), which -D raises */
+static const char *const long_nops[] = { "-D", "1000", NULL };
+
 static void *map_spot(void *at)
 {
 	void *p = mmap(at, SPOT_LEN, PROT_READ | PROT_WRITE,
@@ -103,7 +107,7 @@ int main(int argc, char **argv)
 		return after_exec(argv[3]);
 	if (argc < 2)
 		return T_SKIP;
-	t_wdd_start(&w, argv[1], NULL);
+	t_wdd_start(&w, argv[1], long_nops);
 	pid = fork();
 	T_ASSERT(pid >= 0);
 	if (pid == 0)

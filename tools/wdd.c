@@ -41,7 +41,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: wdd [-f] [-s PATH] [-t THREADS] [-m MODE] [-u USER]... [-q N] [-p MIB]\n"
-		"           [-c N] [-Q N] [-P MIB] [-C N]\n"
+		"           [-c N] [-Q N] [-P MIB] [-C N] [-n N] [-N N] [-S MIB] [-D MS]\n"
 		"  -f, --foreground   stay in the foreground (the only mode: run it under\n"
 		"                     systemd or with & for a background daemon)\n"
 		"  -s, --socket PATH  listen here (default $WD_WDD_SOCKET, else\n"
@@ -55,6 +55,10 @@ static void usage(FILE *f)
 		"  -Q, --user-queues N   queues per user, all its clients together (default 256)\n"
 		"  -P, --user-pinned MIB shared memory per user (default 4096)\n"
 		"  -C, --user-clients N  clients per user at once (default 64)\n"
+		"  -n, --shares N     shared ranges per client (default 256)\n"
+		"  -N, --user-shares N   shared ranges per user (default 1024)\n"
+		"  -S, --user-state MIB  engine memory for stream state per user (default 256)\n"
+		"  -D, --nop-delay-max MS longest no-op delay a client may ask for (default 1)\n"
 		"A socket passed by systemd (LISTEN_FDS) is used instead of -s.\n");
 }
 
@@ -103,6 +107,10 @@ int main(int argc, char **argv)
 		{ "user-queues", required_argument, NULL, 'Q' },
 		{ "user-pinned", required_argument, NULL, 'P' },
 		{ "user-clients", required_argument, NULL, 'C' },
+		{ "shares", required_argument, NULL, 'n' },
+		{ "user-shares", required_argument, NULL, 'N' },
+		{ "user-state", required_argument, NULL, 'S' },
+		{ "nop-delay-max", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -111,6 +119,8 @@ int main(int argc, char **argv)
 		.listen_fd = -1, .max_clients = 256, .max_queues = 64,
 		.max_pinned = 1024ull << 20, .socket_mode = 0660,
 		.user_clients = 64, .user_queues = 256, .user_pinned = 4096ull << 20,
+		.max_shares = 256, .user_shares = 1024, .user_state = 256ull << 20,
+		.nop_delay_max_ns = 1000000,
 	};
 	char path[PATH_MAX];
 	const char *lfds = getenv("LISTEN_FDS"), *lpid = getenv("LISTEN_PID");
@@ -119,7 +129,7 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	cfg.socket_path = default_socket(path, sizeof(path));
-	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:Q:P:C:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:Q:P:C:n:N:S:D:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			break;
@@ -145,16 +155,27 @@ int main(int argc, char **argv)
 		case 'Q':
 		case 'c':
 		case 'C':
+		case 'n':
+		case 'N':
 			if (parse_count(optarg, 1, UINT32_MAX, &v))
 				goto bad;
 			*(opt == 'q' ? &cfg.max_queues : opt == 'Q' ? &cfg.user_queues
-				 : opt == 'c' ? &cfg.max_clients : &cfg.user_clients) = (unsigned)v;
+				 : opt == 'c' ? &cfg.max_clients : opt == 'C' ? &cfg.user_clients
+				 : opt == 'n' ? &cfg.max_shares : &cfg.user_shares) = (unsigned)v;
 			break;
 		case 'p':
 		case 'P':
+		case 'S':
 			if (parse_count(optarg, 0, UINT64_MAX >> 20, &v))
 				goto bad;
-			*(opt == 'p' ? &cfg.max_pinned : &cfg.user_pinned) = (uint64_t)v << 20;
+			*(opt == 'p' ? &cfg.max_pinned : opt == 'P' ? &cfg.user_pinned
+				 : &cfg.user_state) = (uint64_t)v << 20;
+			break;
+		case 'D':
+			/* the engine's own ceiling for no-ops is 1 s */
+			if (parse_count(optarg, 0, 1000, &v))
+				goto bad;
+			cfg.nop_delay_max_ns = (uint64_t)v * 1000000;
 			break;
 		case 'V':
 			printf("wdd %s\n", wd_version());

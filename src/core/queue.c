@@ -303,14 +303,17 @@ WD_EXPORT int wd_queue_event_fd(const struct wd_queue *q)
 	return q->wait_fd >= 0 ? q->wait_fd : q->cq_fd;
 }
 
-/* Reset the completion eventfd: a count left from an earlier wake-up would
- * make the fd look ready to whoever sleeps on it next. */
-static void drain_cq_fd(struct wd_queue *q)
+/* Reset the completion fd: a count left from an earlier wake-up would make
+ * the fd look ready to whoever sleeps on it next.  It is an eventfd, or
+ * for the daemon's queues the read end of a pipe (8 bytes per wake-up):
+ * one read takes an eventfd's count or many pipe wake-ups. */
+static int drain_cq_fd(struct wd_queue *q)
 {
-	uint64_t cnt;
+	uint64_t buf[64];
 
-	if (read(q->cq_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		return; /* nothing more to do about it: the next wake-up still comes */
+	if (read(q->cq_fd, buf, sizeof(buf)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0; /* what a short read left makes the next sleep end early */
 }
 
 WD_EXPORT int wd_queue_arm(struct wd_queue *q)
@@ -323,7 +326,7 @@ WD_EXPORT int wd_queue_arm(struct wd_queue *q)
 	if (q->fork_gen != wd__fork_gen)
 		return -ECHILD;
 	ctl = q->ring.ctl;
-	drain_cq_fd(q);
+	drain_cq_fd(q); /* failing, the next wake-up still comes */
 	/* the user half of the sleep/wake handshake, as in wd_wait */
 	wd_store_sc(&ctl->cq_flags, WD_CQ_WAITING);
 	q->armed = 1;
@@ -517,8 +520,7 @@ static int sleep_for_cq(struct wd_queue *q, int64_t deadline)
 	struct wd_ring_ctl *ctl = q->ring.ctl;
 	struct pollfd pfd[2] = { { .fd = q->cq_fd, .events = POLLIN },
 				 { .fd = q->alive_fd, .events = POLLRDHUP } };
-	uint64_t cnt;
-	int tmo = -1, rc;
+	int tmo = -1, rc, ret;
 
 	wd_store_sc(&ctl->cq_flags, WD_CQ_WAITING);
 	if (wd_load_sc(&ctl->cq_tail) != q->cq_head || wd_load_acquire(&ctl->dev_status)) {
@@ -540,8 +542,8 @@ static int sleep_for_cq(struct wd_queue *q, int64_t deadline)
 		wd__queue_fail_all(q, -EIO); /* the device went away */
 		return 0;
 	}
-	if (rc > 0 && read(q->cq_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
-		return -errno;
+	if (rc > 0 && (ret = drain_cq_fd(q)))
+		return ret;
 	if (rc < 0)
 		return -errno; /* -EINTR included: a signal ends the wait */
 	return 0;

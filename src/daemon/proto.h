@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The wdd control protocol, version 1: messages on a Unix SOCK_SEQPACKET
+ * The wdd control protocol, version 3: messages on a Unix SOCK_SEQPACKET
  * socket between a client's libwd and the daemon.  Only the control path
  * crosses the socket; requests and completions go through the queue rings
- * in shared memory (memfds passed with SCM_RIGHTS), doorbells and
- * completion events through eventfds.
+ * in shared memory (sealed memfds passed with SCM_RIGHTS), doorbells and
+ * completion events through a pipe per queue and direction: the client
+ * holds only its own ends, so nothing it does to them reaches the daemon's.
  *
  * Every message is a header and a fixed payload for its type; a reply
  * carries the request's type and seq and a status (0 or a negative errno).
@@ -23,7 +24,7 @@
 #include <wd/wd.h>
 
 #define WDD_MAGIC 0x50444457u           /* "WDDP" */
-#define WDD_VERSION 2u
+#define WDD_VERSION 3u
 #define WDD_SOCKET_NAME "wdd.sock"
 #define WDD_MAX_MSG 65536
 #define WDD_DIRTY_CHUNK 32768           /* bitmap bytes per DIRTY_READ reply */
@@ -82,7 +83,10 @@ struct wdd_queue_open_req {
 	uint32_t rsvd;
 };
 
-/* Reply fds: [0] ring memfd, [1] doorbell eventfd, [2] completion eventfd */
+/* Reply fds: [0] the ring's memfd (sealed at its size), [1] the write end
+ * of the queue's doorbell pipe, [2] the read end of its completion pipe
+ * (8 bytes per wake-up).  Request fds: SVA, [0] the client's /proc/self/mem;
+ * explicit, none.  Every other message but SHARE takes no descriptor. */
 struct wdd_queue_open_rep {
 	uint32_t queue;
 	uint32_t depth;

@@ -16,6 +16,10 @@ struct wdd_config {
 	unsigned user_clients;          /* connections per user */
 	unsigned user_queues;           /* queues per user, all its clients */
 	uint64_t user_pinned;           /* bytes per user, all its clients */
+	unsigned max_shares;            /* shared ranges per client */
+	unsigned user_shares;           /* shared ranges per user */
+	uint64_t user_state;            /* engine memory (stream state) per user, bytes */
+	uint64_t nop_delay_max_ns;      /* longest no-op delay a client may ask for */
 	unsigned socket_mode;           /* permission bits of the socket file */
 	uid_t allow_uids[16];           /* empty: the socket's permissions decide */
 	unsigned nallow;

@@ -643,8 +643,8 @@ int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uin
 		ret = -ENOMEM;
 		goto out;
 	}
-	want = want ? want & ~(ps - 1) : host; /* the page the caller would like */
-	if (iova_free(d, want, span))
+	want = want == WD__IOVA_ANY ? 0 : want ? want & ~(ps - 1) : host; /* the page wanted */
+	if (want && iova_free(d, want, span))
 		base = want;
 	else if (flags & WD_SHARE_IDENTITY) {
 		ret = -EADDRNOTAVAIL;
@@ -765,6 +765,8 @@ static int wait_fences(struct wd_domain *d, unsigned flags, int timeout_ms)
 	return ret;
 }
 
+static int unshare_map(struct wd_domain *d, uint64_t iova, struct wd_map *m, int nowait);
+
 WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int timeout_ms)
 {
 	struct wd_map *m = NULL;
@@ -788,13 +790,28 @@ WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int
 	ret = wait_fences(d, flags, timeout_ms);
 	if (ret)
 		return ret;
+	return unshare_map(d, iova, m, flags & WD_UNSHARE_NOWAIT);
+}
+
+int wd__unshare_now(struct wd_domain *d, uint64_t iova)
+{
+	return unshare_map(d, iova, NULL, 1);
+}
+
+/* Take the map at iova (m, if the caller looked it up already) out of the
+ * table and release it; nowait: -EBUSY if an engine is using it now. */
+static int unshare_map(struct wd_domain *d, uint64_t iova, struct wd_map *m, int nowait)
+{
+	uint32_t i;
+
 	pthread_rwlock_wrlock(&d->lock);
 	i = map_lower_bound(d, iova);
-	if (i >= d->nmaps || d->maps[i] != m) {
+	if (i >= d->nmaps || (m ? d->maps[i] != m : d->maps[i]->iova > iova)) {
 		pthread_rwlock_unlock(&d->lock);
 		return -ENOENT; /* unshared by someone else meanwhile */
 	}
-	if ((flags & WD_UNSHARE_NOWAIT) && __atomic_load_n(&m->inflight, __ATOMIC_ACQUIRE)) {
+	m = d->maps[i];
+	if (nowait && __atomic_load_n(&m->inflight, __ATOMIC_ACQUIRE)) {
 		pthread_rwlock_unlock(&d->lock);
 		return -EBUSY; /* an operation is using it right now */
 	}

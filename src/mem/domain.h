@@ -65,8 +65,15 @@ int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring);
 void wd__domain_detach(struct wd_domain *d, struct wd_ring_ctl *ring);
 
 /* wd_share() with the IOVA to try first (identity with another process's
- * address, for the daemon); want 0 means the host address. */
+ * address, for the daemon); want 0 means the host address, WD__IOVA_ANY
+ * none (the allocator chooses: a daemon must not hand out its own
+ * addresses). */
+#define WD__IOVA_ANY UINT64_MAX
 int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t want,
 		 uint64_t *iova);
+
+/* wd_unshare() without waiting for fences (the daemon tracks those itself
+ * and never blocks): -EBUSY while an engine is using the range right now. */
+int wd__unshare_now(struct wd_domain *d, uint64_t iova);
 
 #endif

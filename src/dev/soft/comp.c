@@ -84,6 +84,9 @@ void soft_streams_free(struct soft_queue *sq)
 	for (i = 0; i <= WD_MAX_SESSIONS; i++) {
 		if (!sq->streams[i])
 			continue;
+		if (sq->quota)
+			soft_quota_give(sq->quota, sizeof(*sq->streams[i]) +
+						   sq->streams[i]->level_buf_size);
 		free(sq->streams[i]->level_buf);
 		free(sq->streams[i]);
 		sq->streams[i] = NULL;
@@ -403,23 +406,41 @@ static int decompress_sg(struct soft_scratch *s, const wd_sqe *e, const struct s
 
 /* ---- streams ---- */
 
+/* NULL: out of memory (*err -ENOMEM) or past the owner's quota (-EDQUOT). */
 static struct soft_stream *stream_start(struct soft_queue *sq, unsigned id, unsigned dir,
-					const struct comp_param *p)
+					const struct comp_param *p, int *err)
 {
 	struct soft_stream *st = sq->streams[id];
 	uint32_t need = dir == DIR_COMP ? level_buf_sizes[p->level] : 0;
 
+	/* State a client of the daemon makes us hold counts against its
+	 * quota: about 430 KB per stream at the top level. */
 	if (!st) {
-		st = calloc(1, sizeof(*st));
-		if (!st)
+		if (sq->quota && soft_quota_take(sq->quota, sizeof(*st))) {
+			*err = -EDQUOT;
 			return NULL;
+		}
+		st = calloc(1, sizeof(*st));
+		if (!st) {
+			if (sq->quota)
+				soft_quota_give(sq->quota, sizeof(*st));
+			return NULL;
+		}
 		sq->streams[id] = st;
 	}
 	if (need > st->level_buf_size) {
-		uint8_t *b = realloc(st->level_buf, need);
+		uint8_t *b;
 
-		if (!b)
+		if (sq->quota && soft_quota_take(sq->quota, need - st->level_buf_size)) {
+			*err = -EDQUOT;
 			return NULL;
+		}
+		b = realloc(st->level_buf, need);
+		if (!b) {
+			if (sq->quota)
+				soft_quota_give(sq->quota, need - st->level_buf_size);
+			return NULL;
+		}
 		st->level_buf = b;
 		st->level_buf_size = need;
 	}
@@ -450,9 +471,11 @@ static int stream_get(struct soft_queue *sq, const wd_sqe *e, unsigned dir,
 	if (e->arg0 || e->arg1)
 		return -EINVAL; /* dictionaries are for one-shot pieces */
 	if (p->start) {
-		st = stream_start(sq, e->session, dir, p);
+		int err = -ENOMEM;
+
+		st = stream_start(sq, e->session, dir, p, &err);
 		if (!st)
-			return -ENOMEM;
+			return err;
 	} else {
 		st = sq->streams[e->session];
 		if (!st || st->dir != dir || st->framing != p->framing ||

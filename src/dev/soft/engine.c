@@ -4,12 +4,23 @@
  * most SOFT_BUDGET requests or SOFT_BYTE_BUDGET source bytes of a queue
  * (at least one request), so a busy queue cannot starve the others: a small
  * request waits behind one large request of each other queue, not 32.
+ * A pass also ends after SOFT_TIME_BUDGET_NS of engine time, so requests
+ * that are cheap in bytes but long (no-op delays, inflating a small input
+ * into a large one) cannot hold the thread either.
  * An idle thread spins for idle_us, then announces it sleeps (SQ_NEED_WAKEUP
- * on each of its queues) and blocks on its eventfd, like io_uring's SQPOLL.
+ * on each of its queues) and blocks in epoll on its private eventfd and the
+ * doorbells of its daemon queues, like io_uring's SQPOLL.
+ *
+ * In the daemon every queue has its own doorbell, a pipe whose write end
+ * only that client holds: a client can wake the thread, never block it,
+ * never read another client's wake-ups.  Nothing a client holds is shared
+ * with the engine's own descriptors (rule: no blocking call on, and no
+ * shared wake-up source through, a file description a client can touch).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,10 +35,32 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* cq_fd is O_NONBLOCK and its description is ours alone: an eventfd of
+ * this process, or in the daemon the write end of a pipe whose read end
+ * the client holds.  Full (EAGAIN): a wake-up is pending anyway. */
 static void wake_user(struct soft_queue *sq)
 {
-	if (eventfd_write(sq->cq_fd, 1) < 0)
-		return; /* counter saturated: the user is being woken anyway */
+	static const uint64_t one = 1;
+
+	if (write(sq->cq_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+int soft_quota_take(struct soft_quota *q, uint64_t n)
+{
+	uint64_t cur = __atomic_load_n(&q->used, __ATOMIC_RELAXED);
+
+	do {
+		if (n > q->limit || cur > q->limit - n)
+			return -EDQUOT;
+	} while (!__atomic_compare_exchange_n(&q->used, &cur, cur + n, 1, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return 0;
+}
+
+void soft_quota_give(struct soft_quota *q, uint64_t n)
+{
+	__atomic_fetch_sub(&q->used, n, __ATOMIC_RELAXED);
 }
 
 /* Declare the ring dead: the user sees -EIO, in-flight work it submitted is
@@ -50,7 +83,7 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 	struct wd_ring_ctl *ctl = r->ctl;
 	uint32_t avail, used, n, i;
 	uint64_t bytes = 0, errs = 0;
-	int64_t t0;
+	int64_t t0, now;
 
 	if (sq->broken)
 		return 0;
@@ -69,11 +102,11 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		n = avail;
 	if (n > SOFT_BUDGET)
 		n = SOFT_BUDGET;
-	t0 = mono_ns(); /* counters per pass, not per request: the clock costs */
+	now = t0 = mono_ns();
 	for (i = 0; i < n; i++) {
 		/* A queue is being detached: let it go now, not after the pass. */
 		if (i && (__atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) != seen_gen ||
-			  bytes >= SOFT_BYTE_BUDGET))
+			  bytes >= SOFT_BYTE_BUDGET || now - t0 >= SOFT_TIME_BUDGET_NS))
 			break;
 		wd_sqe e;
 		wd_cqe c = { 0 };
@@ -89,13 +122,14 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
 		sq->cq_tail++;
 		wd_store_release(&ctl->cq_tail, sq->cq_tail);
+		now = mono_ns(); /* a vDSO read, small next to any request */
 	}
 	/* Dekker half: publish, then look whether the user sleeps. */
 	wd_store_sc(&ctl->cq_tail, sq->cq_tail);
 	if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
 		wake_user(sq);
 	/* relaxed atomics: the daemon's stats read them from another thread */
-	__atomic_store_n(&sq->busy_ns, sq->busy_ns + (uint64_t)(mono_ns() - t0), __ATOMIC_RELAXED);
+	__atomic_store_n(&sq->busy_ns, sq->busy_ns + (uint64_t)(now - t0), __ATOMIC_RELAXED);
 	__atomic_store_n(&sq->nreq, sq->nreq + i, __ATOMIC_RELAXED);
 	__atomic_store_n(&sq->bytes, sq->bytes + bytes, __ATOMIC_RELAXED);
 	__atomic_store_n(&sq->nerr, sq->nerr + errs, __ATOMIC_RELAXED);
@@ -133,15 +167,47 @@ static void set_need_wakeup(struct soft_worker *w, uint32_t v)
 		wd_store_sc(&w->local[i]->ring.ctl->sq_flags, v);
 }
 
+/*
+ * Empty a wake-up source that epoll reported.  data.ptr names a queue of
+ * this thread: it stays alive until the thread acknowledges a list change
+ * (soft_worker_detach removes its doorbell from the set before that), and
+ * the events are handled before the thread looks at its list again.
+ */
+static void drain_wakeup(struct soft_worker *w, struct soft_queue *sq)
+{
+	char buf[256];
+	ssize_t n;
+
+	if (!sq) {
+		eventfd_t v;
+
+		eventfd_read(w->efd, &v);
+		return;
+	}
+	do
+		n = read(sq->bell_fd, buf, sizeof(buf));
+	while (n == (ssize_t)sizeof(buf));
+	if (n == 0 && !sq->bell_eof) {
+		/* the client closed its end: a level-triggered hang-up would
+		 * wake us for ever; its ring is still served when we are awake */
+		sq->bell_eof = 1;
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, sq->bell_fd, NULL);
+	}
+}
+
 /* Announce sleep, re-check (the other Dekker half), then block. */
 static void idle_sleep(struct soft_worker *w, uint32_t seen_gen)
 {
-	eventfd_t v;
+	struct epoll_event ev[32];
+	int n, i;
 
 	set_need_wakeup(w, WD_SQ_NEED_WAKEUP);
 	if (!has_work(w) && __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) == seen_gen &&
-	    !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
-		eventfd_read(w->efd, &v);
+	    !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		n = epoll_wait(w->epfd, ev, 32, -1);
+		for (i = 0; i < n; i++)
+			drain_wakeup(w, ev[i].data.ptr);
+	}
 	set_need_wakeup(w, 0);
 }
 
@@ -188,10 +254,19 @@ int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queu
 	w->idle_us = idle_us;
 	w->list = calloc(max_queues, sizeof(*w->list));
 	w->local = calloc(max_queues, sizeof(*w->local));
-	w->efd = eventfd(0, EFD_CLOEXEC);
-	if (!w->list || !w->local || w->efd < 0) {
-		ret = w->efd < 0 ? -errno : -ENOMEM;
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!w->list || !w->local || w->efd < 0 || w->epfd < 0) {
+		ret = w->efd < 0 || w->epfd < 0 ? -errno : -ENOMEM;
 		goto err;
+	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->efd, &ev)) {
+			ret = -errno;
+			goto err;
+		}
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
@@ -206,6 +281,8 @@ int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queu
 err:
 	if (w->efd >= 0)
 		close(w->efd);
+	if (w->epfd >= 0)
+		close(w->epfd);
 	free(w->list);
 	free(w->local);
 	return ret;
@@ -223,6 +300,7 @@ void soft_worker_stop(struct soft_worker *w)
 	pthread_join(w->thread, NULL);
 	soft_scratch_free(&w->scratch);
 	close(w->efd);
+	close(w->epfd);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	free(w->list);
@@ -231,6 +309,13 @@ void soft_worker_stop(struct soft_worker *w)
 
 void soft_worker_attach(struct soft_worker *w, struct soft_queue *sq)
 {
+	if (sq->bell_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = sq };
+
+		/* cannot fail for a fresh pipe end short of memory; then the
+		 * queue is served only while the thread is awake anyway */
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, sq->bell_fd, &ev);
+	}
 	pthread_mutex_lock(&w->lock);
 	w->list[w->n++] = sq;   /* the device caps queues at max_queues */
 	__atomic_store_n(&w->gen, w->gen + 1, __ATOMIC_RELEASE);
@@ -243,6 +328,9 @@ void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq)
 	uint32_t target;
 	unsigned i;
 
+	/* before the thread's acknowledgement: no event naming sq after it */
+	if (sq->bell_fd >= 0)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, sq->bell_fd, NULL);
 	pthread_mutex_lock(&w->lock);
 	for (i = 0; i < w->n; i++)
 		if (w->list[i] == sq) {
@@ -326,6 +414,8 @@ struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mas
 	sq->op_mask = op_mask;
 	sq->dom = dom;
 	sq->cq_fd = cq_fd;
+	sq->bell_fd = -1;
+	sq->max_delay_ns = SOFT_NOP_MAX_DELAY_NS;
 	sq->remote_mem = remote_mem;
 	if ((op_mask & (1u << WD_OP_ENCRYPT)) && soft_cipher_init(sq)) {
 		free(sq);

@@ -28,7 +28,6 @@
 #define OP_SG_ONESHOT 256u      /* ... but only with no session and no args */
 #define OP_STREAM (OP_SESSION | OP_PARAM | OP_ARG1 | OP_DST_LEN | OP_SG | OP_SG_ONESHOT)
 #define OP_CIPHER (OP_NEEDS_SRC | OP_NEEDS_DST | OP_SESSION | OP_ARG1 | OP_SG)
-#define NOP_MAX_DELAY_NS 1000000000ull
 
 typedef int (*soft_op_fn)(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
 			  const struct soft_io *io, wd_cqe *c);
@@ -76,7 +75,7 @@ static void delay_ns(uint64_t ns)
 static int op_nop(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
 		  const struct soft_io *io, wd_cqe *c)
 {
-	if (e->arg0 > NOP_MAX_DELAY_NS || e->len)
+	if (e->arg0 > sq->max_delay_ns || e->len)
 		return -EINVAL;
 	if (e->arg0)
 		delay_ns(e->arg0);

@@ -15,6 +15,8 @@
 #define SOFT_MAX_QUEUES 1024
 #define SOFT_BUDGET 32                  /* requests per queue per round */
 #define SOFT_BYTE_BUDGET (256u << 10)   /* ... or source bytes, at least one request */
+#define SOFT_TIME_BUDGET_NS 1000000     /* ... or this much engine time */
+#define SOFT_NOP_MAX_DELAY_NS 1000000000ull /* longest no-op "device time" in-process */
 #define SOFT_MAX_SEGS 256               /* scatter-gather segments per buffer */
 #define SOFT_MAX_HELD (2 * SOFT_MAX_SEGS + 4) /* shared ranges one request may hold */
 
@@ -97,7 +99,13 @@ struct soft_queue {
 	 * opened when the queue was made, so it names that very address space
 	 * (one the process has left by execve reads as end of file); -1: none */
 	int remote_mem;
-	int cq_fd;                      /* wakes a waiting user */
+	int cq_fd;                      /* wakes a waiting user; never blocks (O_NONBLOCK) */
+	/* The daemon's end of this queue's own doorbell (a pipe the client
+	 * writes), drained by the engine thread; -1: none (in-process queues
+	 * ring the worker directly).  bell_eof: the client closed its end. */
+	int bell_fd, bell_eof;
+	uint64_t max_delay_ns;          /* longest no-op delay this queue may ask for */
+	struct soft_quota *quota;       /* engine memory for this queue's owner; NULL: none */
 	int broken;
 	struct soft_worker *worker;
 	uint64_t nreq, nerr;            /* served, failed (written by the engine thread) */
@@ -107,9 +115,21 @@ struct soft_queue {
 	struct soft_cipher *cipher;     /* cipher sessions; NULL unless a cipher queue */
 };
 
+/* Memory the engine allocates on a queue owner's behalf (stream state),
+ * counted against a limit shared by all its queues; updated atomically by
+ * any engine thread and the daemon's control thread. */
+struct soft_quota {
+	uint64_t used, limit;
+};
+
+/* Take or give back n bytes; take fails (-EDQUOT) past the limit. */
+int soft_quota_take(struct soft_quota *q, uint64_t n);
+void soft_quota_give(struct soft_quota *q, uint64_t n);
+
 struct soft_worker {
 	pthread_t thread;
-	int efd;                        /* doorbell slow path */
+	int efd;                        /* private wake-up: list changes, in-process kicks */
+	int epfd;                       /* sleeps on efd and the queues' doorbells */
 	unsigned idle_us;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -3,8 +3,8 @@
  * The wdd driver: device "wdd0", the software engine hosted by the wdd
  * daemon and shared with other processes.  The control path (open a queue,
  * share memory...) is a request/reply on the daemon's socket; the data path
- * is the queue ring in a memfd both sides map, a doorbell eventfd and a
- * completion eventfd - no syscall while the daemon's engine is awake.
+ * is the queue ring in a memfd both sides map, a doorbell pipe and a
+ * completion pipe - no syscall while the daemon's engine is awake.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,12 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../core/internal.h"
@@ -227,10 +227,10 @@ static void wdd_remove(struct wd_dev *dev, int in_child)
 /* ---- queues ---- */
 
 /*
- * What wd_queue_event_fd() hands out: an epoll set of the completion eventfd
+ * What wd_queue_event_fd() hands out: an epoll set of the completion pipe
  * and the control socket's hang-up, so that whoever sleeps on it by hand
- * also wakes when the daemon dies (an eventfd alone never would: the only
- * writer is gone).  The library's own waits poll both fds directly.
+ * also wakes when the daemon dies, whichever it notices first.  The
+ * library's own waits poll both fds directly.
  */
 static int make_wait_fd(int cq_fd, int sock)
 {
@@ -364,8 +364,11 @@ static void wdd_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_t
 static void wdd_kick(struct wd_queue *q)
 {
 	struct wdd_queue *wq = q->drv;
+	static const char bell = 1;
 
-	eventfd_write(wq->kick_fd, 1);
+	/* full (EAGAIN): a wake-up is pending anyway */
+	if (write(wq->kick_fd, &bell, 1) < 0)
+		return;
 }
 
 static int wdd_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs)
@@ -434,11 +437,23 @@ static int wdd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int t
 	struct wdd_unshare_rep rep;
 	int ret;
 
-	/* the daemon waits a bounded time per call; keep asking until ours ends */
+	struct timespec ts;
+	int64_t now, deadline = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (timeout_ms >= 0)
+		deadline = now + timeout_ms;
+	/* the daemon holds an UNSHARE a bounded time; keep asking until our
+	 * own deadline ends */
 	for (;;) {
+		if (deadline >= 0)
+			req.timeout_ms = (int32_t)(deadline > now ? deadline - now : 0);
 		ret = xfer(d->dev->priv, WDD_UNSHARE, &req, sizeof(req), NULL, 0, &rep, sizeof(rep),
 			   NULL, 0);
-		if (ret != -ETIMEDOUT || timeout_ms >= 0)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (ret != -ETIMEDOUT || (deadline >= 0 && now >= deadline))
 			break;
 	}
 	if (!ret) {

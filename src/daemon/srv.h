@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wdd's internals, shared by its parts: the records of users, clients,
+ * queues and shares (clients.c), the message handlers (handlers.c) and the
+ * control loop (server.c).  Everything here runs on the one control thread;
+ * the engine threads see only the soft queues.
+ */
+#ifndef WDD_SRV_H
+#define WDD_SRV_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../dev/soft/soft.h"
+#include "proto.h"
+#include "server.h"
+
+#define SRV_MAX_DOMAINS 64
+#define SRV_WAIT_MAX_MS 2000    /* longest a deferred UNSHARE is held */
+#define SRV_FDS_PER_QUEUE 3     /* doorbell, completion, SVA memory file */
+#define SRV_FDS_RESERVE 64      /* listener, epoll, logs, a message's fds */
+
+struct srv_queue {
+	uint32_t id;
+	char alg[WD_NAME_MAX];
+	void *ring;
+	size_t ring_size;
+	int bell_fd;            /* read end of the queue's doorbell pipe */
+	int cq_fd;              /* write end of its completion pipe (O_NONBLOCK) */
+	int mem_fd;             /* SVA: the client's /proc/self/mem; else -1 */
+	struct soft_queue *sq;
+	struct wd_domain *dom;
+};
+
+struct srv_share {
+	struct wd_domain *dom;
+	uint64_t iova;
+	void *addr;             /* the daemon's mapping of the client's memfd */
+	size_t len;
+};
+
+/* What one user holds over all its connections: quotas per connection
+ * alone would let a user open as many connections as it likes. */
+struct srv_user {
+	uid_t uid;
+	uint32_t clients, queues, shares;
+	uint64_t pinned;
+	struct soft_quota state;        /* engine memory (streams), all its queues */
+	struct srv_user *next;
+};
+
+/* An UNSHARE whose requests are still in flight: answered by the control
+ * loop once they are done (or at its deadline), never waited for. */
+struct srv_pending {
+	struct wdd_hdr h;               /* the request's header, for the reply */
+	uint32_t domain, flags;
+	uint64_t iova;
+	int64_t deadline_ms;
+	uint32_t nfence;
+	struct {
+		uint32_t queue;         /* id: the queue may be closed meanwhile */
+		uint32_t tail;          /* its sq_tail when the UNSHARE came */
+	} fence[];
+};
+
+struct srv_client {
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	struct srv_user *user;
+	uint32_t id;
+	struct srv_queue **queues;
+	uint32_t nqueues, next_queue;
+	struct wd_domain *domains[SRV_MAX_DOMAINS + 1]; /* by id, 1.. */
+	struct srv_share *shares;
+	uint32_t nshares, cap_shares;
+	uint64_t pinned;
+	struct srv_pending *pending;    /* while set, nothing more is read */
+	struct srv_client *next;
+};
+
+struct srv {
+	struct wdd_config cfg;
+	struct wd_ctx *ctx;
+	struct wd_dev *dev;
+	struct soft_dev *engine;
+	int lfd, epfd;
+	uint32_t next_client;
+	struct srv_client *clients;
+	uint32_t nclients;
+	uint32_t nqueues, max_queues;   /* all clients; the cap fits the fd limit */
+	uint32_t nshares, max_shares;   /* all clients; the cap fits vm.max_map_count */
+	uint32_t npending;
+	struct srv_user *users;         /* those with a client connected */
+	uint64_t past_requests, past_errors;    /* of queues already closed */
+	volatile sig_atomic_t *stop;
+};
+
+/* A reply being built: payload, and descriptors the caller sends and then
+ * closes (they are the client's ends, never kept by the daemon). */
+struct srv_reply {
+	union {
+		struct wdd_hello_rep hello;
+		struct wdd_queue_open_rep open;
+		struct wdd_queue_close_rep close;
+		struct wdd_domain_rep dom;
+		struct wdd_share_rep share;
+		struct wdd_unshare_rep unshare;
+		struct wdd_dirty_rep dirty;
+		struct wdd_stats_rep stats;
+	} u;
+	uint32_t len;
+	int fds[3], nfds;
+};
+
+/* Set up the engine and the limits (no socket); 0 or -errno. */
+int srv_init(struct srv *s, const struct wdd_config *cfg);
+void srv_fini(struct srv *s);
+
+/* clients.c */
+struct srv_user *srv_user_get(struct srv *s, uid_t uid);
+void srv_user_put(struct srv *s, struct srv_user *u);
+/* A client on connected socket fd (owned from here on), not yet polled. */
+struct srv_client *srv_client_new(struct srv *s, int fd, uid_t uid, pid_t pid);
+/* Tear down everything the client holds; closes its socket. */
+void srv_client_free(struct srv *s, struct srv_client *c);
+struct srv_queue *srv_client_queue(struct srv_client *c, uint32_t id);
+struct wd_domain *srv_client_domain(struct srv_client *c, uint32_t id);
+void srv_queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, uint32_t *head,
+		    uint32_t *tail);
+/* Returns the bytes the share had pinned. */
+uint64_t srv_share_drop(struct srv *s, struct srv_client *c, uint32_t i);
+
+/* handlers.c: one message's effect.  Returns the status to answer with, or
+ * 1 when the answer is deferred (c->pending is set; srv_pending_poll will
+ * answer it).  Descriptors that came with it stay the caller's. */
+int srv_handle(struct srv *s, struct srv_client *c, const struct wdd_hdr *h, void *req, size_t n,
+	       const int *fds, int nfds, struct srv_reply *rep);
+/* A deferred request of c: 0 when it is still waiting, else done and its
+ * status and reply are in *status and rep. */
+int srv_pending_poll(struct srv *s, struct srv_client *c, int *status, struct srv_reply *rep);
+void srv_pending_drop(struct srv *s, struct srv_client *c);
+
+#endif
