@@ -39,6 +39,8 @@ static int do_hello(struct srv *s, struct srv_client *c, const void *p, size_t n
 
 	if (n != sizeof(*req) || req->version != WDD_VERSION)
 		return -EPROTONOSUPPORT;
+	if (req->rsvd)
+		return -EINVAL;
 	memset(rep, 0, sizeof(*rep));
 	rep->version = WDD_VERSION;
 	rep->client_id = c->id;
