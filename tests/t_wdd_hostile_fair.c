@@ -14,6 +14,9 @@
  *          UNSHAREs of it: another client's HELLO (a fresh wd_ctx_new) is
  *          still answered in < 1 s (today each UNSHARE holds the one control
  *          thread for 2 s: 47.9 s were seen).
+ * maxreq   a request larger than the daemon's --max-request (64 MiB by
+ *          default) completes with -EMSGSIZE before the engine touches it:
+ *          one request can hold an engine thread only so long.
  */
 #define _GNU_SOURCE
 #include "t_wdd_hostile.h"
@@ -193,6 +196,41 @@ static void s_unshare(struct t_wdd *w)
 	t_wdd_alive(w, "unshare");
 }
 
+static void s_maxreq(void)
+{
+	struct wd_ctx *ctx = t_wdd_ctx();
+	struct wd_queue *q = t_wdd_queue(ctx, "gzip", WD_QUEUE_F_EXPLICIT, NULL);
+	size_t big = (64u << 20) + 4096, out = 1u << 20;
+	unsigned char *src = wd_mem_alloc(big), *dst = wd_mem_alloc(out);
+	uint64_t s_iova, d_iova;
+	struct wd_req r;
+	struct wd_cpl c;
+
+	t_stage("maxreq: a request over the daemon's size limit", 60);
+	T_ASSERT(src && dst);
+	memset(src, 'a', big);
+	T_OK(wd_share(wd_queue_domain(q), src, big, 0, &s_iova));
+	T_OK(wd_share(wd_queue_domain(q), dst, out, 0, &d_iova));
+	wd_prep_compress(&r, (void *)(uintptr_t)d_iova, (uint32_t)out, (void *)(uintptr_t)s_iova,
+			 (uint32_t)big, 1, WD_COMP_GZIP);
+	T_EQ(wd_send(q, &r, 1), 1);
+	T_EQ(wd_wait(q, &c, 1, 10000), 1);
+	printf("maxreq: %zu bytes -> %d\n", big, c.status);
+	T_EQ(c.status, -EMSGSIZE);
+	/* at the limit it is served */
+	wd_prep_compress(&r, (void *)(uintptr_t)d_iova, (uint32_t)out, (void *)(uintptr_t)s_iova,
+			 64u << 20, 1, WD_COMP_GZIP);
+	T_EQ(wd_send(q, &r, 1), 1);
+	T_EQ(wd_wait(q, &c, 1, 30000), 1);
+	T_EQ(c.status, 0);
+	T_OK(wd_unshare(wd_queue_domain(q), s_iova, 0, -1));
+	T_OK(wd_unshare(wd_queue_domain(q), d_iova, 0, -1));
+	wd_queue_free(q);
+	wd_ctx_free(ctx);
+	wd_mem_free(src, big);
+	wd_mem_free(dst, out);
+}
+
 int main(int argc, char **argv)
 {
 	struct t_wdd w = { 0 };
@@ -208,6 +246,8 @@ int main(int argc, char **argv)
 		s_fair(&w);
 	if (t_want(argc, argv, "unshare"))
 		s_unshare(&w);
+	if (t_want(argc, argv, "maxreq"))
+		s_maxreq();
 	t_stage("victims stop, daemon exits", 60);
 	t_victims_stop();
 	t_wdd_alive(&w, "the end");

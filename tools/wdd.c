@@ -42,6 +42,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: wdd [-f] [-s PATH] [-t THREADS] [-m MODE] [-u USER]... [-q N] [-p MIB]\n"
 		"           [-c N] [-Q N] [-P MIB] [-C N] [-n N] [-N N] [-S MIB] [-D MS]\n"
+		"           [-R MIB]\n"
 		"  -f, --foreground   stay in the foreground (the only mode: run it under\n"
 		"                     systemd or with & for a background daemon)\n"
 		"  -s, --socket PATH  listen here (default $WD_WDD_SOCKET, else\n"
@@ -59,6 +60,7 @@ static void usage(FILE *f)
 		"  -N, --user-shares N   shared ranges per user (default 1024)\n"
 		"  -S, --user-state MIB  engine memory for stream state per user (default 256)\n"
 		"  -D, --nop-delay-max MS longest no-op delay a client may ask for (default 1)\n"
+		"  -R, --max-request MIB  largest buffer of one request (default 64)\n"
 		"A socket passed by systemd (LISTEN_FDS) is used instead of -s.\n");
 }
 
@@ -111,6 +113,7 @@ int main(int argc, char **argv)
 		{ "user-shares", required_argument, NULL, 'N' },
 		{ "user-state", required_argument, NULL, 'S' },
 		{ "nop-delay-max", required_argument, NULL, 'D' },
+		{ "max-request", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -120,7 +123,7 @@ int main(int argc, char **argv)
 		.max_pinned = 1024ull << 20, .socket_mode = 0660,
 		.user_clients = 64, .user_queues = 256, .user_pinned = 4096ull << 20,
 		.max_shares = 256, .user_shares = 1024, .user_state = 256ull << 20,
-		.nop_delay_max_ns = 1000000,
+		.nop_delay_max_ns = 1000000, .max_request = 64ull << 20,
 	};
 	char path[PATH_MAX];
 	const char *lfds = getenv("LISTEN_FDS"), *lpid = getenv("LISTEN_PID");
@@ -129,7 +132,7 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	cfg.socket_path = default_socket(path, sizeof(path));
-	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:Q:P:C:n:N:S:D:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:Q:P:C:n:N:S:D:R:hV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			break;
@@ -170,6 +173,12 @@ int main(int argc, char **argv)
 				goto bad;
 			*(opt == 'p' ? &cfg.max_pinned : opt == 'P' ? &cfg.user_pinned
 				 : &cfg.user_state) = (uint64_t)v << 20;
+			break;
+		case 'R':
+			/* the engine's own ceiling is 1 GiB */
+			if (parse_count(optarg, 1, 1024, &v))
+				goto bad;
+			cfg.max_request = (uint64_t)v << 20;
 			break;
 		case 'D':
 			/* the engine's own ceiling for no-ops is 1 s */

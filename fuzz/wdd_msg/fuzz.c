@@ -32,7 +32,7 @@ static void setup(void)
 		.listen_fd = -1, .threads = 1, .max_clients = 8, .max_queues = 4,
 		.max_pinned = 16u << 20, .user_clients = 8, .user_queues = 8,
 		.user_pinned = 32u << 20, .max_shares = 16, .user_shares = 32,
-		.user_state = 4u << 20, .nop_delay_max_ns = 1000000,
+		.user_state = 4u << 20, .nop_delay_max_ns = 1000000, .max_request = 1u << 20,
 	};
 
 	if (srv_init(&S, &cfg))

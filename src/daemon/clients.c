@@ -97,6 +97,7 @@ void srv_queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, ui
 		wd__domain_unuse(q->dom);
 	}
 	soft_queue_destroy(q->sq); /* gives its stream memory back to the user */
+	soft_quota_give(&c->user->state, q->cost);
 	munmap(q->ring, q->ring_size);
 	close(q->bell_fd);
 	close(q->cq_fd);

@@ -133,9 +133,10 @@ static void close_open_fds(struct open_fds *f)
 			close(*all[i]);
 }
 
-static void queue_undo(struct srv_queue *q)
+static void queue_undo(struct srv_client *c, struct srv_queue *q)
 {
 	soft_queue_destroy(q->sq);
+	soft_quota_give(&c->user->state, q->cost);
 	if (q->ring)
 		munmap(q->ring, q->ring_size);
 	if (q->mem_fd >= 0)
@@ -151,6 +152,12 @@ static int queue_make(struct srv *s, struct srv_client *c, struct srv_queue *q, 
 	int ret;
 
 	q->ring_size = wd_ring_size(depth, depth);
+	/* what the queue itself makes the daemon hold counts like its streams */
+	q->cost = q->ring_size + ((ops & (1u << WD_OP_ENCRYPT)) ? SRV_CIPHER_COST : 0);
+	if (soft_quota_take(&c->user->state, q->cost)) {
+		q->cost = 0;
+		return -EDQUOT;
+	}
 	f->ring = ring_memfd(q->ring_size);
 	if (f->ring < 0)
 		return f->ring;
@@ -169,6 +176,7 @@ static int queue_make(struct srv *s, struct srv_client *c, struct srv_queue *q, 
 		return -ENOMEM;
 	q->sq->bell_fd = f->bell[0];
 	q->sq->max_delay_ns = s->cfg.nop_delay_max_ns;
+	q->sq->max_len = s->cfg.max_request; /* no request holds an engine thread for long */
 	q->sq->quota = &c->user->state;
 	if (q->dom && (ret = wd__domain_attach(q->dom, q->sq->ring.ctl)))
 		return ret;
@@ -229,7 +237,7 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	if (ret) {
 		if (q->sq && q->dom)
 			wd__domain_detach(q->dom, q->sq->ring.ctl);
-		queue_undo(q);
+		queue_undo(c, q);
 		close_open_fds(&f);
 		return ret;
 	}

@@ -20,6 +20,7 @@
 #define SRV_WAIT_MAX_MS 2000    /* longest a deferred UNSHARE is held */
 #define SRV_FDS_PER_QUEUE 3     /* doorbell, completion, SVA memory file */
 #define SRV_FDS_RESERVE 64      /* listener, epoll, logs, a message's fds */
+#define SRV_CIPHER_COST (128u << 10) /* a cipher queue's session table and contexts, at most */
 
 struct srv_queue {
 	uint32_t id;
@@ -31,6 +32,7 @@ struct srv_queue {
 	int mem_fd;             /* SVA: the client's /proc/self/mem; else -1 */
 	struct soft_queue *sq;
 	struct wd_domain *dom;
+	uint64_t cost;          /* taken from the user's state quota (ring, sessions) */
 };
 
 struct srv_share {

@@ -416,6 +416,7 @@ struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mas
 	sq->cq_fd = cq_fd;
 	sq->bell_fd = -1;
 	sq->max_delay_ns = SOFT_NOP_MAX_DELAY_NS;
+	sq->max_len = SOFT_MAX_LEN;
 	sq->remote_mem = remote_mem;
 	if ((op_mask & (1u << WD_OP_ENCRYPT)) && soft_cipher_init(sq)) {
 		free(sq);

@@ -293,7 +293,7 @@ static int map_segments(struct soft_queue *sq, struct soft_scratch *s, struct so
 	memcpy(s->table, tab, n * sizeof(struct wd_range));
 	*total = 0;
 	for (i = 0; i < n; i++) {
-		if (s->table[i].len > SOFT_MAX_LEN || *total + s->table[i].len > SOFT_MAX_LEN)
+		if (s->table[i].len > sq->max_len || *total + s->table[i].len > sq->max_len)
 			return -EMSGSIZE;
 		ret = xlate(sq, io, s->table[i].addr, s->table[i].len, write, &segs[i].p);
 		if (ret)
@@ -364,7 +364,7 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 	    (e->arg1 && !(def->flags & OP_ARG1)) ||
 	    (e->dst_len && !(def->flags & OP_DST_LEN) && !(e->flags & WD_REQ_F_DST_SG)))
 		return -EINVAL;
-	if (e->len > SOFT_MAX_LEN || e->dst_len > SOFT_MAX_LEN)
+	if (e->len > sq->max_len || e->dst_len > sq->max_len)
 		return -EMSGSIZE;
 	if (sq->remote_mem >= 0) {
 		ret = map_remote(sq, s, def, e, &io);

@@ -105,6 +105,7 @@ struct soft_queue {
 	 * ring the worker directly).  bell_eof: the client closed its end. */
 	int bell_fd, bell_eof;
 	uint64_t max_delay_ns;          /* longest no-op delay this queue may ask for */
+	uint64_t max_len;               /* largest buffer (or SG total) of a request */
 	struct soft_quota *quota;       /* engine memory for this queue's owner; NULL: none */
 	int broken;
 	struct soft_worker *worker;
