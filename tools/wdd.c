@@ -42,7 +42,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: wdd [-f] [-s PATH] [-t THREADS] [-m MODE] [-u USER]... [-q N] [-p MIB]\n"
 		"           [-c N] [-Q N] [-P MIB] [-C N] [-n N] [-N N] [-S MIB] [-D MS]\n"
-		"           [-R MIB]\n"
+		"           [-R MIB] [-E]\n"
 		"  -f, --foreground   stay in the foreground (the only mode: run it under\n"
 		"                     systemd or with & for a background daemon)\n"
 		"  -s, --socket PATH  listen here (default $WD_WDD_SOCKET, else\n"
@@ -61,6 +61,7 @@ static void usage(FILE *f)
 		"  -S, --user-state MIB  engine memory for stream state per user (default 256)\n"
 		"  -D, --nop-delay-max MS longest no-op delay a client may ask for (default 1)\n"
 		"  -R, --max-request MIB  largest buffer of one request (default 64)\n"
+		"  -E, --explicit-only    refuse SVA queues (see BUGS in wdd(8))\n"
 		"A socket passed by systemd (LISTEN_FDS) is used instead of -s.\n");
 }
 
@@ -114,6 +115,7 @@ int main(int argc, char **argv)
 		{ "user-state", required_argument, NULL, 'S' },
 		{ "nop-delay-max", required_argument, NULL, 'D' },
 		{ "max-request", required_argument, NULL, 'R' },
+		{ "explicit-only", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -132,9 +134,12 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	cfg.socket_path = default_socket(path, sizeof(path));
-	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:Q:P:C:n:N:S:D:R:hV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "fs:t:m:u:q:p:c:Q:P:C:n:N:S:D:R:EhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
+			break;
+		case 'E':
+			cfg.explicit_only = 1;
 			break;
 		case 's':
 			cfg.socket_path = optarg;

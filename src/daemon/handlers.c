@@ -210,6 +210,11 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	for (n = 1; n < depth; n <<= 1)
 		;
 	depth = (uint32_t)n;
+	/* An SVA copy faults the client's pages in on an engine thread: memory
+	 * the client maps from a file system it serves itself (FUSE) holds the
+	 * thread until it answers.  A daemon for untrusted users can refuse. */
+	if (!(req->flags & WD_QUEUE_F_EXPLICIT) && s->cfg.explicit_only)
+		return -EOPNOTSUPP;
 	/* SVA needs the client's memory file, explicit queues take nothing */
 	if (nin != !(req->flags & WD_QUEUE_F_EXPLICIT))
 		return -EINVAL;

@@ -21,6 +21,7 @@ struct wdd_config {
 	uint64_t user_state;            /* engine memory (stream state) per user, bytes */
 	uint64_t nop_delay_max_ns;      /* longest no-op delay a client may ask for */
 	uint64_t max_request;           /* largest buffer of one request, bytes */
+	int explicit_only;              /* refuse SVA queues (see wdd(8), BUGS) */
 	unsigned socket_mode;           /* permission bits of the socket file */
 	uid_t allow_uids[16];           /* empty: the socket's permissions decide */
 	unsigned nallow;
