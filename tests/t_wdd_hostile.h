@@ -142,7 +142,9 @@ static void *t_vic_nop(void *arg)
 			continue;
 		}
 		n = __atomic_load_n(&t_vic.nlat, __ATOMIC_RELAXED);
-		t_vic.lat[n % T_LAT_CAP] = (uint64_t)((t_now() - t0) * 1e9);
+		/* the reader may be on a slot we reuse after a wrap: atomics */
+		__atomic_store_n(&t_vic.lat[n % T_LAT_CAP], (uint64_t)((t_now() - t0) * 1e9),
+				 __ATOMIC_RELAXED);
 		__atomic_store_n(&t_vic.nlat, n + 1, __ATOMIC_RELEASE);
 		__atomic_add_fetch(&t_vic.ops[1], 1, __ATOMIC_RELAXED);
 	}
@@ -175,7 +177,7 @@ static inline double t_vic_median(unsigned n, double *pmax)
 		usleep(1000);
 	}
 	for (i = 0; i < n; i++)
-		v[i] = t_vic.lat[(start + i) % T_LAT_CAP];
+		v[i] = __atomic_load_n(&t_vic.lat[(start + i) % T_LAT_CAP], __ATOMIC_RELAXED);
 	qsort(v, n, 8, t_cmp_u64);
 	med = v[n / 2] / 1e3;
 	if (pmax)

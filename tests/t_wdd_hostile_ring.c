@@ -132,14 +132,17 @@ static void *rewriter(void *arg)
 					 __ATOMIC_RELAXED);
 			break;
 		}
-		case 3: /* sq_tail: near, or anywhere */
+		case 3: /* sq_tail: near (the shared value: the submitter's own
+			 * copy is its thread's alone), or anywhere */
 			__atomic_store_n(&a->q.ring.ctl->sq_tail, (x >> 32) & 1 ?
-					 a->q.sq_tail + (uint32_t)((x >> 8) % 8) : (uint32_t)(x >> 33),
+					 __atomic_load_n(&a->q.ring.ctl->sq_tail, __ATOMIC_RELAXED) +
+					 (uint32_t)((x >> 8) % 8) : (uint32_t)(x >> 33),
 					 __ATOMIC_RELAXED);
 			break;
 		case 4: case 5:
 			__atomic_store_n(&a->q.ring.ctl->cq_head, (x >> 32) & 1 ?
-					 a->q.cq_head - (uint32_t)((x >> 8) % 4) : (uint32_t)(x >> 33),
+					 __atomic_load_n(&a->q.ring.ctl->cq_head, __ATOMIC_RELAXED) -
+					 (uint32_t)((x >> 8) % 4) : (uint32_t)(x >> 33),
 					 __ATOMIC_RELAXED);
 			break;
 		default:
