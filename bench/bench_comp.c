@@ -869,12 +869,13 @@ static int inputs_open(struct bench *b)
 	int ret;
 
 	in->name = "corpus";
-	ret = load_corpus(in, b->o.dir);
+	ret = b->o.dir ? load_corpus(in, b->o.dir) : -ENOENT;
 	if (ret && b->o.dir_given)
 		return file_fail(b->o.dir, ret);
 	if (ret) {
 		fprintf(stderr, "wd bench comp: no corpus in %s (%s): generated input only, "
-				"see -d\n", b->o.dir, strerror(-ret));
+				"see -d\n", b->o.dir ? b->o.dir : WD_CLI_CORPUS_HELP,
+			strerror(-ret));
 		free(in->data);
 		memset(in, 0, sizeof(*in));
 	} else {
@@ -1201,7 +1202,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: wd bench comp [-d DIR] [-s MIB] [-S SEED] [-r REPS] [-q] [-j FILE] "
 		   "[-p FILE.png]\n"
 		   "  -d DIR    corpus: every file in DIR but README.md\n"
-		   "            (default ../shared/corpus)\n"
+		   "            (default: the first of " WD_CLI_CORPUS_HELP ")\n"
 		   "  -s MIB    size of the generated input (default 32, 4 with -q)\n"
 		   "  -S SEED   seed of the generated input (default 1)\n"
 		   "  -r REPS   runs of each measurement, the median is kept\n"
@@ -1233,7 +1234,7 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 	unsigned long long v;
 	int opt;
 
-	*o = (struct opts){ .dir = "../shared/corpus", .gen_mib = 32, .reps = 3, .seed = 1 };
+	*o = (struct opts){ .gen_mib = 32, .reps = 3, .seed = 1 };
 	while ((opt = getopt(argc, argv, "d:s:S:r:qj:p:h")) != -1) {
 		switch (opt) {
 		case 'd':
@@ -1278,6 +1279,8 @@ static int parse_opts(struct opts *o, int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!o->dir)
+		o->dir = wd_cli_corpus_dir();
 	if (o->quick && !o->size_given)
 		o->gen_mib = 4;
 	if (o->quick && !o->reps_given)

@@ -10,8 +10,15 @@ JSON=${4:-}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 if [ -z "$FILE" ]; then
-	# default input: the corpus 16 times over (about 47 MB)
-	for i in $(seq 16); do cat "$(dirname "$0")"/../../shared/corpus/*[!d]; done > "$T/input"
+	# default input: the repository's corpus (corpus/README.md) 16 times
+	# over, about 47 MB
+	CORPUS="$(dirname "$0")/../corpus"
+	files=()
+	for f in "$CORPUS"/*; do
+		[ -f "$f" ] && [ "$(basename "$f")" != README.md ] && files+=("$f")
+	done
+	[ ${#files[@]} -gt 0 ] || { echo "gzip_vs.sh: no corpus in $CORPUS" >&2; exit 1; }
+	for i in $(seq 16); do cat "${files[@]}"; done > "$T/input"
 	FILE="$T/input"
 fi
 size=$(stat -c %s "$FILE")

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* wd: the WarpDrive command-line tool. */
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,22 @@ int wd_cli_fail(const char *what, int err)
 {
 	fprintf(stderr, "wd: %s: %s\n", what, wd_strerror(err));
 	return 1;
+}
+
+const char *wd_cli_corpus_dir(void)
+{
+	static const char *const dirs[] = WD_CLI_CORPUS_DIRS;
+	unsigned i;
+	DIR *d;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		d = opendir(dirs[i]);
+		if (d) {
+			closedir(d);
+			return dirs[i];
+		}
+	}
+	return NULL;
 }
 
 /* Asked for by name, a device must be there: no silent fallback. */

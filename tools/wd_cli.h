@@ -17,4 +17,16 @@ int wd_bench_crypto(int argc, char **argv); /* bench/bench_crypto.c */
 /* Print "wd: what: error text" to stderr; returns 1. */
 int wd_cli_fail(const char *what, int err);
 
+/* The corpus directory to use when none is named with -d: the first of
+ * WD_CLI_CORPUS_DIRS that can be opened, or NULL. */
+const char *wd_cli_corpus_dir(void);
+#ifndef WD_SOURCE_CORPUS /* set by the build: <source tree>/corpus */
+#define WD_SOURCE_CORPUS "corpus"
+#endif
+/* "corpus" (a checkout's top directory, where `make demo` runs), the corpus
+ * of the source tree the tool was built from, then the optional
+ * ../shared/corpus beside a checkout. */
+#define WD_CLI_CORPUS_DIRS { "corpus", WD_SOURCE_CORPUS, "../shared/corpus" }
+#define WD_CLI_CORPUS_HELP "corpus, " WD_SOURCE_CORPUS ", ../shared/corpus"
+
 #endif

@@ -126,7 +126,9 @@ static void prep_fill(struct wd_req *r, size_t off, void *arg)
 
 /*
  * Compress every file of a directory through a gzip queue, one one-shot
- * request each, then decompress each and check it byte for byte.
+ * request each, then decompress each and check it byte for byte.  A
+ * directory that cannot be read or holds no file is a failure: the corpus
+ * comes with the repository (corpus/README.md).
  */
 static int demo_corpus(const char *dir)
 {
@@ -135,13 +137,14 @@ static int demo_corpus(const char *dir)
 	struct wd_queue *q;
 	struct dirent **ents;
 	uint64_t tin = 0, tout = 0;
-	int n, i, ret, bad = 0;
+	int n, i, ret, bad = 0, files = 0;
 	double t0, tc;
 
 	n = scandir(dir, &ents, NULL, alphasort);
 	if (n < 0) {
-		printf("corpus %s not found: skipping the compression part\n", dir);
-		return 0;
+		fprintf(stderr, "wd: demo: corpus %s: %s (corpus/README.md)\n", dir,
+			strerror(errno));
+		return 1;
 	}
 	ret = wd_ctx_new(&ctx, NULL);
 	if (!ret)
@@ -185,6 +188,7 @@ static int demo_corpus(const char *dir)
 		       (double)len / clen, ret ? "MISMATCH" : "round trip ok", len / tc / 1e6);
 		tin += len;
 		tout += clen;
+		files++;
 		free(in);
 		free(comp);
 		free(back);
@@ -197,6 +201,10 @@ static int demo_corpus(const char *dir)
 		       (unsigned long long)tout, (double)tin / tout);
 	wd_queue_free(q);
 	wd_ctx_free(ctx);
+	if (!files) {
+		fprintf(stderr, "wd: demo: no readable file in corpus %s\n", dir);
+		return 1;
+	}
 	return bad;
 }
 
@@ -204,7 +212,7 @@ int wd_cmd_demo(int argc, char **argv)
 {
 	struct wd_queue_opts qo = { .size = sizeof(qo), .depth = 64 };
 	struct wd_queue_info qi = { .size = sizeof(qi) };
-	const char *corpus = "../shared/corpus";
+	const char *corpus = NULL;
 	size_t mib = 64, i, nchunks;
 	struct bufs bf;
 	struct wd_ctx *ctx;
@@ -222,11 +230,18 @@ int wd_cmd_demo(int argc, char **argv)
 			fprintf(opt == 'h' ? stdout : stderr,
 				"usage: wd demo [-d CORPUS_DIR] [-m MIB]\n"
 				"  compress a corpus through a gzip queue and check it, then\n"
-				"  copy/compare/crc32c/fill MIB of memory through a mover queue\n");
+				"  copy/compare/crc32c/fill MIB of memory through a mover queue\n"
+				"  (default corpus: the first of %s)\n",
+				WD_CLI_CORPUS_HELP);
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (demo_corpus(corpus)) {
+	if (!corpus)
+		corpus = wd_cli_corpus_dir();
+	if (!corpus) {
+		printf("no corpus in %s: skipping the compression part (-d names one)\n\n",
+		       WD_CLI_CORPUS_HELP);
+	} else if (demo_corpus(corpus)) {
 		printf("demo FAILED\n");
 		return 1;
 	}

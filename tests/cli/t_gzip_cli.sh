@@ -3,11 +3,19 @@
 # both ways, stdin/stdout, multi-member, several files, -k -f -l -t -c -d,
 # levels, empty input, and failures that must leave nothing behind.
 set -u
+# The corpus is part of the repository (corpus/): missing or empty, the test
+# fails rather than skips.
 WD=$(realpath "$1")
-CORPUS=$(realpath "$2")
+CORPUS=$(realpath "${2:-$(dirname "$0")/../../corpus}" 2>/dev/null) || CORPUS=${2:-}
 [ -x "$WD" ] || { echo "no wd binary at $1"; exit 1; }
 command -v gzip >/dev/null || { echo "gzip not installed: skipping"; exit 77; }
-[ -d "$CORPUS" ] || { echo "corpus $CORPUS missing: skipping"; exit 77; }
+[ -d "$CORPUS" ] || { echo "FAIL: corpus '$CORPUS' missing (corpus/README.md)"; exit 1; }
+nfiles=0
+for f in "$CORPUS"/*; do
+	case "$f" in *README*) continue;; esac
+	[ -f "$f" ] && nfiles=$((nfiles + 1))
+done
+[ "$nfiles" -gt 0 ] || { echo "FAIL: corpus $CORPUS has no files (corpus/README.md)"; exit 1; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
