@@ -814,7 +814,9 @@ static int pick_dma_iova(const struct vfio_pci *v, uint64_t *out)
  * Someone unbinds the device from vfio-pci: the kernel asks for it back and
  * waits until we close it.  Fail the queues (their requests complete with
  * -EIO), wait for their threads to leave the device, then give it back; the
- * container stays, so shares can still be undone.
+ * container stays, so shares can still be undone.  A thread still on the
+ * device after the deadline finds inert memory where the BARs were (see
+ * vfio_pci_release_device), never an unmapped hole.
  */
 static void release_device(struct vc_dev *vd)
 {
@@ -838,6 +840,9 @@ static void release_device(struct vc_dev *vd)
 		if (busy)
 			usleep(100);
 	} while (busy && mono_ms() < deadline);
+	if (busy && getenv("WD_DEBUG"))
+		fprintf(stderr, "wd: vfio %s: %u queue thread(s) still on the device; releasing\n",
+			vd->v.addr, busy);
 	pthread_mutex_lock(&vd->lock);
 	vpci_reset(&vd->t); /* no DMA after we let go */
 	vfio_pci_release_device(&vd->v);
