@@ -1057,6 +1057,7 @@ static int add_device(struct wd_ctx *ctx, const char *addr, unsigned *idx)
 	dev = ctx->devs[ctx->ndevs - 1];
 	memcpy(dev->resv, resv, nresv * sizeof(resv[0]));
 	dev->nresv = nresv;
+	dev->pinned_self = vd->dma.len; /* the kernel charges the ring area's MAP_DMA */
 	return 0;
 }
 
@@ -1095,6 +1096,7 @@ static void vc_remove(struct wd_dev *dev, int in_child)
 
 const struct wd_driver_ops wd_vfio_driver = {
 	.name = "vfio",
+	.flags = WD_DRV_F_PINS, /* VFIO_IOMMU_MAP_DMA pins and charges the pages */
 	.probe = vc_probe,
 	.remove = vc_remove,
 	.queue_open = vc_queue_open,
