@@ -15,8 +15,14 @@ struct wd_dev;
 struct wd_cipher_setup;
 struct wd_ctx;
 
+/* The device pins shared memory itself (an IOMMU pin keeps the pages
+ * resident and the kernel charges them to RLIMIT_MEMLOCK): the library
+ * does not mlock what is shared with it, which would charge them twice. */
+#define WD_DRV_F_PINS (1u << 0)
+
 struct wd_driver_ops {
 	const char *name;
+	unsigned flags;                 /* WD_DRV_F_* */
 	/* Discover devices and register each with wd__dev_add(). */
 	int (*probe)(struct wd_ctx *ctx);
 	/* Release a device's private state.  in_child: called in a fork child,
@@ -72,6 +78,10 @@ struct wd_dev {
 	struct wd_iova_range resv[16];  /* IOVA the device cannot use, sorted */
 	uint32_t nresv;
 	uint32_t nqueues;               /* open queues, under ctx->lock */
+	/* Memory the device keeps pinned for itself (VFIO: its ring area),
+	 * charged by the kernel like shares: a domain on the device counts it
+	 * as pinned, so wd_domain_info() shows the room really left. */
+	uint64_t pinned_self;
 	void *priv;
 };
 

@@ -2,35 +2,35 @@
 /*
  * Domains: explicit sharing of memory with a device.
  *
- * A shared range is pinned (mlock), kept out of fork children
- * (MADV_DONTFORK), accounted against the domain's pin limit and placed in
- * the domain's IOVA space, at its own address when that is free and not
- * reserved.  Engines translate request addresses through wd__domain_get(),
+ * A shared range is pinned (pin.c: mlock unless the device pins it itself,
+ * and kept out of fork children), accounted against the domain's pin limit
+ * and placed in the domain's IOVA space, at its own address when that is
+ * free and not reserved.  Engines translate request addresses through wd__domain_get(),
  * which holds the range (a lease) until wd__domain_put(); wd_unshare() waits
  * out those holders and the requests submitted before it was called.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../core/internal.h"
 #include "domain.h"
+#include "pin.h"
 
 static uint64_t page_size(void)
 {
-	static uint64_t ps;
+	static uint64_t ps; /* cached; threads may fill it in at once */
+	uint64_t v = __atomic_load_n(&ps, __ATOMIC_RELAXED);
 
-	if (!ps)
-		ps = (uint64_t)sysconf(_SC_PAGESIZE);
-	return ps;
+	if (!v) {
+		v = (uint64_t)sysconf(_SC_PAGESIZE);
+		__atomic_store_n(&ps, v, __ATOMIC_RELAXED);
+	}
+	return v;
 }
 
 static uint64_t default_pin_limit(void)
@@ -40,96 +40,6 @@ static uint64_t default_pin_limit(void)
 	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
 		return UINT64_MAX;
 	return rl.rlim_cur;
-}
-
-/*
- * wd_mem_alloc() memory lives in a memfd, so that a daemon can map the very
- * same pages (explicit sharing through wdd passes the fd).  The process-wide
- * list of these allocations is just a lookup table, kept under a lock.
- */
-struct mem_block {
-	void *addr;
-	size_t len;
-	int fd;
-	struct mem_block *next;
-};
-
-static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct mem_block *mem_blocks;
-
-WD_EXPORT void *wd_mem_alloc(size_t len)
-{
-	struct mem_block *b;
-	void *p;
-	int fd;
-
-	if (!len || len > SIZE_MAX - page_size())
-		return NULL;
-	len = (len + page_size() - 1) & ~(size_t)(page_size() - 1); /* whole pages */
-	b = malloc(sizeof(*b));
-	fd = memfd_create("wd-mem", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	/* sealed at its size: a daemon mapping it can trust it will not shrink */
-	if (!b || fd < 0 || ftruncate(fd, (off_t)len) ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
-		goto err;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		goto err;
-	b->addr = p;
-	b->len = len;
-	b->fd = fd;
-	pthread_mutex_lock(&mem_lock);
-	b->next = mem_blocks;
-	mem_blocks = b;
-	pthread_mutex_unlock(&mem_lock);
-	return p;
-err:
-	if (fd >= 0)
-		close(fd);
-	free(b);
-	return NULL;
-}
-
-WD_EXPORT void wd_mem_free(void *p, size_t len)
-{
-	struct mem_block **pp, *b = NULL;
-
-	if (!p)
-		return;
-	pthread_mutex_lock(&mem_lock);
-	for (pp = &mem_blocks; *pp; pp = &(*pp)->next)
-		if ((*pp)->addr == p) {
-			b = *pp;
-			*pp = b->next;
-			break;
-		}
-	pthread_mutex_unlock(&mem_lock);
-	munmap(p, b ? b->len : len);
-	if (b) {
-		close(b->fd);
-		free(b);
-	}
-}
-
-int wd__mem_lookup(const void *p, size_t len, int *fd, uint64_t *offset)
-{
-	uintptr_t a = (uintptr_t)p;
-	struct mem_block *b;
-	int ret = -ENOENT;
-
-	pthread_mutex_lock(&mem_lock);
-	for (b = mem_blocks; b; b = b->next) {
-		uintptr_t s = (uintptr_t)b->addr;
-
-		if (a >= s && a - s <= b->len && len <= b->len - (a - s)) {
-			*fd = b->fd;
-			*offset = a - s;
-			ret = 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&mem_lock);
-	return ret;
 }
 
 /* ---- life cycle ---- */
@@ -143,6 +53,7 @@ static struct wd_domain *domain_alloc(struct wd_ctx *ctx, struct wd_dev *dev)
 	d->ctx = ctx;
 	d->dev = dev;
 	d->pin_limit = default_pin_limit();
+	d->pinned = dev->pinned_self;
 	pthread_rwlock_init(&d->lock, NULL);
 	pthread_mutex_init(&d->qlock, NULL);
 	pthread_mutex_lock(&ctx->lock);
@@ -199,8 +110,6 @@ WD_EXPORT int wd_domain_new(struct wd_domain **out, struct wd_ctx *ctx, const ch
 	return wd__domain_create(ctx, dev, 0, out);
 }
 
-static void unpin(struct wd_domain *d, const struct wd_map *m);
-
 /* Drop every map and free the domain; nobody may use it any more. */
 void wd__domain_destroy(struct wd_domain *d)
 {
@@ -219,7 +128,7 @@ void wd__domain_destroy(struct wd_domain *d)
 	for (i = 0; i < d->nmaps; i++) {
 		if (d->dev && d->dev->ops->dma_unmap)
 			d->dev->ops->dma_unmap(d, d->maps[i]->iova, d->maps[i]->len);
-		unpin(d, d->maps[i]);
+		wd__unpin(d->maps[i]);
 		free(d->maps[i]->dirty);
 		free(d->maps[i]->hw_dirty);
 		free(d->maps[i]);
@@ -465,129 +374,6 @@ static int map_insert(struct wd_domain *d, struct wd_map *m)
 	return 0;
 }
 
-/* ---- pins ---- */
-
-/* Does [start, end) consist of mapped memory, and is any of it backed by a
- * file (other than memfd, shared anonymous memory or SysV shm)? */
-static int check_backing(uintptr_t start, uintptr_t end, int *file_backed)
-{
-	char line[PATH_MAX + 128], path[PATH_MAX];
-	uintptr_t covered = start;
-	FILE *f = fopen("/proc/self/maps", "re");
-
-	*file_backed = 0;
-	if (!f)
-		return -errno;
-	while (covered < end && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, inode;
-		int n;
-
-		path[0] = 0;
-		n = sscanf(line, "%lx-%lx %*s %*s %*s %lu %4095[^\n]", &lo, &hi, &inode, path);
-		if (n < 3 || hi <= covered)
-			continue;
-		if (lo > covered)
-			break; /* a hole */
-		covered = hi;
-		if (inode && strncmp(path, "/memfd:", 7) && strncmp(path, "/dev/zero", 9) &&
-		    strncmp(path, "/SYSV", 5) && strncmp(path, "/anon_hugepage", 14))
-			*file_backed = 1;
-	}
-	fclose(f);
-	return covered >= end ? 0 : -EFAULT;
-}
-
-struct span {
-	uintptr_t a, b;
-};
-
-static int span_cmp(const void *x, const void *y)
-{
-	const struct span *p = x, *q = y;
-
-	return p->a < q->a ? -1 : p->a > q->a;
-}
-
-/* Gather the host spans of the context's other live maps that overlap m. */
-static uint32_t other_pins(struct wd_domain *self, const struct wd_map *m, struct span **out)
-{
-	struct span *v = NULL, *nv;
-	uint32_t n = 0, cap = 0, i;
-	struct wd_domain *d;
-
-	pthread_mutex_lock(&self->ctx->lock);
-	for (d = self->ctx->domains; d; d = d->next) {
-		if (d != self) /* the caller holds self's lock or owns self */
-			pthread_rwlock_rdlock(&d->lock);
-		for (i = 0; i < d->nmaps; i++) {
-			const struct wd_map *o = d->maps[i];
-
-			if (o == m || o->host + o->len <= m->host || o->host >= m->host + m->len)
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 8;
-				nv = realloc(v, cap * sizeof(*v));
-				if (!nv)
-					continue; /* worst case an early unpin: no harm to data */
-				v = nv;
-			}
-			v[n].a = o->host;
-			v[n++].b = o->host + o->len;
-		}
-		if (d != self)
-			pthread_rwlock_unlock(&d->lock);
-	}
-	pthread_mutex_unlock(&self->ctx->lock);
-	if (n)
-		qsort(v, n, sizeof(*v), span_cmp);
-	*out = v;
-	return n;
-}
-
-/* Calls fn on the parts of m's pages that no other live map of the context
- * covers, so a pin shared by several domains is undone only once. */
-static void for_each_unshared_part(struct wd_domain *self, const struct wd_map *m,
-				   void (*fn)(uintptr_t a, uintptr_t b))
-{
-	uintptr_t cur = m->host, end = m->host + m->len;
-	struct span *v;
-	uint32_t n = other_pins(self, m, &v), i;
-
-	for (i = 0; i < n && cur < end; i++) {
-		if (v[i].a > cur)
-			fn(cur, v[i].a < end ? v[i].a : end);
-		if (v[i].b > cur)
-			cur = v[i].b;
-	}
-	if (cur < end)
-		fn(cur, end);
-	free(v);
-}
-
-static void unpin_part(uintptr_t a, uintptr_t b)
-{
-	munlock((void *)a, b - a);
-	madvise((void *)a, b - a, MADV_DOFORK);
-}
-
-static void unpin(struct wd_domain *d, const struct wd_map *m)
-{
-	for_each_unshared_part(d, m, unpin_part);
-}
-
-static int pin(uintptr_t host, uint64_t len)
-{
-	if (mlock((void *)host, len))
-		return -ENOMEM;
-	if (madvise((void *)host, len, MADV_DONTFORK)) {
-		int err = -errno;
-
-		munlock((void *)host, len);
-		return err;
-	}
-	return 0;
-}
-
 /* ---- share / unshare ---- */
 
 WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flags,
@@ -601,14 +387,71 @@ WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flag
 	return wd__share_at(d, ptr, len, flags, 0, iova);
 }
 
+/* Is [host, host+span) free of d's shares and within its pin limit?  The
+ * caller holds d->lock for writing. */
+static int share_room(const struct wd_domain *d, uintptr_t host, uint64_t span)
+{
+	uint32_t i = host_lower_bound(d, host);
+
+	if ((i < d->nmaps && overlaps(host, span, d->hmaps[i]->host, d->hmaps[i]->len)) ||
+	    (i > 0 && overlaps(host, span, d->hmaps[i - 1]->host, d->hmaps[i - 1]->len)))
+		return -EEXIST;
+	if (d->pin_limit < span || d->pinned > d->pin_limit - span)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Choose m's IOVA: want (0: its host address; WD__IOVA_ANY: none) when
+ * free, else the lowest free window unless identity was asked for.
+ * d->lock held for writing. */
+static int share_place(const struct wd_domain *d, struct wd_map *m, uint64_t want)
+{
+	want = want == WD__IOVA_ANY ? 0 : want ? want & ~(page_size() - 1) : m->host;
+	if (want && iova_free(d, want, m->len)) {
+		m->iova = want;
+		return 0;
+	}
+	if (m->flags & WD_SHARE_IDENTITY)
+		return -EADDRNOTAVAIL;
+	return iova_alloc(d, m->len, &m->iova);
+}
+
+/* Pin m, map it for the device and enter it in the tables; nothing is left
+ * done on failure.  d->lock held for writing. */
+static int share_commit(struct wd_domain *d, struct wd_map *m)
+{
+	const struct wd_driver_ops *ops = d->dev->ops;
+	int ret;
+
+	/* a device that pins the pages itself would be charged twice */
+	ret = wd__pin(m, m->host, m->len, !(ops->flags & WD_DRV_F_PINS));
+	if (ret)
+		return ret;
+	if (ops->dma_map) {
+		ret = ops->dma_map(d, m->iova, (void *)m->host, m->len, m->flags);
+		if (ret)
+			goto err_pin;
+	}
+	ret = map_insert(d, m);
+	if (ret)
+		goto err_map;
+	d->pinned += m->len;
+	return 0;
+err_map:
+	if (ops->dma_unmap)
+		ops->dma_unmap(d, m->iova, m->len);
+err_pin:
+	wd__unpin(m);
+	return ret;
+}
+
 int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t want,
 		 uint64_t *iova)
 {
-	uint64_t ps = page_size(), off, span, base;
+	uint64_t ps = page_size(), off, span;
 	uintptr_t host;
 	struct wd_map *m;
-	int file_backed, ret, pinned = 0;
-	uint32_t i;
+	int file_backed, ret;
 
 	if (!d || !ptr || !len || !iova ||
 	    (flags & ~(WD_SHARE_IDENTITY | WD_SHARE_READONLY | WD_SHARE_FILE_OK)))
@@ -620,7 +463,7 @@ int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uin
 	if (len > UINT64_MAX - off - ps)
 		return -EINVAL;
 	span = (off + len + ps - 1) & ~(ps - 1);
-	ret = check_backing(host, host + span, &file_backed);
+	ret = wd__pin_check_backing(host, host + span, &file_backed);
 	if (ret)
 		return ret;
 	if (file_backed && !(flags & WD_SHARE_FILE_OK))
@@ -631,59 +474,20 @@ int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uin
 	m->host = host;
 	m->len = span;
 	m->flags = flags;
-
 	pthread_rwlock_wrlock(&d->lock);
-	i = host_lower_bound(d, host);
-	if ((i < d->nmaps && overlaps(host, span, d->hmaps[i]->host, d->hmaps[i]->len)) ||
-	    (i > 0 && overlaps(host, span, d->hmaps[i - 1]->host, d->hmaps[i - 1]->len))) {
-		ret = -EEXIST;
-		goto out;
-	}
-	if (d->pin_limit < span || d->pinned > d->pin_limit - span) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	want = want == WD__IOVA_ANY ? 0 : want ? want & ~(ps - 1) : host; /* the page wanted */
-	if (want && iova_free(d, want, span))
-		base = want;
-	else if (flags & WD_SHARE_IDENTITY) {
-		ret = -EADDRNOTAVAIL;
-		goto out;
-	} else if ((ret = iova_alloc(d, span, &base))) {
-		goto out;
-	}
-	m->iova = base;
-	if (__atomic_load_n(&d->dirty_on, __ATOMIC_ACQUIRE)) {
+	ret = share_room(d, host, span);
+	if (!ret)
+		ret = share_place(d, m, want);
+	if (!ret && __atomic_load_n(&d->dirty_on, __ATOMIC_ACQUIRE)) {
 		m->dirty = calloc((span / ps + 63) / 64, sizeof(uint64_t));
-		if (!m->dirty) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		ret = m->dirty ? 0 : -ENOMEM;
 	}
-	ret = pin(host, span);
-	if (ret)
-		goto out;
-	pinned = 1;
-	if (d->dev->ops->dma_map) {
-		ret = d->dev->ops->dma_map(d, base, (void *)host, span, flags);
-		if (ret)
-			goto out;
-	}
-	ret = map_insert(d, m);
-	if (ret) {
-		if (d->dev->ops->dma_unmap)
-			d->dev->ops->dma_unmap(d, base, span);
-		goto out;
-	}
-	d->pinned += span;
-	*iova = base + off;
-	m = NULL;
-	pinned = 0;
-out:
+	if (!ret)
+		ret = share_commit(d, m);
+	if (!ret) /* read under the lock: once it drops, m may be unshared */
+		*iova = m->iova + off;
 	pthread_rwlock_unlock(&d->lock);
-	if (m) {
-		if (pinned) /* outside the lock: unpin() walks every domain */
-			unpin(d, m);
+	if (ret) {
 		free(m->dirty);
 		free(m);
 	}
@@ -825,7 +629,7 @@ static int unshare_map(struct wd_domain *d, uint64_t iova, struct wd_map *m, int
 		usleep(10);
 	if (d->dev->ops->dma_unmap)
 		d->dev->ops->dma_unmap(d, m->iova, m->len);
-	unpin(d, m);
+	wd__unpin(m);
 	free(m->dirty);
 	free(m->hw_dirty);
 	free(m);

@@ -760,9 +760,14 @@ static int vc_dirty_hw_read(struct wd_domain *d, uint64_t iova, uint64_t len, ui
 
 /* ---- the device ---- */
 
+_Static_assert(WD_MAX_RESV == sizeof(((struct wd_dev *)0)->resv) / sizeof(struct wd_iova_range),
+	       "a device's reserved regions");
+unsigned wd__vfio_resv_max = WD_MAX_RESV;
+
 /* IOVA the device must not be given: outside the kernel's ranges, and the
- * window holding the driver's own DMA memory. */
-static int reserve(struct wd_dev *dev, const struct vfio_pci *v, uint64_t dma_iova)
+ * window holding the driver's own DMA memory; into out[WD_MAX_RESV]. */
+static int reserve(struct wd_iova_range *out, uint32_t *nout, const struct vfio_pci *v,
+		   uint64_t dma_iova)
 {
 	struct wd_iova_range r[VFIO_MAX_RANGES + 2];
 	uint64_t next = 0;
@@ -776,7 +781,7 @@ static int reserve(struct wd_dev *dev, const struct vfio_pci *v, uint64_t dma_io
 	if (next) /* 0 when the last range ends at the top */
 		r[n++] = (struct wd_iova_range){ next, UINT64_MAX };
 	r[n++] = (struct wd_iova_range){ dma_iova, dma_iova + VC_DMA_LEN - 1 };
-	if (n > sizeof(dev->resv) / sizeof(dev->resv[0]))
+	if (n > WD_MAX_RESV || n > wd__vfio_resv_max)
 		return -E2BIG;
 	/* sorted by start: insertion of the DMA window */
 	for (i = n - 1; i > 0 && r[i].start < r[i - 1].start; i--) {
@@ -785,8 +790,8 @@ static int reserve(struct wd_dev *dev, const struct vfio_pci *v, uint64_t dma_io
 		r[i] = r[i - 1];
 		r[i - 1] = t;
 	}
-	memcpy(dev->resv, r, n * sizeof(r[0]));
-	dev->nresv = n;
+	memcpy(out, r, n * sizeof(r[0]));
+	*nout = n;
 	return 0;
 }
 
@@ -814,7 +819,9 @@ static int pick_dma_iova(const struct vfio_pci *v, uint64_t *out)
  * Someone unbinds the device from vfio-pci: the kernel asks for it back and
  * waits until we close it.  Fail the queues (their requests complete with
  * -EIO), wait for their threads to leave the device, then give it back; the
- * container stays, so shares can still be undone.
+ * container stays, so shares can still be undone.  A thread still on the
+ * device after the deadline finds inert memory where the BARs were (see
+ * vfio_pci_release_device), never an unmapped hole.
  */
 static void release_device(struct vc_dev *vd)
 {
@@ -838,6 +845,9 @@ static void release_device(struct vc_dev *vd)
 		if (busy)
 			usleep(100);
 	} while (busy && mono_ms() < deadline);
+	if (busy && getenv("WD_DEBUG"))
+		fprintf(stderr, "wd: vfio %s: %u queue thread(s) still on the device; releasing\n",
+			vd->v.addr, busy);
 	pthread_mutex_lock(&vd->lock);
 	vpci_reset(&vd->t); /* no DMA after we let go */
 	vfio_pci_release_device(&vd->v);
@@ -1007,20 +1017,27 @@ static void vc_algs(struct vc_dev *vd)
 	vd->algs[n] = NULL;
 }
 
+/* One bad device is passed over (WD_DEBUG says why), not the context:
+ * only a failure to register a good one is the context's. */
 static int add_device(struct wd_ctx *ctx, const char *addr, unsigned *idx)
 {
 	struct wd_dev_info info = { .size = sizeof(info) };
+	struct wd_iova_range resv[WD_MAX_RESV];
 	struct vc_dev *vd;
 	struct wd_dev *dev;
 	uint16_t vendor, device;
+	uint32_t nresv;
 	int ret;
 
 	if (vfio_pci_sysfs_ids(addr, &vendor, &device) || vendor != VIRTIO_VENDOR ||
 	    device != VIRTIO_ID_CRYPTO_MODERN)
 		return 0;
-	ret = vc_open(addr, &vd);
-	if (ret)
+	if (vc_open(addr, &vd))
 		return 0; /* busy or unusable: not a device of this context */
+	if (step(addr, "reserved IOVA", reserve(resv, &nresv, &vd->v, vd->dma.iova))) {
+		vc_dev_free(vd, 0);
+		return 0;
+	}
 	vc_algs(vd);
 	snprintf(info.name, sizeof(info.name), "vfio%u", (*idx)++);
 	strcpy(info.driver, "vfio");
@@ -1038,8 +1055,10 @@ static int add_device(struct wd_ctx *ctx, const char *addr, unsigned *idx)
 		return ret;
 	}
 	dev = ctx->devs[ctx->ndevs - 1];
-	ret = reserve(dev, &vd->v, vd->dma.iova);
-	return ret;
+	memcpy(dev->resv, resv, nresv * sizeof(resv[0]));
+	dev->nresv = nresv;
+	dev->pinned_self = vd->dma.len; /* the kernel charges the ring area's MAP_DMA */
+	return 0;
 }
 
 /* Devices: $WD_VFIO_DEVICE (comma-separated PCI addresses), or every
@@ -1077,6 +1096,7 @@ static void vc_remove(struct wd_dev *dev, int in_child)
 
 const struct wd_driver_ops wd_vfio_driver = {
 	.name = "vfio",
+	.flags = WD_DRV_F_PINS, /* VFIO_IOMMU_MAP_DMA pins and charges the pages */
 	.probe = vc_probe,
 	.remove = vc_remove,
 	.queue_open = vc_queue_open,

@@ -96,4 +96,8 @@ struct vc_dev {
 	const char *algs[8];
 };
 
+/* Test hook: reserved IOVA regions a device may have before it is passed
+ * over (WD_MAX_RESV; a test lowers it to see one bad device skipped). */
+extern unsigned wd__vfio_resv_max;
+
 #endif

@@ -5,6 +5,7 @@
  * capability, its answer to reserved regions such as the MSI doorbell) and
  * never map outside them.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -268,23 +269,60 @@ err:
 	return ret;
 }
 
+/* Put inert anonymous memory where a BAR was mapped: the device mapping
+ * (and with it the device file) goes, the addresses stay valid for a
+ * thread that read the pointer before. */
+static void bar_detach(struct vfio_bar *b)
+{
+	void *p = mmap(b->map, b->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+
+	if (p == MAP_FAILED) /* the kernel waits for the BAR: it must go */
+		munmap(b->map, b->size);
+	else
+		madvise(p, b->size, MADV_DONTFORK);
+}
+
+/* Give the device fd's number an inert file: reads come back short (all
+ * ones to bar_rw) and writes fail, instead of reaching whatever file a
+ * later open() would get that number.  An empty sealed memfd, or else the
+ * group, which has no read, write or device ioctls. */
+static void fd_detach(struct vfio_pci *v)
+{
+	int fd = memfd_create("wd-vfio-gone", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd >= 0 && !fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) &&
+	    dup3(fd, v->device, O_CLOEXEC) >= 0) {
+		close(fd);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (dup3(v->group, v->device, O_CLOEXEC) < 0) {
+		close(v->device); /* last resort: the kernel must get it back */
+		v->device = -1;
+	}
+}
+
+/*
+ * The BAR mappings and the device fd are replaced, not removed: a queue
+ * thread that is late getting off the device may still hold a BAR pointer
+ * or use the fd, and must find harmless memory (reads 0: not DRIVER_OK,
+ * the device is gone) and a harmless file there.  Nothing in v changes, so
+ * such a thread reads no field being written.
+ */
 void vfio_pci_release_device(struct vfio_pci *v)
 {
 	unsigned i;
 
+	if (v->device < 0)
+		return;
+	if (v->msix_on)
+		vfio_msix_set(v, 0, NULL);
 	for (i = 0; i < VFIO_MAX_BARS; i++)
-		if (v->bars[i].map) {
-			munmap(v->bars[i].map, v->bars[i].size);
-			v->bars[i].map = NULL;
-		}
-	if (v->device >= 0) {
-		if (v->msix_on)
-			vfio_msix_set(v, 0, NULL);
-		close(v->device);
-		v->device = -1;
-	}
-	memset(v->bars, 0, sizeof(v->bars)); /* later BAR reads: all ones */
-	v->cfg_size = 0;
+		if (v->bars[i].map)
+			bar_detach(&v->bars[i]);
+	fd_detach(v);
 }
 
 int vfio_req_notify(struct vfio_pci *v, int efd)
@@ -302,7 +340,15 @@ int vfio_req_notify(struct vfio_pci *v, int efd)
 
 void vfio_pci_close(struct vfio_pci *v)
 {
-	vfio_pci_release_device(v);
+	unsigned i;
+
+	if (v->device >= 0 && v->msix_on)
+		vfio_msix_set(v, 0, NULL);
+	for (i = 0; i < VFIO_MAX_BARS; i++)
+		if (v->bars[i].map)
+			munmap(v->bars[i].map, v->bars[i].size);
+	if (v->device >= 0)
+		close(v->device);
 	if (v->group >= 0)
 		close(v->group);
 	if (v->container >= 0)

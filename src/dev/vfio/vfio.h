@@ -66,8 +66,11 @@ int vfio_dma_unmap(const struct vfio_pci *v, uint64_t iova, uint64_t len);
 /* The kernel's request to give the device back (someone unbinds it from
  * vfio-pci) signals efd; -ENOTSUP when the kernel has no such interrupt. */
 int vfio_req_notify(struct vfio_pci *v, int efd);
-/* Let the device go (unmap its BARs, close its fd) but keep the container:
- * DMA maps can still be undone.  The kernel's unbind completes then. */
+/* Let the device go but keep the container: DMA maps can still be undone.
+ * The BARs' mappings become inert memory at the same addresses and the fd
+ * an inert file with the same number (all ones to BAR and config reads),
+ * so a thread still using them is harmless; the kernel's unbind completes.
+ * vfio_pci_close() frees them. */
 void vfio_pci_release_device(struct vfio_pci *v);
 
 /* MSI-X vectors 0..n-1 signal efds[i]; n == 0 disables them. */

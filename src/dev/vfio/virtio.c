@@ -164,8 +164,12 @@ int vpci_init(struct vpci *t, struct vfio_pci *v)
 	return 0;
 }
 
+/* Without a common configuration (vpci_init failed) its location is
+ * zeros: a status read or a reset would hit BAR 0 at a random register. */
 uint8_t vpci_status(const struct vpci *t)
 {
+	if (!t->common.found)
+		return 0xff;
 	return c_read8(t, COMMON(device_status));
 }
 
@@ -173,6 +177,8 @@ void vpci_reset(struct vpci *t)
 {
 	int i;
 
+	if (!t->common.found)
+		return;
 	c_write8(t, COMMON(device_status), 0);
 	/* the device acknowledges the reset by reading back 0 */
 	for (i = 0; i < 1000 && vpci_status(t); i++)

@@ -53,8 +53,10 @@ int vpci_init(struct vpci *t, struct vfio_pci *v);
  * further features the driver can use.  Leaves status at FEATURES_OK. */
 int vpci_start(struct vpci *t, uint64_t want);
 void vpci_driver_ok(struct vpci *t);
+/* Reset the device; nothing when vpci_init() found no common configuration. */
 void vpci_reset(struct vpci *t);
-/* The device status byte; 0xff when the device is gone. */
+/* The device status byte; 0xff when the device is gone (or has no common
+ * configuration). */
 uint8_t vpci_status(const struct vpci *t);
 uint16_t vpci_num_queues(const struct vpci *t);
 /* A consistent read of device-specific configuration. */
