@@ -196,17 +196,27 @@ static int device_regions(struct vfio_pci *v)
 	return 0;
 }
 
-/* Memory space and bus mastering on: without them the device neither
- * answers its BARs nor does DMA. */
-static int enable_device(const struct vfio_pci *v)
+static int command_bits(const struct vfio_pci *v, uint16_t set, uint16_t clear)
 {
 	uint16_t cmd;
 	int ret = vfio_cfg_read(v, 4, &cmd, 2);
 
 	if (ret)
 		return ret;
-	cmd |= 0x6;
+	cmd = (uint16_t)((cmd | set) & ~clear);
 	return vfio_cfg_write(v, 4, &cmd, 2);
+}
+
+/* Memory space and bus mastering on: without them the device neither
+ * answers its BARs nor does DMA. */
+static int enable_device(const struct vfio_pci *v)
+{
+	return command_bits(v, 0x6, 0);
+}
+
+int vfio_pci_dma_off(const struct vfio_pci *v)
+{
+	return command_bits(v, 0, 0x4);
 }
 
 int vfio_pci_open(struct vfio_pci *v, const char *addr)
