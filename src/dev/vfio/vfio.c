@@ -354,21 +354,23 @@ static void bar_rw(const struct vfio_pci *v, unsigned bar, uint64_t off, void *v
 	if (b->map) {
 		volatile void *p = (char *)b->map + off;
 
-		/* one access of the register's width: devices care */
+		/* one access of the register's width (devices care), atomic
+		 * because threads may meet at a register (the status byte: a
+		 * queue thread polls it while another resets the device) */
 		if (write) {
 			if (len == 1)
-				*(volatile uint8_t *)p = *(uint8_t *)val;
+				__atomic_store_n((volatile uint8_t *)p, *(uint8_t *)val, __ATOMIC_RELAXED);
 			else if (len == 2)
-				*(volatile uint16_t *)p = *(uint16_t *)val;
+				__atomic_store_n((volatile uint16_t *)p, *(uint16_t *)val, __ATOMIC_RELAXED);
 			else
-				*(volatile uint32_t *)p = *(uint32_t *)val;
+				__atomic_store_n((volatile uint32_t *)p, *(uint32_t *)val, __ATOMIC_RELAXED);
 		} else {
 			if (len == 1)
-				*(uint8_t *)val = *(volatile uint8_t *)p;
+				*(uint8_t *)val = __atomic_load_n((volatile uint8_t *)p, __ATOMIC_RELAXED);
 			else if (len == 2)
-				*(uint16_t *)val = *(volatile uint16_t *)p;
+				*(uint16_t *)val = __atomic_load_n((volatile uint16_t *)p, __ATOMIC_RELAXED);
 			else
-				*(uint32_t *)val = *(volatile uint32_t *)p;
+				*(uint32_t *)val = __atomic_load_n((volatile uint32_t *)p, __ATOMIC_RELAXED);
 		}
 		return;
 	}
