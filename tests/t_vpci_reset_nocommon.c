@@ -56,7 +56,7 @@ int main(void)
 	fd = fake_config(cfg, sizeof(cfg));
 	fake_pci(&v, fd, bar0);
 	T_EQ(vpci_init(&t, &v), -ENODEV);
-	vpci_reset(&t);
+	T_EQ(vpci_reset(&t), -ENODEV);
 	T_ASSERT(untouched(bar0));
 	T_EQ(vpci_status(&t), 0xff); /* no status to read: as if gone */
 	close(fd);

@@ -38,9 +38,41 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- stopping a device that cannot be trusted any more ---- */
+
+/*
+ * The device is gone, timed out or broke the virtqueue protocol: declare it
+ * gone (no queue or session uses it again) and make sure it can write
+ * nothing more before any buffer it was given is handed back.  A reset does
+ * that once the device reads back status 0; one that does not acknowledge
+ * it loses bus mastering instead.  0 when the device is stopped, -EIO when
+ * neither worked (its buffers must then stay held).  Caller holds vd->lock
+ * (the BARs go away under it in release_device).
+ */
+static int stop_device(struct vc_dev *vd)
+{
+	__atomic_store_n(&vd->gone, 1, __ATOMIC_RELEASE);
+	if (!vd->stopped && !vd->released)
+		vd->stopped = !vpci_reset(&vd->t) || !vfio_pci_dma_off(&vd->v) ? 1 : -1;
+	return vd->stopped > 0 || vd->released ? 0 : -EIO;
+}
+
+static int stop_device_unlocked(struct vc_dev *vd)
+{
+	int ret;
+
+	pthread_mutex_lock(&vd->lock);
+	ret = stop_device(vd);
+	pthread_mutex_unlock(&vd->lock);
+	return ret;
+}
+
 /* ---- the control queue ---- */
 
-/* Run one control request and wait for it; the caller holds vd->lock. */
+/* Run one control request and wait for it; the caller holds vd->lock.  A
+ * device that does not answer in time, or answers what was not asked, is
+ * stopped before the caller reuses the request buffers: a late answer must
+ * not land in the next request. */
 static int ctl_run(struct vc_dev *vd, const struct virtq_buf *b, unsigned n)
 {
 	int64_t deadline = mono_ms() + VC_CTL_TIMEOUT_MS;
@@ -52,15 +84,17 @@ static int ctl_run(struct vc_dev *vd, const struct virtq_buf *b, unsigned n)
 	head = virtq_add(&vd->ctlq, b, n);
 	if (head < 0)
 		return head;
-	virtq_publish(&vd->t, &vd->ctlq);
+	vpci_publish(&vd->t, &vd->ctlq);
 	for (;;) {
 		id = virtq_get(&vd->ctlq, &written);
 		if (id == head)
 			return 0;
-		if (id >= 0 || id == -EIO)
-			return -EIO; /* a completion we never asked for */
+		if (id != -EAGAIN) { /* a completion we never asked for */
+			stop_device(vd);
+			return -EIO;
+		}
 		if (mono_ms() > deadline) {
-			__atomic_store_n(&vd->gone, 1, __ATOMIC_RELEASE); /* its state is unknown now */
+			stop_device(vd); /* its state is unknown now */
 			return -ETIMEDOUT;
 		}
 		usleep(20);
@@ -337,7 +371,8 @@ static int64_t prepare(struct vc_queue *cq, const wd_sqe *e, const struct vc_ses
 /*
  * Turn one copied descriptor into a virtqueue chain.  Returns 1 when it went
  * to the device, 0 when it completed at once (*status, *result set),
- * -ENOSPC when the virtqueue has no room (nothing held, try later).
+ * -ENOSPC when the virtqueue has no room (nothing held, try later), -EIO
+ * when it is broken.
  */
 static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 {
@@ -366,12 +401,12 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 		release(cq, &tmp, 0);
 		return *status = (int)len, 0;
 	}
-	if (cq->vq.nfree < nb + 1) {
+	if (cq->vq->nfree < nb + 1) {
 		release(cq, &tmp, 0);
 		return -ENOSPC;
 	}
 	/* the slot is the chain's head, known before the device sees it */
-	head = cq->vq.free_head;
+	head = virtq_next_head(cq->vq);
 	b[0] = (struct virtq_buf){ cq->slots_iova + (uint64_t)head * sizeof(*slot),
 				   offsetof(struct vc_slot, status), 0 };
 	b[nb++] = (struct virtq_buf){ b[0].addr + offsetof(struct vc_slot, status), 1, 1 };
@@ -388,7 +423,11 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 	memcpy(slot->iv, &e->arg0, 8);
 	memcpy(slot->iv + 8, &e->arg1, 8);
 	slot->status = 0xff;
-	head = virtq_add(&cq->vq, b, nb);
+	head = virtq_add(cq->vq, b, nb);
+	if (head < 0) { /* broken: the device gets nothing more */
+		release(cq, &tmp, 0);
+		return head;
+	}
 	tmp.len = (uint32_t)len;
 	cq->pend[head] = tmp;
 	cq->dev_inflight++;
@@ -403,19 +442,21 @@ static unsigned take(struct vc_queue *cq)
 	uint32_t avail, used, n = 0;
 	unsigned added = 0;
 
+	if (cq->broken)
+		return 0;
 	avail = wd_load_acquire(&ctl->sq_tail) - cq->sq_head;
 	used = cq->cq_tail - wd_load_acquire(&ctl->cq_head);
 	if (avail > r->sq_entries || used > r->cq_entries) {
 		cq->broken = -EPROTO;
 		return 0;
 	}
-	while (n < avail && used + cq->dev_inflight < r->cq_entries && cq->vq.nfree >= 3) {
+	while (n < avail && used + cq->dev_inflight < r->cq_entries && cq->vq->nfree >= 3) {
 		wd_sqe e;
 		int status = 0, ret;
 
 		memcpy(&e, &r->sqes[cq->sq_head & r->sq_mask], sizeof(e)); /* copy once */
 		ret = submit_one(cq, &e, &status);
-		if (ret == -ENOSPC)
+		if (ret < 0)
 			break;
 		cq->sq_head++;
 		n++;
@@ -429,7 +470,7 @@ static unsigned take(struct vc_queue *cq)
 	if (n)
 		wd_store_release(&ctl->sq_head, cq->sq_head);
 	if (added)
-		virtq_publish(&cq->vd->t, &cq->vq);
+		vpci_publish(&cq->vd->t, cq->vq);
 	return n;
 }
 
@@ -440,11 +481,11 @@ static unsigned reap(struct vc_queue *cq)
 	unsigned n = 0;
 	int id;
 
-	while ((id = virtq_get(&cq->vq, &written)) >= 0) {
+	while ((id = virtq_get(cq->vq, &written)) >= 0) {
 		struct vc_pending *p = &cq->pend[id];
 		int st;
 
-		if (!p->nheld) { /* not ours: the device is confused */
+		if (!p->nheld) { /* cannot be: virtq_get checked the head is in flight */
 			cq->broken = -EIO;
 			break;
 		}
@@ -455,23 +496,31 @@ static unsigned reap(struct vc_queue *cq)
 		n++;
 	}
 	if (id == -EIO)
-		cq->broken = -EIO;
+		cq->broken = -EIO; /* the device broke the protocol */
 	return n;
 }
 
-/* The device is gone or broken: everything it holds completes with -EIO,
- * and the ring is declared dead. */
+/*
+ * The device is gone or broken, or the user broke the ring: everything the
+ * device holds completes with -EIO, and the ring is declared dead.  Unless
+ * the user alone is at fault and the device holds nothing, the device is
+ * stopped first: only then are its buffers handed back (the leases end, and
+ * dirty tracking records nothing for them).  If it cannot be stopped, the
+ * leases stay: an unshare then waits rather than free memory under it.
+ */
 static void fail_queue(struct vc_queue *cq, int err)
 {
 	struct wd_ring_ctl *ctl = cq->ring.ctl;
-	uint16_t i;
+	int stopped = 0, id;
 
-	for (i = 0; i < cq->vq.size && cq->dev_inflight; i++)
-		if (cq->pend[i].nheld) {
-			release(cq, &cq->pend[i], 0);
-			post(cq, cq->pend[i].tag, -EIO, 0);
-			cq->dev_inflight--;
-		}
+	if (cq->dev_inflight || virtq_broken(cq->vq) || err != -EPROTO)
+		stopped = !stop_device_unlocked(cq->vd);
+	while (cq->dev_inflight && (id = virtq_detach(cq->vq)) >= 0) {
+		if (stopped)
+			release(cq, &cq->pend[id], 0);
+		post(cq, cq->pend[id].tag, -EIO, 0);
+		cq->dev_inflight--;
+	}
 	__atomic_store_n(&ctl->dev_error, err, __ATOMIC_RELAXED);
 	wd_store_release(&ctl->dev_status, WD_DEV_BROKEN);
 	wake_user(cq);
@@ -507,13 +556,13 @@ static void idle_wait(struct vc_queue *cq)
 
 	/* interrupts only while asleep (NAPI-like): the same Dekker pattern
 	 * with the device, whose used index may move after the flag is clear */
-	virtq_interrupts(&cq->vq, 1);
+	virtq_interrupts(cq->vq, 1);
 	wd_store_sc(&ctl->sq_flags, WD_SQ_NEED_WAKEUP);
-	if (wd_load_sc(&ctl->sq_tail) == cq->sq_head && !virtq_has_used(&cq->vq) &&
+	if (wd_load_sc(&ctl->sq_tail) == cq->sq_head && !virtq_has_used(cq->vq) &&
 	    !__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE))
 		poll(pfd, cq->irq_fd >= 0 ? 2 : 1, tmo);
 	wd_store_sc(&ctl->sq_flags, 0);
-	virtq_interrupts(&cq->vq, 0);
+	virtq_interrupts(cq->vq, 0);
 	drain_fd(cq->kick_fd);
 	drain_fd(cq->irq_fd);
 }
@@ -527,25 +576,22 @@ static void publish_wake(struct vc_queue *cq)
 		wake_user(cq);
 }
 
-/* At stop: the device finishes what it holds, or is given up on. */
+/* At stop, or when the user broke the ring: a sound device finishes what
+ * it holds (bounded); what is left is failed, the device stopped first. */
 static void drain(struct vc_queue *cq)
 {
 	int64_t deadline = mono_ms() + VC_DRAIN_TIMEOUT_MS;
 
-	while (cq->dev_inflight && !cq->broken && device_ok(cq->vd)) {
+	while (cq->dev_inflight && !virtq_broken(cq->vq) && device_ok(cq->vd)) {
 		if (reap(cq)) {
 			publish_wake(cq);
 			continue;
 		}
-		if (mono_ms() > deadline) {
-			/* it will not answer: stop it from writing anything later */
-			__atomic_store_n(&cq->vd->gone, 1, __ATOMIC_RELEASE);
-			vpci_reset(&cq->vd->t);
-			break;
-		}
+		if (mono_ms() > deadline)
+			break; /* it will not answer: fail_queue stops it */
 		usleep(50);
 	}
-	if (cq->dev_inflight)
+	if (cq->dev_inflight || cq->broken || __atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE))
 		fail_queue(cq, cq->broken ? cq->broken : -EIO);
 }
 
@@ -557,10 +603,8 @@ static void *queue_main(void *arg)
 	while (!__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE)) {
 		unsigned did;
 
-		if (cq->broken || __atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE)) {
-			fail_queue(cq, cq->broken ? cq->broken : -EIO);
+		if (cq->broken || __atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE))
 			break;
-		}
 		did = reap(cq) + take(cq);
 		if (did) {
 			publish_wake(cq);
@@ -572,15 +616,12 @@ static void *queue_main(void *arg)
 			continue;
 		}
 		/* a register read traps to the device: only when idle */
-		if (!device_ok(cq->vd)) {
-			fail_queue(cq, -EIO);
+		if (!device_ok(cq->vd))
 			break;
-		}
 		idle_wait(cq);
 		idle = 0;
 	}
-	if (!cq->broken && !__atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE))
-		drain(cq);
+	drain(cq);
 	__atomic_store_n(&cq->off_device, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -640,12 +681,12 @@ static int vc_queue_start(struct wd_queue *q)
 	pthread_mutex_unlock(&vd->lock);
 	cq->vd = vd;
 	cq->qidx = i;
-	cq->vq = vd->dq[i]; /* the virtqueue lives on; its state comes back at stop */
-	virtq_interrupts(&cq->vq, 0); /* the thread polls while it is awake */
+	cq->vq = &vd->dq[i]; /* the virtqueue lives on in vd from queue to queue */
+	virtq_interrupts(cq->vq, 0); /* the thread polls while it is awake */
 	cq->slots = vd->slots[i];
 	cq->slots_iova = vd->slots_iova[i];
 	cq->irq_fd = vd->msix ? vd->irq_fds[i] : -1;
-	cq->pend = calloc(cq->vq.size, sizeof(*cq->pend));
+	cq->pend = calloc(cq->vq->size, sizeof(*cq->pend));
 	wd_ring_bind(&cq->ring, q->mem, q->depth, q->depth);
 	cq->sq_head = cq->ring.ctl->sq_head;
 	cq->cq_tail = cq->ring.ctl->cq_tail;
@@ -684,7 +725,6 @@ static void vc_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_ta
 	pthread_mutex_lock(&vd->lock);
 	for (id = 1; id <= WD_MAX_SESSIONS; id++)
 		sess_close(vd, cq, &cq->sess[id]);
-	vd->dq[cq->qidx] = cq->vq;
 	vd->queues[cq->qidx] = NULL;
 	pthread_mutex_unlock(&vd->lock);
 }
@@ -849,7 +889,7 @@ static void release_device(struct vc_dev *vd)
 		fprintf(stderr, "wd: vfio %s: %u queue thread(s) still on the device; releasing\n",
 			vd->v.addr, busy);
 	pthread_mutex_lock(&vd->lock);
-	vpci_reset(&vd->t); /* no DMA after we let go */
+	stop_device(vd); /* no DMA after we let go */
 	vfio_pci_release_device(&vd->v);
 	vd->released = 1;
 	pthread_mutex_unlock(&vd->lock);
@@ -896,7 +936,7 @@ static void vc_dev_free(struct vc_dev *vd, int in_child)
 		if (vd->stop_fd >= 0)
 			close(vd->stop_fd);
 		if (vd->t.v && !vd->released)
-			vpci_reset(&vd->t); /* stop all DMA before unmapping */
+			stop_device(vd); /* stop all DMA before unmapping */
 		dma_area_fini(&vd->dma, &vd->v);
 		vfio_pci_close(&vd->v);
 		for (i = 0; i < VC_MAX_QUEUES; i++)

@@ -59,7 +59,7 @@ struct vc_queue {
 	struct wd_domain *dom;
 	int cq_fd, kick_fd, irq_fd;
 	unsigned qidx;                  /* data virtqueue */
-	struct virtq vq;
+	struct virtq *vq;               /* vd->dq[qidx], the thread's alone while it runs */
 	struct vc_slot *slots;
 	uint64_t slots_iova;
 	struct vc_pending *pend;        /* by descriptor head */
@@ -82,13 +82,14 @@ struct vc_dev {
 	uint8_t *ctl;                   /* control request buffers */
 	uint64_t ctl_iova;
 	struct vc_queue *queues[VC_MAX_QUEUES];
-	struct virtq dq[VC_MAX_QUEUES]; /* set up once, reused by queues */
+	struct virtq dq[VC_MAX_QUEUES]; /* set up once, reused by queues while the device is sound */
 	struct vc_slot *slots[VC_MAX_QUEUES];
 	uint64_t slots_iova[VC_MAX_QUEUES];
 	int irq_fds[VC_MAX_QUEUES];
 	int msix;                       /* interrupts on eventfds */
 	struct wd_domain *domain;       /* the one IOVA space the device has */
-	int gone;                       /* the device stopped answering, or is taken away */
+	int gone;                       /* the device stopped answering, broke the rules or is taken away */
+	int stopped;                    /* under lock: 1 reset (it writes nothing any more), -1 it could not be */
 	int released;                   /* its fd and BARs are given back to the kernel */
 	int req_fd, stop_fd;            /* the kernel asks for it back; we stop watching */
 	pthread_t monitor;

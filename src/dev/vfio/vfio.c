@@ -197,17 +197,27 @@ static int device_regions(struct vfio_pci *v)
 	return 0;
 }
 
-/* Memory space and bus mastering on: without them the device neither
- * answers its BARs nor does DMA. */
-static int enable_device(const struct vfio_pci *v)
+static int command_bits(const struct vfio_pci *v, uint16_t set, uint16_t clear)
 {
 	uint16_t cmd;
 	int ret = vfio_cfg_read(v, 4, &cmd, 2);
 
 	if (ret)
 		return ret;
-	cmd |= 0x6;
+	cmd = (uint16_t)((cmd | set) & ~clear);
 	return vfio_cfg_write(v, 4, &cmd, 2);
+}
+
+/* Memory space and bus mastering on: without them the device neither
+ * answers its BARs nor does DMA. */
+static int enable_device(const struct vfio_pci *v)
+{
+	return command_bits(v, 0x6, 0);
+}
+
+int vfio_pci_dma_off(const struct vfio_pci *v)
+{
+	return command_bits(v, 0, 0x4);
 }
 
 int vfio_pci_open(struct vfio_pci *v, const char *addr)
@@ -390,21 +400,23 @@ static void bar_rw(const struct vfio_pci *v, unsigned bar, uint64_t off, void *v
 	if (b->map) {
 		volatile void *p = (char *)b->map + off;
 
-		/* one access of the register's width: devices care */
+		/* one access of the register's width (devices care), atomic
+		 * because threads may meet at a register (the status byte: a
+		 * queue thread polls it while another resets the device) */
 		if (write) {
 			if (len == 1)
-				*(volatile uint8_t *)p = *(uint8_t *)val;
+				__atomic_store_n((volatile uint8_t *)p, *(uint8_t *)val, __ATOMIC_RELAXED);
 			else if (len == 2)
-				*(volatile uint16_t *)p = *(uint16_t *)val;
+				__atomic_store_n((volatile uint16_t *)p, *(uint16_t *)val, __ATOMIC_RELAXED);
 			else
-				*(volatile uint32_t *)p = *(uint32_t *)val;
+				__atomic_store_n((volatile uint32_t *)p, *(uint32_t *)val, __ATOMIC_RELAXED);
 		} else {
 			if (len == 1)
-				*(uint8_t *)val = *(volatile uint8_t *)p;
+				*(uint8_t *)val = __atomic_load_n((volatile uint8_t *)p, __ATOMIC_RELAXED);
 			else if (len == 2)
-				*(uint16_t *)val = *(volatile uint16_t *)p;
+				*(uint16_t *)val = __atomic_load_n((volatile uint16_t *)p, __ATOMIC_RELAXED);
 			else
-				*(uint32_t *)val = *(volatile uint32_t *)p;
+				*(uint32_t *)val = __atomic_load_n((volatile uint32_t *)p, __ATOMIC_RELAXED);
 		}
 		return;
 	}

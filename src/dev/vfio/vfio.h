@@ -73,6 +73,10 @@ int vfio_req_notify(struct vfio_pci *v, int efd);
  * vfio_pci_close() frees them. */
 void vfio_pci_release_device(struct vfio_pci *v);
 
+/* Bus mastering off: the function can start no more DMA (the last resort
+ * for a device that does not acknowledge a reset). */
+int vfio_pci_dma_off(const struct vfio_pci *v);
+
 /* MSI-X vectors 0..n-1 signal efds[i]; n == 0 disables them. */
 int vfio_msix_set(struct vfio_pci *v, unsigned n, const int *efds);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Virtio-pci modern transport and split virtqueues, from user space.  The
- * device is trusted to follow the spec but not to be sane: every id and
- * length it hands back is checked before it is used.
+ * Virtio-pci modern transport, from user space: capabilities, reset,
+ * feature negotiation, and the transport side of split virtqueues (ring
+ * memory, registers, notify).  The rings themselves are virtq.c.
  */
 #include <errno.h>
 #include <linux/virtio_config.h>
@@ -173,24 +173,28 @@ uint8_t vpci_status(const struct vpci *t)
 	return c_read8(t, COMMON(device_status));
 }
 
-void vpci_reset(struct vpci *t)
+int vpci_reset(struct vpci *t)
 {
 	int i;
 
 	if (!t->common.found)
-		return;
+		return -ENODEV;
 	c_write8(t, COMMON(device_status), 0);
-	/* the device acknowledges the reset by reading back 0 */
-	for (i = 0; i < 1000 && vpci_status(t); i++)
+	/* the device acknowledges the reset by reading back 0 (spec 4.1.4.3.2);
+	 * until then it may still be writing what it was given */
+	for (i = 0; i < 1000; i++) {
+		if (!vpci_status(t))
+			return 0;
 		usleep(1000);
+	}
+	return -ETIMEDOUT;
 }
 
 int vpci_start(struct vpci *t, uint64_t want)
 {
 	uint64_t offered;
 
-	vpci_reset(t);
-	if (vpci_status(t))
+	if (vpci_reset(t))
 		return -EIO;
 	c_write8(t, COMMON(device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	c_write8(t, COMMON(device_status), VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
@@ -242,33 +246,30 @@ int vpci_dev_cfg(const struct vpci *t, uint32_t off, void *buf, uint32_t len)
 	return 0;
 }
 
-/* ---- split virtqueues ---- */
+/* ---- virtqueues on the transport ---- */
 
 int virtq_setup(struct vpci *t, struct virtq *q, struct dma_area *area, uint16_t index,
 		uint16_t size, uint16_t msix)
 {
 	uint64_t desc = 0, avail = 0, used = 0;
-	uint16_t max, i;
+	void *d, *a, *u;
+	uint16_t max;
+	int ret;
 
-	memset(q, 0, sizeof(*q));
 	c_write16(t, COMMON(queue_select), index);
 	max = c_read16(t, COMMON(queue_size));
 	if (!max || max == 0xffff)
 		return -ENODEV;
 	while (size > max)
 		size >>= 1;
-	if (!size || (size & (size - 1)))
-		return -EINVAL;
-	q->desc = dma_alloc(area, 16ull * size, 16, &desc);
-	q->avail = dma_alloc(area, 6 + 2ull * size, 2, &avail);
-	q->used = dma_alloc(area, 6 + 8ull * size, 4, &used);
-	if (!q->desc || !q->avail || !q->used)
+	d = dma_alloc(area, VIRTQ_DESC_BYTES(size), 16, &desc);
+	a = dma_alloc(area, VIRTQ_AVAIL_BYTES(size), 2, &avail);
+	u = dma_alloc(area, VIRTQ_USED_BYTES(size), 4, &used);
+	if (!d || !a || !u)
 		return -ENOMEM;
-	q->index = index;
-	q->size = size;
-	for (i = 0; i < size; i++)
-		q->desc[i].next = (uint16_t)(i + 1);
-	q->nfree = size;
+	ret = virtq_init(q, index, size, d, a, u);
+	if (ret)
+		return ret;
 	c_write16(t, COMMON(queue_size), size);
 	c_write16(t, COMMON(queue_msix_vector), msix);
 	if (msix != VIRTIO_MSI_NO_VECTOR && c_read16(t, COMMON(queue_msix_vector)) != msix)
@@ -283,67 +284,8 @@ int virtq_setup(struct vpci *t, struct virtq *q, struct dma_area *area, uint16_t
 	return 0;
 }
 
-int virtq_add(struct virtq *q, const struct virtq_buf *b, unsigned n)
+void vpci_publish(struct vpci *t, struct virtq *q)
 {
-	uint16_t head = q->free_head, d = head;
-	unsigned i;
-
-	if (!n || n > q->nfree)
-		return -ENOSPC;
-	for (i = 0; i < n; i++) {
-		q->desc[d].addr = b[i].addr;
-		q->desc[d].len = b[i].len;
-		q->desc[d].flags = (uint16_t)((b[i].write ? VRING_DESC_F_WRITE : 0) |
-					      (i + 1 < n ? VRING_DESC_F_NEXT : 0));
-		d = q->desc[d].next;
-	}
-	q->free_head = d;
-	q->nfree = (uint16_t)(q->nfree - n);
-	q->avail->ring[q->avail_idx & (q->size - 1)] = head;
-	q->avail_idx++;
-	return head;
-}
-
-void virtq_publish(struct vpci *t, struct virtq *q)
-{
-	/* descriptors and ring entries before the index the device reads; and
-	 * the index before the look at the device's flags (sequentially
-	 * consistent pair: the device does the mirror image) */
-	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&q->used->flags, __ATOMIC_SEQ_CST) & VRING_USED_F_NO_NOTIFY))
+	if (virtq_publish(q))
 		vfio_bar_write16(t->v, t->notify.bar, q->notify_at, q->index);
-}
-
-void virtq_interrupts(struct virtq *q, int on)
-{
-	__atomic_store_n(&q->avail->flags, on ? 0 : VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_SEQ_CST);
-}
-
-int virtq_has_used(const struct virtq *q)
-{
-	return __atomic_load_n(&q->used->idx, __ATOMIC_SEQ_CST) != q->last_used;
-}
-
-int virtq_get(struct virtq *q, uint32_t *written)
-{
-	uint16_t idx = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE), d;
-	struct vring_used_elem e;
-	unsigned n = 0;
-
-	if (idx == q->last_used)
-		return -EAGAIN;
-	e = q->used->ring[q->last_used & (q->size - 1)];
-	q->last_used++;
-	if (e.id >= q->size)
-		return -EIO; /* the device named a descriptor that does not exist */
-	/* give the chain back: walk it to its end, bounded by the ring size */
-	d = (uint16_t)e.id;
-	while ((q->desc[d].flags & VRING_DESC_F_NEXT) && ++n < q->size)
-		d = q->desc[d].next;
-	q->desc[d].next = q->free_head;
-	q->desc[d].flags = 0;
-	q->free_head = (uint16_t)e.id;
-	q->nfree = (uint16_t)(q->nfree + n + 1);
-	*written = e.len;
-	return (int)e.id;
 }
