@@ -43,7 +43,8 @@ struct soft_cipher {
 	pthread_mutex_t lock;           /* slots' setups */
 	uint64_t closes;                /* sessions closed so far: the engine sweeps */
 	struct cipher_slot slot[WD_MAX_SESSIONS + 1];
-	/* the engine thread's alone */
+	/* the engine's alone: its thread's, or an inline request's while it
+	 * holds the queue's owner word (soft.h) */
 	uint64_t swept;
 	struct cipher_ctx ctx[WD_MAX_SESSIONS + 1];
 };
@@ -167,6 +168,13 @@ static int ctx_reload(struct soft_cipher *sc, unsigned id)
 	}
 	x->gen = gen;
 	return 0;
+}
+
+int soft_cipher_sweep_due(const struct soft_queue *sq)
+{
+	const struct soft_cipher *sc = sq->cipher;
+
+	return __atomic_load_n(&sc->closes, __ATOMIC_ACQUIRE) != sc->swept;
 }
 
 void soft_cipher_sweep(struct soft_queue *sq)
