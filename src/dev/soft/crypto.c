@@ -370,8 +370,15 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	/* remote SVA works on copies: the client's addresses tell overlap */
 	soft_seg_list(&din, NULL, 0, (void *)(uintptr_t)e->src, total);
 	soft_seg_list(&dout, NULL, 0, (void *)(uintptr_t)e->dst, total);
-	if (sq->remote_mem >= 0 ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out))
+	if (sq->remote_mem < 0 && in.n == 1 && out.n == 1) {
+		/* one buffer each (the usual case): in place, or apart */
+		uintptr_t a = (uintptr_t)in.v[0].p, b = (uintptr_t)out.v[0].p;
+
+		if (a != b && a < b + out.v[0].len && b < a + in.v[0].len)
+			return -EINVAL; /* as aliasing_ok() would say */
+	} else if (sq->remote_mem >= 0 ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out)) {
 		return -EINVAL;
+	}
 	if (!total)
 		return 0; /* CBC and CTR: nothing to do */
 	memcpy(iv, &e->arg0, 8);
