@@ -82,7 +82,6 @@ struct soft_scratch {
 	void *gather;                   /* XTS over segments: the data unit in one piece */
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
-	uint32_t inline_n;              /* small inline requests so far (time sampling) */
 };
 
 #define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
