@@ -48,6 +48,7 @@ bench: build
 	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
 	$(BUILD)/tools/wd bench mem -j $(BUILD)/bench-mem.json
 	$(BUILD)/tools/wd bench crypto -j $(BUILD)/bench-crypto.json
+	$(BUILD)/tools/wd bench sync -j $(BUILD)/bench-sync.json
 
 # Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
 check: check-plain check-asan check-tsan check-fuzz check-install

@@ -321,11 +321,16 @@ int wd_cmd_bench(int argc, char **argv)
 		optind = 1;
 		return wd_bench_crypto(argc - 1, argv + 1);
 	}
+	if (argc >= 2 && !strcmp(argv[1], "sync")) {
+		optind = 1;
+		return wd_bench_sync(argc - 1, argv + 1);
+	}
 	fprintf(help ? stdout : stderr,
 		"usage: wd bench ring [-n ITERS] [-j FILE] [-q]\n"
 		"       wd bench comp [options]   (wd bench comp -h)\n"
 		"       wd bench mem [-j FILE]\n"
 		"       wd bench wdd [-w WDD] [-n ITERS] [-j FILE]\n"
-		"       wd bench crypto [-t SECONDS] [-j FILE] [-q]\n");
+		"       wd bench crypto [-t SECONDS] [-j FILE] [-q]\n"
+		"       wd bench sync [-t SECONDS] [-s SEED] [-j FILE] [-q]\n");
 	return help ? 0 : 2;
 }

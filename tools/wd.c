@@ -19,7 +19,7 @@ static const struct {
 	{ "gzip", wd_cmd_gzip, "gzip-compatible compression through queues (wd gzip -h)" },
 	{ "gunzip", wd_cmd_gzip, "the same as 'wd gzip -d'" },
 	{ "stat", wd_cmd_stat, "counters of the wdd daemon" },
-	{ "bench", wd_cmd_bench, "benchmarks: wd bench comp | ring | mem | wdd | crypto" },
+	{ "bench", wd_cmd_bench, "benchmarks: wd bench comp | ring | mem | wdd | crypto | sync" },
 };
 
 static void usage(FILE *f)

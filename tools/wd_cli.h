@@ -13,6 +13,7 @@ int wd_bench_comp(int argc, char **argv);  /* bench/bench_comp.c */
 int wd_bench_mem(int argc, char **argv);   /* bench/bench_mem.c */
 int wd_bench_wdd(int argc, char **argv);   /* bench/bench_wdd.c */
 int wd_bench_crypto(int argc, char **argv); /* bench/bench_crypto.c */
+int wd_bench_sync(int argc, char **argv);   /* bench/bench_sync.c */
 
 /* Print "wd: what: error text" to stderr; returns 1. */
 int wd_cli_fail(const char *what, int err);

@@ -116,6 +116,12 @@ int wd_dev_has_alg(const struct wd_dev *dev, const char *alg);
 
 /* wd_queue_opts.flags */
 #define WD_QUEUE_F_EXPLICIT (1u << 0)   /* explicit sharing instead of SVA, see wd/mem.h */
+/* Synchronous helpers (wd_compress, wd_encrypt, streams...) always go through
+ * the ring to the device's engine threads.  Without it, on the in-process
+ * software device, they run the request in the calling thread (no hop to an
+ * engine thread; same checks, results and statistics); the environment
+ * variable WD_SOFT_INLINE=0 does the same for every queue. */
+#define WD_QUEUE_F_RING_ONLY (1u << 1)
 
 struct wd_queue_opts {
 	uint32_t size;          /* sizeof(struct wd_queue_opts) */

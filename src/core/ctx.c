@@ -55,6 +55,8 @@ WD_EXPORT int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts)
 	ctx->soft_threads = o.soft_threads ? o.soft_threads : env_u32("WD_SOFT_THREADS", 0, 256);
 	ctx->soft_idle_us = o.soft_idle_us ? o.soft_idle_us
 					   : env_u32("WD_SOFT_IDLE_US", 200, 10 * 1000 * 1000);
+	/* WD_SOFT_INLINE=0: synchronous helpers always go through the ring */
+	ctx->soft_inline = env_u32("WD_SOFT_INLINE", 1, 1) != 0;
 	if (getenv("WD_DEVICE"))
 		snprintf(ctx->preferred, sizeof(ctx->preferred), "%s", getenv("WD_DEVICE"));
 

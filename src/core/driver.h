@@ -10,6 +10,8 @@
 #include <wd/mem.h>
 #include <wd/wd.h>
 
+#include "../ring/ring.h"
+
 struct wd_queue;
 struct wd_dev;
 struct wd_cipher_setup;
@@ -68,6 +70,14 @@ struct wd_driver_ops {
 	 * when cs is NULL.  The library only sets an id no request in flight
 	 * names; requests naming an unset id complete with -EINVAL. */
 	int (*cipher_session)(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs);
+	/* Optional, for devices whose engine runs in this process: execute one
+	 * request in the calling thread, with the checks, error codes and
+	 * statistics of the ring path, and fill *c as its completion would be.
+	 * The core calls it only from a synchronous helper, on a started queue
+	 * with nothing in flight (so the device holds none of its requests).
+	 * Returns 0 (the request ran, its status in c->status) or 1: not now
+	 * (the device's threads hold the queue's state), send it on the ring. */
+	int (*exec_sync)(struct wd_queue *q, const wd_sqe *e, wd_cqe *c);
 };
 
 struct wd_dev {

@@ -22,6 +22,7 @@ struct wd_ctx {
 	unsigned ndevs;
 	uint32_t soft_threads;
 	uint32_t soft_idle_us;
+	int soft_inline;                /* WD_SOFT_INLINE: 0 turns exec_sync off */
 	uint32_t ring_start;            /* first ring index: tests start near 2^32 */
 	struct wd_domain *domains;      /* every domain, under lock */
 	char preferred[WD_NAME_MAX];    /* WD_DEVICE: the device to pick first */
@@ -53,6 +54,8 @@ struct wd_queue {
 	int alive_fd;                   /* hangs up when the device goes away; -1: none */
 	uint32_t idle_polls;
 	int64_t alive_checked;          /* when alive_fd was last looked at (ns) */
+	/* synchronous helpers may run requests in this thread (ops->exec_sync) */
+	int (*exec_sync)(struct wd_queue *q, const wd_sqe *e, wd_cqe *c);
 
 	/* cold */
 	struct wd_ctx *ctx;

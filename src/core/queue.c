@@ -81,7 +81,7 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 		return -EINVAL;
 	*out = NULL;
 	if (opts) {
-		if (opts->size < sizeof(o) || (opts->flags & ~WD_QUEUE_F_EXPLICIT) || opts->rsvd ||
+		if (opts->size < sizeof(o) || (opts->flags & ~(WD_QUEUE_F_EXPLICIT | WD_QUEUE_F_RING_ONLY)) || opts->rsvd ||
 		    (opts->domain && !(opts->flags & WD_QUEUE_F_EXPLICIT)))
 			return -EINVAL;
 		memcpy(&o, opts, sizeof(o));
@@ -154,6 +154,8 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	ret = q->ops->queue_start(q);
 	if (ret)
 		goto err_detach;
+	if (!(o.flags & WD_QUEUE_F_RING_ONLY) && ctx->soft_inline)
+		q->exec_sync = q->ops->exec_sync;
 	q->state = WD_Q_STARTED;
 	*out = q;
 	return 0;
@@ -608,6 +610,15 @@ WD_EXPORT int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_f
 
 #define SYNC_TAG 0x5759434e53ull
 
+/*
+ * A caller that waits for the answer gains nothing from a hop to an engine
+ * thread: where the device can run the request in this thread (exec_sync:
+ * the in-process software engine), it does, after the checks wd_send makes
+ * (the device then makes its own, as for a ring request).  The ring is not
+ * touched, so requests submitted later keep their order and indices.  The
+ * device may decline (1) while its threads hold the queue's state; then the
+ * request goes through the ring like any other.
+ */
 int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
 {
 	int ret;
@@ -617,6 +628,14 @@ int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
 	if (q->inflight)
 		return -EBUSY;
 	r->tag = SYNC_TAG;
+	if (q->exec_sync) {
+		ret = queue_usable(q);
+		if (wd_unlikely(ret))
+			return ret;
+		ret = q->exec_sync(q, r, c);
+		if (wd_likely(ret <= 0))
+			return ret;
+	}
 	ret = wd_send(q, r, 1);
 	if (ret < 0)
 		return ret;

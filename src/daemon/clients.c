@@ -90,8 +90,13 @@ void srv_queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, ui
 
 	soft_queue_detach(s->engine, q->sq, &h, &t);
 	/* detached: the engine's counters are final */
-	s->past_requests += __atomic_load_n(&q->sq->nreq, __ATOMIC_RELAXED);
-	s->past_errors += __atomic_load_n(&q->sq->nerr, __ATOMIC_RELAXED);
+	{
+		struct soft_stats st;
+
+		soft_queue_stats(q->sq, &st);
+		s->past_requests += st.nreq;
+		s->past_errors += st.nerr;
+	}
 	if (q->dom) {
 		wd__domain_detach(q->dom, q->ring);
 		wd__domain_unuse(q->dom);

@@ -612,7 +612,7 @@ static int do_dirty(struct srv_client *c, uint16_t type, const void *p, size_t n
 }
 
 static void stats_row(struct wdd_stats_rep *rep, const struct srv_client *o,
-		      const struct srv_queue *q, uint64_t nreq, uint64_t nerr)
+		      const struct srv_queue *q, const struct soft_stats *sst)
 {
 	struct wdd_queue_stats *qs = &rep->q[rep->nq++];
 
@@ -622,10 +622,10 @@ static void stats_row(struct wdd_stats_rep *rep, const struct srv_client *o,
 	qs->pid = (uint32_t)o->pid;
 	memcpy(qs->alg, q->alg, sizeof(qs->alg) - 1);
 	qs->alg[sizeof(qs->alg) - 1] = 0;
-	qs->requests = nreq;
-	qs->errors = nerr;
-	qs->bytes = __atomic_load_n(&q->sq->bytes, __ATOMIC_RELAXED);
-	qs->busy_ns = __atomic_load_n(&q->sq->busy_ns, __ATOMIC_RELAXED);
+	qs->requests = sst->nreq;
+	qs->errors = sst->nerr;
+	qs->bytes = sst->bytes;
+	qs->busy_ns = sst->busy_ns;
 }
 
 /* Totals for everyone; rows (who runs what, how much) only for root and
@@ -647,14 +647,13 @@ static int do_stats(struct srv *s, struct srv_client *c, size_t n, struct srv_re
 		st->pinned += o->pinned;
 		for (i = 0; i < o->nqueues; i++) {
 			/* engine-thread counters: read as they are, a snapshot */
-			struct soft_queue *sq = o->queues[i]->sq;
-			uint64_t nreq = __atomic_load_n(&sq->nreq, __ATOMIC_RELAXED);
-			uint64_t nerr = __atomic_load_n(&sq->nerr, __ATOMIC_RELAXED);
+			struct soft_stats sst;
 
-			st->requests += nreq;
-			st->errors += nerr;
+			soft_queue_stats(o->queues[i]->sq, &sst);
+			st->requests += sst.nreq;
+			st->errors += sst.nerr;
 			if (st->nq < WDD_STATS_MAX && (c->uid == 0 || o->uid == c->uid))
-				stats_row(st, o, o->queues[i], nreq, nerr);
+				stats_row(st, o, o->queues[i], &sst);
 		}
 	}
 	rep->len = (uint32_t)offsetof(struct wdd_stats_rep, q) +

@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,8 @@ struct soft_cipher {
 	pthread_mutex_t lock;           /* slots' setups */
 	uint64_t closes;                /* sessions closed so far: the engine sweeps */
 	struct cipher_slot slot[WD_MAX_SESSIONS + 1];
-	/* the engine thread's alone */
+	/* the engine's alone: its thread's, or an inline request's while it
+	 * holds the queue's owner word (soft.h) */
 	uint64_t swept;
 	struct cipher_ctx ctx[WD_MAX_SESSIONS + 1];
 };
@@ -167,6 +169,13 @@ static int ctx_reload(struct soft_cipher *sc, unsigned id)
 	}
 	x->gen = gen;
 	return 0;
+}
+
+int soft_cipher_sweep_due(const struct soft_queue *sq)
+{
+	const struct soft_cipher *sc = sq->cipher;
+
+	return __atomic_load_n(&sc->closes, __ATOMIC_ACQUIRE) != sc->swept;
 }
 
 void soft_cipher_sweep(struct soft_queue *sq)
@@ -362,12 +371,21 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	/* remote SVA works on copies: the client's addresses tell overlap */
 	soft_seg_list(&din, NULL, 0, (void *)(uintptr_t)e->src, total);
 	soft_seg_list(&dout, NULL, 0, (void *)(uintptr_t)e->dst, total);
-	if (sq->remote_mem >= 0 ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out))
+	if (sq->remote_mem < 0 && in.n == 1 && out.n == 1) {
+		/* one buffer each (the usual case): in place, or apart */
+		uintptr_t a = (uintptr_t)in.v[0].p, b = (uintptr_t)out.v[0].p;
+
+		if (a != b && a < b + out.v[0].len && b < a + in.v[0].len)
+			return -EINVAL; /* as aliasing_ok() would say */
+	} else if (sq->remote_mem >= 0 ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out)) {
 		return -EINVAL;
+	}
 	if (!total)
 		return 0; /* CBC and CTR: nothing to do */
-	memcpy(iv, &e->arg0, 8);
-	memcpy(iv + 8, &e->arg1, 8);
+	/* one 16-byte copy: EVP reads the IV whole, and two 8-byte stores
+	 * cannot be forwarded to one 16-byte load (a stall per request) */
+	_Static_assert(offsetof(wd_sqe, arg1) == offsetof(wd_sqe, arg0) + 8, "IV halves adjacent");
+	memcpy(iv, &e->arg0, sizeof(iv));
 	if (!EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1))
 		return -EIO;
 	if (!io->src_segs && !io->dst_segs)

@@ -122,6 +122,11 @@ static int soft_cipher_session(struct wd_queue *q, unsigned id, const struct wd_
 	return soft_cipher_set(q->drv, id, cs);
 }
 
+static int soft_exec_sync(struct wd_queue *q, const wd_sqe *e, wd_cqe *c)
+{
+	return soft_exec_inline(q->drv, e, c);
+}
+
 const struct wd_driver_ops wd_soft_driver = {
 	.name = "soft",
 	.probe = soft_probe,
@@ -132,4 +137,5 @@ const struct wd_driver_ops wd_soft_driver = {
 	.queue_stop = soft_queue_stop,
 	.kick = soft_kick,
 	.cipher_session = soft_cipher_session,
+	.exec_sync = soft_exec_sync,
 };

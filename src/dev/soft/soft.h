@@ -86,6 +86,15 @@ struct soft_scratch {
 
 #define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
 
+/* A queue's counters, each with one writer at a time (the engine thread for
+ * eng, the owner of the queue's state for inl) and read with relaxed atomic
+ * loads from anywhere (the daemon's statistics). */
+struct soft_stats {
+	uint64_t nreq, nerr;            /* served, failed */
+	uint64_t bytes;                 /* source bytes served */
+	uint64_t busy_ns;               /* time spent serving */
+};
+
 /* The device's private state for one queue: its own view of the ring and
  * its own copies of the indices it owns; nothing it decides on comes from
  * shared memory without a check. */
@@ -109,12 +118,52 @@ struct soft_queue {
 	struct soft_quota *quota;       /* engine memory for this queue's owner; NULL: none */
 	int broken;
 	struct soft_worker *worker;
-	uint64_t nreq, nerr;            /* served, failed (written by the engine thread) */
-	uint64_t bytes;                 /* source bytes served */
-	uint64_t busy_ns;               /* time spent serving */
+	struct soft_stats eng;          /* requests the engine thread took from the ring */
 	struct soft_stream *streams[WD_MAX_SESSIONS + 1]; /* by session id */
 	struct soft_cipher *cipher;     /* cipher sessions; NULL unless a cipher queue */
+	/*
+	 * Who may touch the queue's engine-side state (streams[], the cipher
+	 * contexts and their sweep) besides ring requests.  Requests from the
+	 * ring are run by the engine thread only while the user has them in
+	 * flight, and a synchronous helper runs a request inline only when
+	 * the user has nothing in flight, so those two never meet: the ring's
+	 * indices (release/acquire) order one after the other.  What the
+	 * engine does with no request in hand is the cipher sweep, at the top
+	 * of every pass; it takes this word (FREE -> ENGINE) first and skips
+	 * the sweep until a later pass if it cannot.  The inline path takes it
+	 * (FREE -> INLINE, acquire) for the duration of one request and gives
+	 * it back (release); if the engine holds it, the helper sends its
+	 * request through the ring instead.  Own cache line: the inline path
+	 * writes it per request, the engine reads it only to sweep.
+	 */
+	_Alignas(64) uint32_t owner;
+	struct soft_stats inl;          /* requests run inline (under owner) */
+	char pad_[64];
 };
+
+enum { SOFT_OWNER_FREE, SOFT_OWNER_ENGINE, SOFT_OWNER_INLINE };
+
+/* Add to counters of one writer: relaxed atomics, for readers elsewhere. */
+static inline void soft_stats_add(struct soft_stats *st, uint64_t nreq, uint64_t nerr,
+				  uint64_t bytes, uint64_t busy_ns)
+{
+	__atomic_store_n(&st->nreq, __atomic_load_n(&st->nreq, __ATOMIC_RELAXED) + nreq,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&st->nerr, __atomic_load_n(&st->nerr, __ATOMIC_RELAXED) + nerr,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&st->bytes, __atomic_load_n(&st->bytes, __ATOMIC_RELAXED) + bytes,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&st->busy_ns, __atomic_load_n(&st->busy_ns, __ATOMIC_RELAXED) + busy_ns,
+			 __ATOMIC_RELAXED);
+}
+
+/* The queue's statistics: engine and inline requests together (a snapshot). */
+void soft_queue_stats(const struct soft_queue *sq, struct soft_stats *out);
+
+/* Run one request in the calling thread (a synchronous helper on an idle
+ * in-process queue; see owner): 0 with *c filled, or 1 when the engine
+ * holds the queue's state or no thread scratch could be had (use the ring). */
+int soft_exec_inline(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c);
 
 /* Memory the engine allocates on a queue owner's behalf (stream state),
  * counted against a limit shared by all its queues; updated atomically by
@@ -200,5 +249,7 @@ int soft_cipher_init(struct soft_queue *sq);
 void soft_cipher_free(struct soft_queue *sq);
 int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_setup *cs);
 void soft_cipher_sweep(struct soft_queue *sq);
+/* Has a session been closed since the last sweep? */
+int soft_cipher_sweep_due(const struct soft_queue *sq);
 
 #endif

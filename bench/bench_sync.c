@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wd bench sync: the synchronous helpers against the library underneath
+ * called directly on the same thread, same buffers, key schedule kept in
+ * both.  wd_encrypt (AES-128-CBC) against OpenSSL's EVP (set the IV on a
+ * keyed context, update, final) and wd_compress (gzip, level 1) against
+ * ISA-L's isal_deflate_stateless at level 1 with a kept level buffer, at
+ * 64 B, 1 KiB, 4 KiB, 64 KiB and 1 MiB; each helper both inline (the soft
+ * device runs the request in the calling thread, the default) and through
+ * the ring (a queue made with WD_QUEUE_F_RING_ONLY: one engine thread,
+ * awake).  Then the asynchronous path: AES-128-CBC 64 B with 16 requests in
+ * flight (as wd bench crypto) against the same direct calls.
+ *
+ * Every measurement of a row runs REPS times, the direct call and both
+ * helpers back to back (in turns: each goes first as often), so each repetition gives a ratio (helper MB/s over
+ * direct MB/s) measured under the same load; the table shows the median
+ * ratio and the middle half of the repetitions' ratios (first to third
+ * quartile), next to the median MB/s.  Figures are reported, never asserted.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <isa-l/igzip_lib.h>
+#include <openssl/evp.h>
+#include <wd/comp.h>
+#include <wd/crypto.h>
+#include <wd/wd.h>
+
+#include "../tools/wd_cli.h"
+#include "bench_util.h"
+
+#define REPS 11
+#define NSIZES 5
+#define SLOTS 16                /* messages rotate through this many buffers */
+#define INFLIGHT 16             /* the asynchronous row */
+#define MAX_MSG (1u << 20)
+#define SLOT_AREA (SLOTS * (64u << 10)) /* small messages: 16 slots of <= 64 KiB */
+
+static const size_t sizes[NSIZES] = { 64, 1u << 10, 4u << 10, 64u << 10, 1u << 20 };
+static const char *const size_names[NSIZES] = { "64 B", "1 KiB", "4 KiB", "64 KiB", "1 MiB" };
+
+enum { M_DIRECT, M_INLINE, M_RING, M__N };
+
+struct bench {
+	struct wd_ctx *ctx;
+	struct wd_queue *q[M__N];       /* [M_INLINE], [M_RING]; comp queues */
+	struct wd_queue *cq[M__N];      /* cipher queues */
+	struct wd_cipher_sess *sess[M__N];
+	EVP_CIPHER_CTX *evp;
+	struct isal_zstream z;
+	uint8_t *level_buf;
+	uint8_t *src, *dst;
+	size_t dst_cap;
+	uint8_t key[16];
+	double min_time;
+	uint64_t seed;
+};
+
+static uint8_t *slot_ptr(uint8_t *base, size_t len, size_t i)
+{
+	return len > (64u << 10) ? base : base + (i % SLOTS) * len;
+}
+
+/* Text-like input: words from a small vocabulary, so deflate has work. */
+static void fill_text(uint8_t *p, size_t len, uint64_t seed)
+{
+	static const char *const words[] = {
+		"the ", "queue ", "engine ", "request ", "completion ", "thread ", "ring ",
+		"device ", "memory ", "of ", "a ", "and ", "to ", "deflate ", "cipher ",
+		"block ", "session ", "stream ", "WarpDrive ", "in ", "flight\n", "42 ",
+	};
+	size_t i = 0, k, w;
+
+	while (i < len) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		w = (size_t)(seed >> 33) % (sizeof(words) / sizeof(words[0]));
+		for (k = 0; words[w][k] && i < len; k++)
+			p[i++] = (uint8_t)words[w][k];
+		if ((seed >> 20 & 63) == 0 && i < len)
+			p[i++] = (uint8_t)(seed >> 40); /* a little noise */
+	}
+}
+
+static size_t count_for(const struct bench *b, size_t len, double mbps)
+{
+	size_t n = (size_t)(b->min_time * mbps * 1e6 / (double)(len + 128));
+
+	return n < 200 ? 200 : n;
+}
+
+/* ---- AES-128-CBC ---- */
+
+static double cbc_run(struct bench *b, int m, size_t len, size_t n)
+{
+	uint64_t iv[2] = { 0, 0 };
+	double t0 = bench_now();
+	size_t i;
+	int o;
+
+	for (i = 0; i < n; i++) {
+		uint8_t *s = slot_ptr(b->src, len, i), *d = slot_ptr(b->dst, len, i);
+
+		iv[0] = i;
+		if (m == M_DIRECT) {
+			if (!EVP_CipherInit_ex(b->evp, NULL, NULL, NULL, (uint8_t *)iv, -1) ||
+			    !EVP_CipherUpdate(b->evp, d, &o, s, (int)len) ||
+			    !EVP_CipherFinal_ex(b->evp, d + o, &o))
+				return -1;
+		} else if (wd_encrypt(b->sess[m], iv, s, d, len)) {
+			return -1;
+		}
+	}
+	return (double)(n * len) / (bench_now() - t0) / 1e6;
+}
+
+/* 16 in flight through the ring: top up in one doorbell, reap down to half. */
+static double cbc_async(struct bench *b, size_t len, size_t n)
+{
+	struct wd_queue *q = b->cq[M_RING];
+	struct wd_req r[INFLIGHT];
+	struct wd_cpl c[INFLIGHT];
+	size_t sent = 0, done = 0;
+	uint64_t iv[2] = { 0, 0 };
+	double t0 = bench_now();
+	unsigned k, i;
+	int got;
+
+	while (done < n) {
+		for (k = 0; sent + k < n && (unsigned)wd_inflight(q) + k < INFLIGHT; k++) {
+			iv[0] = sent + k;
+			wd_prep_encrypt(&r[k], b->sess[M_RING], iv,
+					(uintptr_t)slot_ptr(b->src, len, sent + k),
+					(uintptr_t)slot_ptr(b->dst, len, sent + k), (uint32_t)len);
+			r[k].tag = sent + k;
+		}
+		if (k && wd_send(q, r, k) != (int)k)
+			return -1;
+		sent += k;
+		do {
+			got = wd_wait(q, c, INFLIGHT, -1);
+			if (got < 0)
+				return -1;
+			for (i = 0; i < (unsigned)got; i++)
+				if (c[i].status)
+					return -1;
+			done += (size_t)got;
+		} while (wd_inflight(q) > INFLIGHT / 2);
+	}
+	return (double)(n * len) / (bench_now() - t0) / 1e6;
+}
+
+/* ---- deflate, gzip framing, level 1 ---- */
+
+static double comp_run(struct bench *b, int m, size_t len, size_t n)
+{
+	double t0 = bench_now();
+	size_t i, out;
+
+	for (i = 0; i < n; i++) {
+		uint8_t *s = slot_ptr(b->src, len, i), *d = slot_ptr(b->dst, len, i);
+		size_t cap = len > (64u << 10) ? b->dst_cap : len + 1024;
+
+		if (m == M_DIRECT) {
+			struct isal_zstream *z = &b->z;
+
+			isal_deflate_stateless_init(z);
+			z->level = 1;
+			z->level_buf = b->level_buf;
+			z->level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+			z->gzip_flag = IGZIP_GZIP;
+			z->end_of_stream = 1;
+			z->flush = NO_FLUSH;
+			z->next_in = s;
+			z->avail_in = (uint32_t)len;
+			z->next_out = d;
+			z->avail_out = (uint32_t)cap;
+			if (isal_deflate_stateless(z) != COMP_OK)
+				return -1;
+		} else {
+			out = cap;
+			if (wd_compress(b->q[m], s, len, d, &out, 1, WD_COMP_GZIP))
+				return -1;
+		}
+	}
+	return (double)(n * len) / (bench_now() - t0) / 1e6;
+}
+
+/* ---- the run ---- */
+
+struct row {
+	const char *op;
+	size_t size;
+	double mbps[M__N];      /* medians */
+	double ratio[M__N];     /* median of the repetitions' ratios to direct */
+	double lo[M__N], hi[M__N]; /* their first and third quartiles */
+};
+
+typedef double (*run_fn)(struct bench *b, int m, size_t len, size_t n);
+
+static int measure(struct bench *b, run_fn fn, const char *op, size_t len, struct row *row)
+{
+	double v[M__N][REPS], x[M__N][REPS], probe;
+	size_t n;
+	int m, r, k;
+
+	/* size the runs from a short probe of the direct call */
+	probe = fn(b, M_DIRECT, len, 200);
+	if (probe <= 0)
+		return -EIO;
+	n = count_for(b, len, probe);
+	row->op = op;
+	row->size = len;
+	for (r = 0; r < REPS; r++) {
+		/* the order turns each repetition: no column is always first */
+		for (k = 0; k < M__N; k++) {
+			m = (r + k) % M__N;
+			v[m][r] = fn(b, m, len, n);
+			if (v[m][r] <= 0)
+				return -EIO;
+		}
+		for (m = M_INLINE; m < M__N; m++)
+			x[m][r] = v[m][r] / v[M_DIRECT][r];
+	}
+	for (m = 0; m < M__N; m++) {
+		row->mbps[m] = bench_median(v[m], REPS);
+		if (m == M_DIRECT)
+			continue;
+		row->ratio[m] = bench_median(x[m], REPS); /* sorts x[m] */
+		row->lo[m] = x[m][REPS / 4];
+		row->hi[m] = x[m][REPS - 1 - REPS / 4];
+	}
+	return 0;
+}
+
+/* The asynchronous row: both helper columns measure the queue (a second
+ * sample each repetition); the table shows the first. */
+static double async_fn(struct bench *b, int m, size_t len, size_t n)
+{
+	return m == M_DIRECT ? cbc_run(b, M_DIRECT, len, n) : cbc_async(b, len, n);
+}
+
+static int setup(struct bench *b)
+{
+	struct wd_ctx_opts co = { .size = sizeof(co), .soft_threads = 1, .soft_idle_us = 2000 };
+	struct wd_queue_opts qo = { .size = sizeof(qo), .depth = 64 };
+	size_t i;
+	int m, ret;
+
+	b->src = malloc(MAX_MSG > SLOT_AREA ? MAX_MSG : SLOT_AREA);
+	b->dst_cap = wd_comp_bound(MAX_MSG);
+	b->dst = malloc(b->dst_cap > SLOT_AREA * 2 ? b->dst_cap : SLOT_AREA * 2);
+	b->level_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
+	b->evp = EVP_CIPHER_CTX_new();
+	if (!b->src || !b->dst || !b->level_buf || !b->evp)
+		return -ENOMEM;
+	fill_text(b->src, MAX_MSG > SLOT_AREA ? MAX_MSG : SLOT_AREA, b->seed);
+	for (i = 0; i < sizeof(b->key); i++)
+		b->key[i] = (uint8_t)(b->seed >> (i % 8 * 8)) ^ (uint8_t)i;
+	if (!EVP_EncryptInit_ex(b->evp, EVP_aes_128_cbc(), NULL, b->key, NULL) ||
+	    !EVP_CIPHER_CTX_set_padding(b->evp, 0))
+		return -EIO;
+	ret = wd_ctx_new(&b->ctx, &co);
+	for (m = M_INLINE; m < M__N && !ret; m++) {
+		qo.flags = m == M_RING ? WD_QUEUE_F_RING_ONLY : 0;
+		ret = wd_queue_new(&b->q[m], b->ctx, "gzip", &qo);
+		if (!ret)
+			ret = wd_queue_new(&b->cq[m], b->ctx, "aes-cbc", &qo);
+		if (!ret)
+			ret = wd_cipher_sess_new(&b->sess[m], b->cq[m], WD_CIPHER_AES_CBC, b->key,
+						 sizeof(b->key));
+	}
+	return ret;
+}
+
+static void teardown(struct bench *b)
+{
+	int m;
+
+	for (m = M_INLINE; m < M__N; m++) {
+		wd_cipher_sess_free(b->sess[m]);
+		wd_queue_free(b->cq[m]);
+		wd_queue_free(b->q[m]);
+	}
+	wd_ctx_free(b->ctx);
+	EVP_CIPHER_CTX_free(b->evp);
+	free(b->level_buf);
+	free(b->src);
+	free(b->dst);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: wd bench sync [-t SECONDS] [-s SEED] [-j FILE] [-q]\n"
+		   "  -t SECONDS  length of one measurement (default 0.03)\n"
+		   "  -s SEED     seed of the input text and key (printed)\n"
+		   "  -j FILE     also write the figures as JSON to FILE\n"
+		   "  -q          JSON only, on stdout\n");
+}
+
+int wd_bench_sync(int argc, char **argv)
+{
+	struct bench b = { .min_time = 0.03, .seed = 0x5eed5eedull };
+	struct row rows[2 * NSIZES + 1];
+	const char *json = NULL;
+	int opt, quiet = 0, ret = 0, z, nrows = 0, i;
+	FILE *jf = NULL;
+
+	while ((opt = getopt(argc, argv, "t:s:j:qh")) != -1) {
+		switch (opt) {
+		case 't':
+			b.min_time = strtod(optarg, NULL);
+			if (b.min_time < 0.005)
+				b.min_time = 0.005;
+			break;
+		case 's':
+			b.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'j':
+			json = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	ret = setup(&b);
+	if (ret) {
+		teardown(&b);
+		return wd_cli_fail("bench sync: cannot set up the queues", ret);
+	}
+	if (!quiet)
+		fprintf(stderr, "measuring (seed 0x%llx): %d interleaved runs of about %.2f s each...\n",
+			(unsigned long long)b.seed, REPS, b.min_time);
+	for (z = 0; z < NSIZES && !ret; z++)
+		ret = measure(&b, cbc_run, "aes-128-cbc", sizes[z], &rows[nrows++]);
+	for (z = 0; z < NSIZES && !ret; z++)
+		ret = measure(&b, comp_run, "gzip-1", sizes[z], &rows[nrows++]);
+	if (!ret)
+		ret = measure(&b, async_fn, "aes-128-cbc-async16", 64, &rows[nrows++]);
+	teardown(&b);
+	if (ret)
+		return wd_cli_fail("bench sync: a measurement failed", ret);
+
+	if (!quiet) {
+		printf("\nwd bench sync: synchronous helpers vs the library called directly "
+		       "(1 thread, %d back-to-back runs: median MB/s, median ratio [quartiles])\n\n",
+		       REPS);
+		printf("%-20s %7s %11s %11s %20s %11s %20s\n", "operation", "size", "direct MB/s",
+		       "inline MB/s", "inline/direct", "ring MB/s", "ring/direct");
+		for (i = 0; i < nrows - 1; i++) {
+			struct row *r = &rows[i];
+
+			printf("%-20s %7s %11.1f %11.1f %6.2fx [%.2f-%.2f] %11.1f %6.2fx [%.2f-%.2f]\n",
+			       r->op, size_names[i % NSIZES], r->mbps[M_DIRECT], r->mbps[M_INLINE],
+			       r->ratio[M_INLINE], r->lo[M_INLINE], r->hi[M_INLINE],
+			       r->mbps[M_RING], r->ratio[M_RING], r->lo[M_RING], r->hi[M_RING]);
+		}
+		printf("\n%-20s %7s %11s %11s %20s\n", "asynchronous", "size", "direct MB/s",
+		       "queue MB/s", "queue/direct");
+		printf("%-20s %7s %11.1f %11.1f %6.2fx [%.2f-%.2f]\n\n", "aes-128-cbc, 16 in flight",
+		       "64 B", rows[nrows - 1].mbps[M_DIRECT], rows[nrows - 1].mbps[M_INLINE],
+		       rows[nrows - 1].ratio[M_INLINE], rows[nrows - 1].lo[M_INLINE],
+		       rows[nrows - 1].hi[M_INLINE]);
+	}
+	if (json)
+		jf = fopen(json, "w");
+	if (json && !jf)
+		return wd_cli_fail("bench sync: cannot write the JSON file", -errno);
+	if (jf || quiet) {
+		FILE *f = jf ? jf : stdout;
+
+		fprintf(f, "{\"bench\":\"sync\",\"seed\":%llu,\"reps\":%d,\"rows\":[",
+			(unsigned long long)b.seed, REPS);
+		for (i = 0; i < nrows - 1; i++)
+			fprintf(f, "%s{\"op\":\"%s\",\"size\":%zu,\"direct_mbps\":%.1f,"
+				   "\"inline_mbps\":%.1f,\"ring_mbps\":%.1f,\"inline_ratio\":%.3f,"
+				   "\"ring_ratio\":%.3f}", i ? "," : "", rows[i].op, rows[i].size,
+				rows[i].mbps[M_DIRECT], rows[i].mbps[M_INLINE], rows[i].mbps[M_RING],
+				rows[i].ratio[M_INLINE], rows[i].ratio[M_RING]);
+		fprintf(f, "],\"async\":{\"op\":\"aes-128-cbc\",\"size\":64,\"inflight\":%d,"
+			   "\"direct_mbps\":%.1f,\"queue_mbps\":%.1f,\"ratio\":%.3f}}\n",
+			INFLIGHT, rows[nrows - 1].mbps[M_DIRECT], rows[nrows - 1].mbps[M_INLINE],
+			rows[nrows - 1].ratio[M_INLINE]);
+		if (jf)
+			fclose(jf);
+	}
+	return 0;
+}
