@@ -17,6 +17,7 @@
  * libdeflate has no streaming and no preset dictionary (1.14): streams stay
  * on ISA-L, and pieces with a dictionary at these levels are refused.
  */
+#include <endian.h>
 #include <errno.h>
 #include <isa-l/crc.h>
 #include <libdeflate.h>
@@ -37,7 +38,7 @@
  * last block's header and the stream's end are.  The input is libdeflate's
  * own output, but the scanner never reads outside it whatever it holds. */
 
-#define FAST_BITS 10
+#define FAST_BITS 11
 
 struct huff {
 	uint16_t fast[1u << FAST_BITS]; /* next FAST_BITS bits -> symbol << 4 | length; 0: slow */
@@ -45,32 +46,62 @@ struct huff {
 	uint16_t sorted[288];           /* symbols in canonical order */
 };
 
+/* LSB-first bit reader over a 64-bit buffer, refilled to >= 56 bits so a
+ * whole symbol (literal/length, extra bits, distance, extra bits: <= 48
+ * bits) decodes from one refill.  Past the end it reads zero bytes and
+ * counts them (over), so a damaged stream runs out instead of overreading. */
 struct bits {
-	const uint8_t *p;
-	size_t n;
-	uint64_t pos;                   /* bit position; past the end reads zeros */
+	const uint8_t *start, *p, *end;
+	uint64_t buf;
+	unsigned cnt;
+	size_t over;
 };
 
-static uint32_t peek32(const struct bits *b)
+static inline void refill(struct bits *b)
 {
-	size_t i = (size_t)(b->pos >> 3), k;
-	uint64_t w = 0;
+	if (b->end - b->p >= 8) {
+		uint64_t w;
 
-	if (i < b->n && b->n - i >= 8) {
-		for (k = 0; k < 8; k++)
-			w |= (uint64_t)b->p[i + k] << (8 * k);
-	} else {
-		for (k = 0; i + k < b->n; k++)
-			w |= (uint64_t)b->p[i + k] << (8 * k);
+		memcpy(&w, b->p, 8);
+		w = le64toh(w);
+		/* the bits past cnt that do not fit are the true next ones:
+		 * loading them again next time gives the same bits */
+		b->buf |= w << b->cnt;
+		b->p += (63 - b->cnt) >> 3;
+		b->cnt |= 56;
+		return;
 	}
-	return (uint32_t)(w >> (b->pos & 7));
+	while (b->cnt <= 56) {
+		uint64_t byte = 0;
+
+		if (b->p < b->end)
+			byte = *b->p++;
+		else
+			b->over++;
+		b->buf |= byte << b->cnt;
+		b->cnt += 8;
+	}
 }
 
+static inline uint64_t bitpos(const struct bits *b)
+{
+	return ((uint64_t)(b->p - b->start) + b->over) * 8 - b->cnt;
+}
+
+static inline void drop(struct bits *b, unsigned k)
+{
+	b->buf >>= k;
+	b->cnt -= k;
+}
+
+/* k <= 32 bits, refilling first */
 static uint32_t take(struct bits *b, unsigned k)
 {
-	uint32_t v = k ? peek32(b) & ((1u << k) - 1) : 0;
+	uint32_t v;
 
-	b->pos += k;
+	refill(b);
+	v = (uint32_t)(b->buf & ((1ull << k) - 1));
+	drop(b, k);
 	return v;
 }
 
@@ -121,15 +152,16 @@ static int huff_build(struct huff *h, const uint8_t *lens, unsigned n)
 	return 0;
 }
 
-/* The next symbol, or -1 for a pattern the code does not have. */
-static int huff_decode(const struct huff *h, struct bits *b)
+/* The next symbol, or -1 for a pattern the code does not have; the
+ * buffer holds at least 15 bits. */
+static inline int huff_decode(const struct huff *h, struct bits *b)
 {
-	uint32_t w = peek32(b);
+	uint64_t w = b->buf;
 	unsigned e = h->fast[w & ((1u << FAST_BITS) - 1)], len;
 	int code = 0, first = 0, index = 0;
 
 	if (e) {
-		b->pos += e & 15;
+		drop(b, e & 15);
 		return e >> 4;
 	}
 	/* longer than FAST_BITS (or unused): canonical decoding bit by bit */
@@ -137,7 +169,7 @@ static int huff_decode(const struct huff *h, struct bits *b)
 		code |= (int)(w & 1);
 		w >>= 1;
 		if (code - first < h->count[len]) {
-			b->pos += len;
+			drop(b, len);
 			return h->sorted[index + code - first];
 		}
 		index += h->count[len];
@@ -150,10 +182,45 @@ static int huff_decode(const struct huff *h, struct bits *b)
 static const uint8_t len_extra[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
 				       2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0 };
 
+/* The scanner needs no symbol values, only how many bits each takes: a
+ * skip table gives, for the next FAST_BITS bits, the bits of the whole
+ * symbol with its extra bits, whether a literal/length symbol is a length
+ * (a distance follows), or that the exact decoder must look (end of block,
+ * a longer or unused code). */
+#define SKIP_BITS 31u
+#define SKIP_MATCH 32u
+#define SKIP_SLOW 64u
+
 struct block_codes {
 	struct huff lit, dist, clen;
+	uint8_t lit_skip[1u << FAST_BITS], dist_skip[1u << FAST_BITS];
 	uint8_t lens[320];
 };
+
+static unsigned dist_extra(unsigned sym)
+{
+	return sym < 4 ? 0 : sym / 2 - 1;
+}
+
+static void skip_tables(struct block_codes *bc)
+{
+	unsigned i;
+
+	for (i = 0; i < (1u << FAST_BITS); i++) {
+		unsigned e = bc->lit.fast[i], sym = e >> 4, len = e & 15;
+
+		if (!e || sym == 256 || sym > 285)
+			bc->lit_skip[i] = SKIP_SLOW;
+		else if (sym < 256)
+			bc->lit_skip[i] = (uint8_t)len;
+		else
+			bc->lit_skip[i] = (uint8_t)(SKIP_MATCH | (len + len_extra[sym - 257]));
+		e = bc->dist.fast[i];
+		sym = e >> 4;
+		len = e & 15;
+		bc->dist_skip[i] = !e || sym > 29 ? SKIP_SLOW : (uint8_t)(len + dist_extra(sym));
+	}
+}
 
 static int read_dynamic(struct block_codes *bc, struct bits *b)
 {
@@ -170,10 +237,12 @@ static int read_dynamic(struct block_codes *bc, struct bits *b)
 	if (huff_build(&bc->clen, cl, 19))
 		return -1;
 	while (i < hlit + hdist) {
-		int sym = huff_decode(&bc->clen, b);
-		unsigned rep;
 		uint8_t val = 0;
+		unsigned rep;
+		int sym;
 
+		refill(b);
+		sym = huff_decode(&bc->clen, b);
 		if (sym < 0)
 			return -1;
 		if (sym < 16) {
@@ -199,6 +268,7 @@ static int read_dynamic(struct block_codes *bc, struct bits *b)
 		return -1; /* no end-of-block code */
 	if (huff_build(&bc->lit, bc->lens, hlit) || huff_build(&bc->dist, bc->lens + hlit, hdist))
 		return -1;
+	skip_tables(bc);
 	return 0;
 }
 
@@ -211,29 +281,62 @@ static void fixed_codes(struct block_codes *bc)
 	huff_build(&bc->lit, bc->lens, 288);
 	memset(bc->lens, 5, 30);
 	huff_build(&bc->dist, bc->lens, 30);
+	skip_tables(bc);
 }
 
-/* Walk the symbols of one Huffman-coded block up to its end code. */
+/* One symbol the skip tables leave to the exact decoder; 1 at the end of
+ * the block, 0 to go on, -1 for a bad code. */
+static int slow_symbol(const struct block_codes *bc, struct bits *b)
+{
+	int sym = huff_decode(&bc->lit, b);
+
+	if (sym < 256)
+		return sym < 0 ? -1 : 0;
+	if (sym == 256)
+		return 1;
+	if (sym > 285)
+		return -1;
+	drop(b, len_extra[sym - 257]);
+	sym = huff_decode(&bc->dist, b);
+	if (sym < 0 || sym > 29)
+		return -1;
+	drop(b, dist_extra((unsigned)sym));
+	return 0;
+}
+
+/* Walk the symbols of one Huffman-coded block up to its end code.  Each
+ * turn takes a literal/length symbol and, only for a length, the distance
+ * the table lookup has ready anyway: no branch on which it was. */
 static int skip_symbols(const struct block_codes *bc, struct bits *b)
 {
-	const uint64_t limit = (uint64_t)b->n * 8;
+	const unsigned mask = (1u << FAST_BITS) - 1;
 
 	for (;;) {
-		int sym = huff_decode(&bc->lit, b);
+		unsigned e, d, match;
 
-		if (sym < 0 || b->pos > limit)
-			return -1;
-		if (sym < 256)
+		refill(b);
+		if (b->over > 8)
+			return -1; /* ran past the end */
+		e = bc->lit_skip[b->buf & mask];
+		if (e & SKIP_SLOW) {
+			int r = slow_symbol(bc, b);
+
+			if (r)
+				return r > 0 ? 0 : -1;
 			continue;
-		if (sym == 256)
-			return 0;
-		if (sym > 285)
-			return -1;
-		b->pos += len_extra[sym - 257];
-		sym = huff_decode(&bc->dist, b);
-		if (sym < 0 || sym > 29)
-			return -1;
-		b->pos += sym < 4 ? 0 : (unsigned)sym / 2 - 1;
+		}
+		drop(b, e & SKIP_BITS);
+		d = bc->dist_skip[b->buf & mask];
+		match = 0u - ((e & SKIP_MATCH) >> 5);
+		if (d & SKIP_SLOW & match) {
+			int sym = huff_decode(&bc->dist, b);
+
+			if (sym < 0 || sym > 29)
+				return -1;
+			drop(b, dist_extra((unsigned)sym));
+			continue;
+		}
+		drop(b, d & SKIP_BITS & match);
 	}
 }
 
@@ -242,7 +345,7 @@ static int skip_symbols(const struct block_codes *bc, struct bits *b)
 static int last_block(const uint8_t *p, size_t n, uint64_t *hdr, uint64_t *end)
 {
 	struct block_codes *bc = malloc(sizeof(*bc));
-	struct bits b = { p, n, 0 };
+	struct bits b = { p, p, p + n, 0, 0, 0 };
 	int fixed_ready = 0, final = 0, ret = 0;
 
 	if (!bc)
@@ -250,18 +353,27 @@ static int last_block(const uint8_t *p, size_t n, uint64_t *hdr, uint64_t *end)
 	while (!final && !ret) {
 		unsigned type;
 
-		*hdr = b.pos;
+		refill(&b);
+		*hdr = bitpos(&b);
 		final = (int)take(&b, 1);
 		type = take(&b, 2);
 		if (type == 0) {
 			uint32_t len, nlen;
+			uint64_t at;
 
-			b.pos = (b.pos + 7) & ~(uint64_t)7;
+			drop(&b, b.cnt % 8); /* to the byte boundary */
 			len = take(&b, 16);
 			nlen = take(&b, 16);
-			if ((len ^ 0xffffu) != nlen)
+			at = bitpos(&b) / 8;
+			if ((len ^ 0xffffu) != nlen || at + len > n) {
 				ret = -1;
-			b.pos += (uint64_t)len * 8;
+				break;
+			}
+			/* skip the bytes: restart the reader after them */
+			b.p = p + at + len;
+			b.over = 0;
+			b.buf = 0;
+			b.cnt = 0;
 		} else if (type == 1) {
 			if (!fixed_ready)
 				fixed_codes(bc);
@@ -275,11 +387,11 @@ static int last_block(const uint8_t *p, size_t n, uint64_t *hdr, uint64_t *end)
 		} else {
 			ret = -1;
 		}
-		if (b.pos > (uint64_t)n * 8)
+		if (bitpos(&b) > (uint64_t)n * 8)
 			ret = -1;
 	}
 	free(bc);
-	*end = b.pos;
+	*end = bitpos(&b);
 	return ret;
 }
 
