@@ -418,20 +418,6 @@ static int run_one(struct gz *g, const struct wd_req *r, struct wd_cpl *c)
 	return n < 0 ? n : 0;
 }
 
-/* An output buffer for whole members: anonymous memory with transparent
- * huge pages where the kernel has them (a fault per 2 MiB, not per 4 KiB:
- * the faults of a page-sized buffer cost more than libdeflate gains). */
-static unsigned char *whole_buf(size_t cap)
-{
-	void *p = mmap(NULL, cap ? cap : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, cap ? cap : 1, MADV_HUGEPAGE);
-	return p;
-}
-
 /*
  * The rest of a regular file decoded member by member, each in one one-shot
  * request into a buffer as large as the last member's ISIZE says (a member
@@ -464,7 +450,7 @@ static int decompress_whole(struct gz *g, int in, int out, uint64_t *out_bytes)
 		struct wd_req r;
 		struct wd_cpl c;
 
-		if (!buf && !(buf = whole_buf(cap))) {
+		if (!buf && !(buf = malloc(cap ? cap : 1))) {
 			ret = -ENOMEM;
 			break;
 		}
@@ -473,14 +459,14 @@ static int decompress_whole(struct gz *g, int in, int out, uint64_t *out_bytes)
 		if (ret)
 			break;
 		if (c.status == -ENOSPC && c.result <= WHOLE_MAX) {
-			munmap(buf, cap ? cap : 1); /* this member is larger than the guess */
+			free(buf); /* this member is larger than the guess */
 			buf = NULL;
 			cap = c.result;
 			continue;
 		}
 		if (c.status == -ENOSPC) {
 			/* too large to hold: the stream path goes on from here */
-			munmap(buf, cap ? cap : 1);
+			free(buf);
 			munmap(map, (size_t)st.st_size);
 			return lseek(in, start + (off_t)pos, SEEK_SET) < 0 ? -errno : 1;
 		}
@@ -496,8 +482,7 @@ static int decompress_whole(struct gz *g, int in, int out, uint64_t *out_bytes)
 			break;
 		}
 	}
-	if (buf)
-		munmap(buf, cap ? cap : 1);
+	free(buf);
 	munmap(map, (size_t)st.st_size);
 	/* the descriptor is where the stream path would have left it */
 	if (lseek(in, 0, SEEK_END) < 0 && !ret)
