@@ -6,7 +6,11 @@
  *     fed by one producer thread: one-shot requests, many in flight;
  *   - ISA-L called directly on this thread with the very calls the soft
  *     engine makes, so the gap between the two is what the queue costs;
- *   - zlib and libdeflate at levels 1 and 6, the usual alternatives.
+ *   - zlib and libdeflate at levels 1 and 6, the usual alternatives;
+ *   - the queue at gzip's levels 6 and 9 (wd_comp_level_from_zlib(): the
+ *     soft engine's libdeflate levels) against zlib at those levels, for
+ *     size and speed; and the queue's one-shot inflate (libdeflate first)
+ *     against ISA-L's and libdeflate's called directly.
  * Two inputs, a corpus of real files and a large generated mix of text and
  * incompressible stretches, are cut into independent requests of 4 KiB,
  * 64 KiB and 1 MiB.  Every codec writes gzip framing, and every result is
@@ -50,7 +54,8 @@ static const size_t req_sizes[NSIZES] = { 4u << 10, 64u << 10, 1u << 20 };
 static const char *const size_names[NSIZES] = { "4 KiB", "64 KiB", "1 MiB" };
 #define SIZE_64K 1              /* index of the 64 KiB requests, for the chart */
 
-enum { C_Q1, C_Q2, C_ISAL, C_ZLIB1, C_ZLIB6, C_LDEF1, C_LDEF6, NCODECS };
+enum { C_Q1, C_Q2, C_ISAL, C_ZLIB1, C_ZLIB6, C_LDEF1, C_LDEF6, C_Q1_Z6, C_Q1_Z9, C_ZLIB9,
+       NCODECS };
 
 static const struct codec {
 	const char *name;       /* in the table */
@@ -63,7 +68,17 @@ static const struct codec {
 	[C_ZLIB6] = { "zlib -6", "zlib_6" },
 	[C_LDEF1] = { "libdeflate -1", "libdeflate_1" },
 	[C_LDEF6] = { "libdeflate -6", "libdeflate_6" },
+	[C_Q1_Z6] = { "wd, 1 queue, -6", "wd_queue_1_zlib6" },
+	[C_Q1_Z9] = { "wd, 1 queue, -9", "wd_queue_1_zlib9" },
+	[C_ZLIB9] = { "zlib -9", "zlib_9" },
 };
+
+/* zlib level each codec compresses at (the queue's through
+ * wd_comp_level_from_zlib), and the zlib codec at the same level */
+static int zlevel(unsigned c)
+{
+	return c == C_Q1_Z6 || c == C_ZLIB6 || c == C_LDEF6 ? 6 : c == C_Q1_Z9 || c == C_ZLIB9 ? 9 : 1;
+}
 
 struct opts {
 	const char *dir, *json, *png;
@@ -80,8 +95,8 @@ struct engines {
 	struct isal_zstream isz;
 	uint8_t *isal_lvl;
 	struct inflate_state isi;
-	z_stream zc[2], zd;
-	int zc_ok[2], zd_ok;
+	z_stream zc[3], zd;             /* zlib -1, -6, -9 */
+	int zc_ok[3], zd_ok;
 	struct libdeflate_compressor *ldc[2];
 	struct libdeflate_decompressor *ldd;
 };
@@ -99,12 +114,15 @@ struct input {
 struct job {
 	struct input *in;
 	size_t req, nreq, slot; /* slot: room for one compressed request */
+	unsigned level;         /* the queue's engine level */
 };
 
 struct result {
 	size_t comp_bytes;      /* of the whole input, all requests */
 	double ratio, comp_mbps, decomp_mbps;
 	double vs_isal, vs_zlib1;       /* compress throughput, paired run by run */
+	double vs_zsame;                /* compress throughput against zlib at the same level */
+	double dec_vs_isal, dec_vs_ldef; /* decompress throughput against ISA-L, libdeflate */
 	double comp[REPS_MAX], decomp[REPS_MAX];
 };
 
@@ -475,7 +493,9 @@ static int direct_comp1(struct engines *e, unsigned c, const uint8_t *src, uint3
 		return isal_comp1(e, src, len, dst, cap, out);
 	case C_ZLIB1:
 	case C_ZLIB6:
-		return zlib_comp1(&e->zc[c == C_ZLIB6], src, len, dst, cap, out);
+	case C_ZLIB9:
+		return zlib_comp1(&e->zc[c == C_ZLIB6 ? 1 : c == C_ZLIB9 ? 2 : 0], src, len, dst, cap,
+				  out);
 	default:
 		return ldef_comp1(e->ldc[c == C_LDEF6], src, len, dst, cap, out);
 	}
@@ -489,6 +509,7 @@ static int direct_decomp1(struct engines *e, unsigned c, const uint8_t *src, uin
 		return isal_decomp1(e, src, len, dst, cap, out);
 	case C_ZLIB1:
 	case C_ZLIB6:
+	case C_ZLIB9:
 		return zlib_decomp1(&e->zd, src, len, dst, cap, out);
 	default:
 		return ldef_decomp1(e->ldd, src, len, dst, cap, out);
@@ -551,7 +572,7 @@ static void prep_req(const struct job *j, size_t i, int decomp, struct wd_req *r
 				   WD_COMP_GZIP);
 	else
 		wd_prep_compress(r, req_comp(j, i), (uint32_t)j->slot, req_src(j, i), req_len(j, i),
-				 1, WD_COMP_GZIP);
+				 j->level, WD_COMP_GZIP);
 	r->tag = i;
 }
 
@@ -646,7 +667,7 @@ static int queue_pass(struct wd_queue *const *qs, unsigned nq, const struct job 
 
 static int run_pass(struct bench *b, unsigned c, const struct job *j, int decomp)
 {
-	if (c == C_Q1)
+	if (c == C_Q1 || c == C_Q1_Z6 || c == C_Q1_Z9)
 		return queue_pass(&b->e.q1, 1, j, decomp);
 	if (c == C_Q2)
 		return queue_pass(b->e.q2, 2, j, decomp);
@@ -671,7 +692,7 @@ static double timed(struct bench *b, unsigned c, const struct job *j, int decomp
 
 static struct job make_job(struct bench *b, unsigned in, unsigned s)
 {
-	struct job j = { &b->in[in], req_sizes[s], 0, b->slot[s] };
+	struct job j = { &b->in[in], req_sizes[s], 0, b->slot[s], 1 };
 
 	j.nreq = (j.in->len + j.req - 1) / j.req;
 	return j;
@@ -684,6 +705,7 @@ static int measure(struct bench *b, unsigned in, unsigned s, unsigned c, unsigne
 	struct result *r = &b->res[in][s][c];
 	size_t i, total = 0;
 
+	j.level = wd_comp_level_from_zlib(zlevel(c));
 	/* Output left by the previous codec must not pass for this one's. */
 	memset(j.in->clen, 0, j.nreq * sizeof(*j.in->clen));
 	memset(j.in->out, 0xa5, j.in->len);
@@ -713,18 +735,28 @@ static int measure(struct bench *b, unsigned in, unsigned s, unsigned c, unsigne
  * a neighbour's burst that slows one run of both sides cancels out. */
 static void summarize(struct result *r, unsigned reps)
 {
-	double vi[NCODECS][REPS_MAX], vz[NCODECS][REPS_MAX];
+	double vi[NCODECS][REPS_MAX], vz[NCODECS][REPS_MAX], vs[NCODECS][REPS_MAX];
+	double di[NCODECS][REPS_MAX], dl[NCODECS][REPS_MAX];
 	unsigned c, k;
 
-	for (c = 0; c < NCODECS; c++)
+	for (c = 0; c < NCODECS; c++) {
+		unsigned same = zlevel(c) == 9 ? C_ZLIB9 : zlevel(c) == 6 ? C_ZLIB6 : C_ZLIB1;
+
 		for (k = 0; k < reps; k++) {
 			vi[c][k] = r[c].comp[k] / r[C_ISAL].comp[k];
 			vz[c][k] = r[c].comp[k] / r[C_ZLIB1].comp[k];
+			vs[c][k] = r[c].comp[k] / r[same].comp[k];
+			di[c][k] = r[c].decomp[k] / r[C_ISAL].decomp[k];
+			dl[c][k] = r[c].decomp[k] / r[C_LDEF1].decomp[k];
 		}
+	}
 	/* only now: bench_median() sorts in place */
 	for (c = 0; c < NCODECS; c++) {
 		r[c].vs_isal = bench_median(vi[c], (int)reps);
 		r[c].vs_zlib1 = bench_median(vz[c], (int)reps);
+		r[c].vs_zsame = bench_median(vs[c], (int)reps);
+		r[c].dec_vs_isal = bench_median(di[c], (int)reps);
+		r[c].dec_vs_ldef = bench_median(dl[c], (int)reps);
 		r[c].comp_mbps = bench_median(r[c].comp, (int)reps);
 		r[c].decomp_mbps = bench_median(r[c].decomp, (int)reps);
 	}
@@ -734,7 +766,7 @@ static void summarize(struct result *r, unsigned reps)
  * runs forwards in even runs and backwards in odd ones: a slow drift (a
  * neighbour starting up) then hits both sides of a comparison alike. */
 static const unsigned order[NCODECS] = {
-	C_ZLIB1, C_Q1, C_ISAL, C_Q2, C_LDEF1, C_LDEF6, C_ZLIB6,
+	C_ZLIB1, C_Q1, C_ISAL, C_Q2, C_LDEF1, C_LDEF6, C_Q1_Z6, C_ZLIB6, C_ZLIB9, C_Q1_Z9,
 };
 
 static int run_all(struct bench *b)
@@ -760,17 +792,20 @@ static int run_all(struct bench *b)
 
 static int libs_open(struct engines *e)
 {
-	static const int levels[2] = { 1, 6 };
+	static const int levels[3] = { 1, 6, 9 };
 	unsigned i;
 	int ok;
 
 	e->isal_lvl = malloc(ISAL_DEF_LVL1_DEFAULT);
 	ok = !!e->isal_lvl;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		e->zc_ok[i] = deflateInit2(&e->zc[i], levels[i], Z_DEFLATED, 31, 8,
 					   Z_DEFAULT_STRATEGY) == Z_OK;
+		ok = ok && e->zc_ok[i];
+	}
+	for (i = 0; i < 2; i++) {
 		e->ldc[i] = libdeflate_alloc_compressor(levels[i]);
-		ok = ok && e->zc_ok[i] && e->ldc[i];
+		ok = ok && e->ldc[i];
 	}
 	e->zd_ok = inflateInit2(&e->zd, 31) == Z_OK;
 	e->ldd = libdeflate_alloc_decompressor();
@@ -806,11 +841,12 @@ static void engines_close(struct engines *e)
 {
 	unsigned i;
 
+	for (i = 0; i < 3; i++)
+		if (e->zc_ok[i])
+			deflateEnd(&e->zc[i]);
 	for (i = 0; i < 2; i++) {
 		if (e->q2[i])
 			wd_queue_free(e->q2[i]);
-		if (e->zc_ok[i])
-			deflateEnd(&e->zc[i]);
 		if (e->ldc[i])
 			libdeflate_free_compressor(e->ldc[i]);
 	}
@@ -833,9 +869,11 @@ static size_t slot_size(struct engines *e, size_t req)
 	size_t n = wd_comp_bound(req), m;
 	unsigned i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		m = deflateBound(&e->zc[i], (uLong)req);
 		n = m > n ? m : n;
+	}
+	for (i = 0; i < 2; i++) {
 		m = libdeflate_gzip_compress_bound(e->ldc[i], req);
 		n = m > n ? m : n;
 	}
@@ -914,7 +952,7 @@ struct target {
 	double value, min;
 };
 
-#define NTARGETS (NINPUTS * (NSIZES - SIZE_64K) * 2)
+#define NTARGETS (NINPUTS * (NSIZES - SIZE_64K) * 7)
 
 /* The queue with one engine thread against ISA-L and zlib on one thread
  * each: the same CPU budget on both sides. */
@@ -930,6 +968,20 @@ static unsigned get_targets(const struct bench *b, struct target *t)
 						  "queue / ISA-L direct", r[C_Q1].vs_isal, 0.95 };
 			t[n++] = (struct target){ in, s, "queue_vs_zlib_1", "queue / zlib -1",
 						  r[C_Q1].vs_zlib1, 5.0 };
+			/* one-shot inflate: libdeflate in the engine */
+			t[n++] = (struct target){ in, s, "queue_inflate_vs_isal_direct",
+						  "inflate: queue / ISA-L", r[C_Q1].dec_vs_isal, 1.2 };
+			/* gzip's ratio at -6/-9 (zlib bytes / queue bytes), 3x its speed */
+			t[n++] = (struct target){ in, s, "queue_6_size_vs_zlib_6",
+						  "-6 size: zlib / queue",
+						  r[C_Q1_Z6].ratio / r[C_ZLIB6].ratio, 0.99 };
+			t[n++] = (struct target){ in, s, "queue_6_vs_zlib_6", "-6 speed: queue / zlib",
+						  r[C_Q1_Z6].vs_zsame, 3.0 };
+			t[n++] = (struct target){ in, s, "queue_9_size_vs_zlib_9",
+						  "-9 size: zlib / queue",
+						  r[C_Q1_Z9].ratio / r[C_ZLIB9].ratio, 0.99 };
+			t[n++] = (struct target){ in, s, "queue_9_vs_zlib_9", "-9 speed: queue / zlib",
+						  r[C_Q1_Z9].vs_zsame, 3.0 };
 		}
 	return n;
 }
@@ -938,13 +990,15 @@ static void print_header(const struct bench *b)
 {
 	printf("\nwd bench comp: one-shot gzip requests, median of %lu run%s, >= %.2f s each\n",
 	       b->o.reps, b->o.reps > 1 ? "s" : "", b->o.min_time);
-	printf("  wd %s soft engine: level 1 (ISA-L level 1), queue depth %d; 1 queue: 1 engine\n"
-	       "  thread; 2 queues: 2 engine threads fed by one thread.  ISA-L %d.%d direct,\n"
-	       "  zlib %s, libdeflate %s: on this thread.  MB/s: 10^6 bytes of uncompressed\n"
-	       "  data per second; x: compress MB/s against, median of run-by-run ratios;\n"
-	       "  %ld CPUs online.\n",
-	       wd_version(), QDEPTH, ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, zlibVersion(),
-	       LIBDEFLATE_VERSION_STRING, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("  wd %s soft engine: level 1 (ISA-L level 1), -6/-9: engine levels %u/%u\n"
+	       "  (libdeflate), queue depth %d; 1 queue: 1 engine thread; 2 queues: 2 engine\n"
+	       "  threads fed by one thread.  ISA-L %d.%d direct, zlib %s, libdeflate %s: on\n"
+	       "  this thread.  MB/s: 10^6 bytes of uncompressed data per second; x: compress\n"
+	       "  MB/s against (zlib same: zlib at the row's level), dec x: decompress MB/s\n"
+	       "  against; medians of run-by-run ratios; %ld CPUs online.\n",
+	       wd_version(), wd_comp_level_from_zlib(6), wd_comp_level_from_zlib(9), QDEPTH,
+	       ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, zlibVersion(), LIBDEFLATE_VERSION_STRING,
+	       sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static void print_input(const struct bench *b, unsigned in)
@@ -957,12 +1011,13 @@ static void print_input(const struct bench *b, unsigned in)
 
 		printf("\n  %s requests (%zu)\n", size_names[s],
 		       (b->in[in].len + req_sizes[s] - 1) / req_sizes[s]);
-		printf("  %-15s %7s %11s %13s %16s %10s\n", "codec", "ratio", "comp MB/s",
-		       "decomp MB/s", "x ISA-L direct", "x zlib-1");
+		printf("  %-16s %6s %9s %9s %8s %8s %8s %9s %9s\n", "codec", "ratio", "comp MB/s",
+		       "dec MB/s", "x ISA-L", "x zlib-1", "x zl same", "dec x ISA", "dec x ldef");
 		for (c = 0; c < NCODECS; c++)
-			printf("  %-15s %7.3f %11.1f %13.1f %15.2fx %9.2fx\n", codecs[c].name,
-			       r[c].ratio, r[c].comp_mbps, r[c].decomp_mbps, r[c].vs_isal,
-			       r[c].vs_zlib1);
+			printf("  %-16s %6.3f %9.1f %9.1f %7.2fx %7.2fx %8.2fx %8.2fx %8.2fx\n",
+			       codecs[c].name, r[c].ratio, r[c].comp_mbps, r[c].decomp_mbps,
+			       r[c].vs_isal, r[c].vs_zlib1, r[c].vs_zsame, r[c].dec_vs_isal,
+			       r[c].dec_vs_ldef);
 	}
 }
 
@@ -973,7 +1028,7 @@ static void print_targets(const struct bench *b)
 
 	printf("\ntargets (compress throughput, 1 queue = 1 engine thread)\n");
 	for (i = 0; i < n; i++)
-		printf("  %-10s %6s  %-22s %7.3fx  (>= %.2fx)  %s\n", b->in[t[i].in].name,
+		printf("  %-10s %6s  %-24s %7.3fx  (>= %.2fx)  %s\n", b->in[t[i].in].name,
 		       size_names[t[i].s], t[i].label, t[i].value, t[i].min,
 		       t[i].value >= t[i].min ? "met" : "MISSED");
 	printf("\n");
@@ -1035,9 +1090,13 @@ static void json_results(FILE *f, const struct bench *b)
 					   "\"codec\": \"%s\", \"ratio\": %.4f, "
 					   "\"comp_mbps\": %.1f, \"decomp_mbps\": %.1f, "
 					   "\"comp_vs_isal_direct\": %.3f, "
-					   "\"comp_vs_zlib_1\": %.3f}",
+					   "\"comp_vs_zlib_1\": %.3f, \"zlib_level\": %d, "
+					   "\"comp_vs_zlib_same_level\": %.3f, "
+					   "\"decomp_vs_isal_direct\": %.3f, "
+					   "\"decomp_vs_libdeflate_direct\": %.3f}",
 					sep, b->in[in].name, req_sizes[s], codecs[c].id, r->ratio,
-					r->comp_mbps, r->decomp_mbps, r->vs_isal, r->vs_zlib1);
+					r->comp_mbps, r->decomp_mbps, r->vs_isal, r->vs_zlib1,
+					zlevel(c), r->vs_zsame, r->dec_vs_isal, r->dec_vs_ldef);
 				sep = ",";
 			}
 	fprintf(f, "\n  ],\n");

@@ -134,11 +134,16 @@ int main(void)
 	T_EQ(wd_compress(q, in, 100, comp, &clen, WD_COMP_LEVEL_MAX + 1, WD_COMP_RAW), -EINVAL);
 	T_EQ(wd_compress(q, in, 100, comp, &clen, 1, (enum wd_comp_framing)7), -EINVAL);
 	T_EQ(wd_comp_level_from_zlib(1), 1);
-	T_EQ(wd_comp_level_from_zlib(6), 3);
-	T_EQ(wd_comp_level_from_zlib(9), 3);
 	T_EQ(wd_comp_level_from_zlib(4), 2);
-	T_EQ(wd_comp_level_from_zlib(-1), 3); /* Z_DEFAULT_COMPRESSION */
+	T_EQ(wd_comp_level_from_zlib(5), 2);
+	T_EQ(wd_comp_level_from_zlib(6), 5);
+	T_EQ(wd_comp_level_from_zlib(7), 6);
+	T_EQ(wd_comp_level_from_zlib(9), 7);
+	T_EQ(wd_comp_level_from_zlib(-1), 5); /* Z_DEFAULT_COMPRESSION */
 	T_EQ(wd_comp_level_from_zlib(0), 0);
+	T_EQ(wd_comp_stream_level_from_zlib(6), 3);
+	T_EQ(wd_comp_stream_level_from_zlib(9), 3);
+	T_EQ(wd_comp_stream_level_from_zlib(2), 1);
 	free(in);
 	free(comp);
 	free(out);

@@ -82,7 +82,7 @@ int main(void)
 		size_t len = chunks[i] < 4096 ? small : big;
 
 		for (f = WD_COMP_RAW; f <= WD_COMP_GZIP; f++) {
-			unsigned level = (i + f) % (WD_COMP_LEVEL_MAX + 1);
+			unsigned level = (i + f) % (WD_COMP_STREAM_LEVEL_MAX + 1);
 
 			/* output space: same chunking, but never below 1 byte */
 			clen = stream_compress(q, f, level, in, len, chunks[i], comp,

@@ -32,8 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	level = data[0] & 3;
-	framing = (data[0] >> 2) % 3;
+	/* every level: ISA-L's 0-3 and libdeflate's 4-12 */
+	level = data[0] % (WD_COMP_LEVEL_MAX + 1);
+	framing = (unsigned)(data[0] / (WD_COMP_LEVEL_MAX + 1)) % 3;
 	data++;
 	size--;
 	cap = wd_comp_bound(size);

@@ -9,10 +9,25 @@
  *   - or call the synchronous helpers wd_compress() / wd_decompress();
  *   - or stream data of any size through a struct wd_comp_stream.
  *
- * Levels are the engine's own: 0 (fastest) to WD_COMP_LEVEL_MAX (smallest
- * output) for the ISA-L software engine.  wd_comp_level_from_zlib() maps
- * zlib/gzip levels 1-9 onto them: 1-2 -> 1, 3-5 -> 2, 6-9 -> 3 (0 -> 0, and -1,
- * zlib's default, as 6).
+ * Levels are the engine's own, 0 (fastest) to WD_COMP_LEVEL_MAX (smallest
+ * output).  On the software engine:
+ *   0-3   ISA-L's levels 0-3: the fast ones, for every kind of request;
+ *   4-12  libdeflate's levels 4-12 (same numbers): one-shot requests only
+ *         (plain, pieces without a dictionary, scatter-gather, which is
+ *         gathered into one buffer first).  A stream session, or a piece
+ *         with a dictionary, at these levels is refused with -EOPNOTSUPP
+ *         (nothing runs at another level than asked); streams go up to
+ *         WD_COMP_STREAM_LEVEL_MAX.
+ * wd_comp_level_from_zlib() maps zlib/gzip levels onto them: 0 -> 0,
+ * 1-2 -> 1, 3-5 -> 2 (ISA-L: several times zlib's speed, a few percent
+ * larger), 6 -> 5, 7 -> 6, 8-9 -> 7 (libdeflate: gzip's ratio at that level
+ * or better, within 0.25% on the corpus, at 3x gzip's speed or more), and
+ * -1, zlib's default, as 6.  Use wd_comp_stream_level_from_zlib() for
+ * streams.
+ *
+ * One-shot decompression tries libdeflate first (faster when the output
+ * fits in dst) and ISA-L for the rest, so the statuses below are the same
+ * whichever decoded; streams are decoded by ISA-L.
  *
  * Completions of compression requests carry:
  *   result   bytes written to dst
@@ -49,7 +64,8 @@ enum wd_comp_flush {
 	WD_COMP_FINISH = 3,     /* end of the stream (final block, trailer) */
 };
 
-#define WD_COMP_LEVEL_MAX 3
+#define WD_COMP_LEVEL_MAX 12        /* one-shot requests */
+#define WD_COMP_STREAM_LEVEL_MAX 3  /* stream sessions and pieces with a dictionary */
 #define WD_COMP_DICT_MAX 32768u
 
 /* wd_req.param of compression requests */
@@ -58,13 +74,24 @@ enum wd_comp_flush {
 #define WD_COMP_P_FLUSH(x)   (((uint32_t)(x) & 0xfu) << 8)
 #define WD_COMP_P_START      (1u << 12)  /* stream: begin a new stream on the session */
 
+/* Engine level for a zlib/gzip level (-1: zlib's default, 6), one-shot. */
 static inline unsigned wd_comp_level_from_zlib(int zlevel)
 {
 	if (zlevel < 0)
 		zlevel = 6; /* Z_DEFAULT_COMPRESSION */
 	if (zlevel == 0)
 		return 0;
-	return zlevel <= 2 ? 1 : zlevel <= 5 ? 2 : 3;
+	if (zlevel <= 5)
+		return zlevel <= 2 ? 1 : 2;
+	return zlevel == 6 ? 5 : zlevel == 7 ? 6 : 7;
+}
+
+/* The same for stream sessions: 6-9 -> 3, ISA-L's best (as before libdeflate). */
+static inline unsigned wd_comp_stream_level_from_zlib(int zlevel)
+{
+	unsigned level = wd_comp_level_from_zlib(zlevel);
+
+	return level > WD_COMP_STREAM_LEVEL_MAX ? WD_COMP_STREAM_LEVEL_MAX : level;
 }
 
 /* Destination size that always suffices to compress len bytes in one shot. */
@@ -95,7 +122,9 @@ static inline void wd_prep_compress(struct wd_req *r, void *dst, uint32_t dst_le
  * so pieces concatenate into one stream (the last piece uses WD_COMP_FINISH);
  * dict (up to 32 KiB, usually the input just before the piece) lets matches
  * reach back across the boundary.  The completion's checksum is the CRC-32
- * of the piece, to combine with crc32_combine().
+ * of the piece, to combine with crc32_combine().  At libdeflate's levels
+ * (above WD_COMP_STREAM_LEVEL_MAX) pieces take no dictionary (-EOPNOTSUPP):
+ * make them larger instead (wd gzip uses 1 MiB).
  */
 static inline void wd_prep_compress_piece(struct wd_req *r, void *dst, uint32_t dst_len,
 					  const void *src, uint32_t len, unsigned level,

@@ -94,6 +94,8 @@ WD_EXPORT int wd_comp_stream_new(struct wd_comp_stream **out, struct wd_queue *q
 	    level > WD_COMP_LEVEL_MAX)
 		return -EINVAL;
 	*out = NULL;
+	if (dir == WD_COMPRESS && level > WD_COMP_STREAM_LEVEL_MAX)
+		return -EOPNOTSUPP; /* libdeflate's levels: one-shot only */
 	if (!(q->op_mask & (1u << WD_OP_COMPRESS)))
 		return -EOPNOTSUPP;
 	s = calloc(1, sizeof(*s));

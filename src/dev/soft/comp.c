@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Deflate, zlib and gzip on the soft engine, done by ISA-L.
+ * Deflate, zlib and gzip on the soft engine, done by ISA-L: streams, levels
+ * 0-3, and one-shot decompression libdeflate did not finish (comp_ld.c has
+ * the libdeflate paths: levels 4-12 and the first try of one-shot inflate).
  *
  * One-shot requests (session 0) use the engine thread's scratch state.
  * Stream requests name a session; the session's state (an ISA-L stream and
@@ -74,6 +76,7 @@ void soft_scratch_free(struct soft_scratch *s)
 	for (i = 0; i < 3; i++)
 		free(s->bounce[i]);
 	free(s->gather);
+	soft_ld_scratch_free(s);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -176,6 +179,9 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 	if (e->arg1 > WD_COMP_DICT_MAX || (e->arg1 && p->framing != WD_COMP_RAW) ||
 	    (!e->arg1 && e->arg0))
 		return -EINVAL;
+	if (p->level >= SOFT_LD_LEVEL_MIN)
+		return soft_ld_compress(s, io->src, e->len, io->dst, e->dst_len, p->level, p->framing,
+					p->flush == WD_COMP_FINISH, e->arg1 != 0, c);
 	z = scratch_deflate(s, p, 1);
 	if (!z)
 		return -ENOMEM;
@@ -240,6 +246,8 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 
 	if (e->arg0 || e->arg1 || p->level || p->flush != WD_COMP_FINISH)
 		return -EINVAL;
+	if (soft_ld_decompress(s, io->src, e->len, io->dst, e->dst_len, p->framing, c))
+		return 0;
 	if (!s->inf)
 		s->inf = malloc(sizeof(*s->inf));
 	if (!s->inf)
@@ -301,6 +309,10 @@ static int compress_sg(struct soft_scratch *s, const wd_sqe *e, const struct sof
 		return -EINVAL; /* scatter-gather requests are whole streams */
 	soft_seg_list(&in, io->src_segs, io->nsrc, io->src, e->len);
 	soft_seg_list(&out, io->dst_segs, io->ndst, io->dst, e->dst_len);
+	if (p->level >= SOFT_LD_LEVEL_MIN)
+		return soft_ld_compress_sg(s, &in, total, &out,
+					   io->dst_segs ? io->dst_total : e->dst_len, p->level,
+					   p->framing, c);
 	z = scratch_deflate(s, p, 0);
 	if (!z)
 		return -ENOMEM;
@@ -500,6 +512,8 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, const struct 
 	uint32_t consumed;
 	int ret;
 
+	if (p->level >= SOFT_LD_LEVEL_MIN)
+		return -EOPNOTSUPP; /* libdeflate's levels are one-shot only */
 	ret = stream_get(sq, e, DIR_COMP, p, &st);
 	if (ret)
 		return ret;

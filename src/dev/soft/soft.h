@@ -19,9 +19,13 @@
 #define SOFT_NOP_MAX_DELAY_NS 1000000000ull /* longest no-op "device time" in-process */
 #define SOFT_MAX_SEGS 256               /* scatter-gather segments per buffer */
 #define SOFT_MAX_HELD (2 * SOFT_MAX_SEGS + 4) /* shared ranges one request may hold */
+#define SOFT_LD_LEVEL_MIN 4             /* engine levels from here on are libdeflate's */
+#define SOFT_LD_NLEVELS 9               /* levels 4..12 */
 
 struct soft_worker;
 struct soft_stream;
+struct libdeflate_compressor;
+struct libdeflate_decompressor;
 struct soft_cipher;
 struct wd_cipher_setup;
 struct wd_domain;
@@ -82,6 +86,12 @@ struct soft_scratch {
 	void *gather;                   /* XTS over segments: the data unit in one piece */
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
+	/* libdeflate (comp_ld.c): a compressor per level 4..12, allocated on
+	 * first use, the decompressor, and scatter-gather gather buffers */
+	struct libdeflate_compressor *ldc[SOFT_LD_NLEVELS];
+	struct libdeflate_decompressor *ldd;
+	uint8_t *ld_in, *ld_out;
+	size_t ld_in_len, ld_out_len;
 };
 
 #define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
@@ -237,6 +247,21 @@ int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe 
 		    const struct soft_io *io, wd_cqe *c);
 void soft_scratch_free(struct soft_scratch *s);
 void soft_streams_free(struct soft_queue *sq);
+
+/* libdeflate paths (comp_ld.c).  soft_ld_compress: one-shot at a level
+ * >= SOFT_LD_LEVEL_MIN, final: it ends the stream (else a raw piece ending
+ * on a byte boundary); fills the completion, returns 0 or the status.
+ * soft_ld_decompress: 1 decoded (completion filled), 0 not decoded (let
+ * ISA-L answer). */
+int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
+		     uint32_t dst_len, unsigned level, unsigned framing, int final, int has_dict,
+		     wd_cqe *c);
+int soft_ld_compress_sg(struct soft_scratch *s, const struct soft_seg_list *in, uint64_t total,
+			const struct soft_seg_list *out, uint64_t out_total, unsigned level,
+			unsigned framing, wd_cqe *c);
+int soft_ld_decompress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
+		       uint32_t dst_len, unsigned framing, wd_cqe *c);
+void soft_ld_scratch_free(struct soft_scratch *s);
 
 /* Cipher ops and sessions (crypto.c).  soft_cipher_set is the control
  * path (any thread but the engine's; cs NULL closes the session);
