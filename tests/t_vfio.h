@@ -97,6 +97,8 @@ static inline void t_vfio_account(struct wd_queue *q, int n, int *ok, int *eio, 
 		k = wd_wait(q, c, 64, 1000);
 		if (k == -EIO)
 			break; /* the ring is dead: the rest comes with the stop */
+		if (k == -ETIMEDOUT || k == -EINTR)
+			continue; /* slow under the sanitizers in TCG: the 20 s bound decides */
 		T_ASSERT(k >= 0);
 		for (i = 0; i < k; i++) {
 			T_ASSERT(c[i].status == 0 || c[i].status == -EIO);

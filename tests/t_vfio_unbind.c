@@ -85,6 +85,8 @@ int main(void)
 		k = wd_wait(q, c, 64, 100);
 		if (k == -EIO)
 			break;
+		if (k == -ETIMEDOUT || k == -EINTR)
+			continue; /* the device is slow to answer while it goes (TSan, TCG) */
 		T_ASSERT(k >= 0);
 		for (i = 0; i < k; i++) {
 			T_ASSERT(c[i].status == 0 || c[i].status == -EIO);
