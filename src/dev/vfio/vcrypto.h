@@ -140,5 +140,9 @@ void vc_kick(struct wd_queue *q);
 /* Test hook: reserved IOVA regions a device may have before it is passed
  * over (WD_MAX_RESV; a test lowers it to see one bad device skipped). */
 extern unsigned wd__vfio_resv_max;
+/* Test hook: when set, probe offers this function (a fake, v->fake set:
+ * tests/vc_fake.c) instead of looking for real ones; the device takes over
+ * its fd and leaves its BARs to it. */
+extern const struct vfio_pci *wd__vfio_fake_fn;
 
 #endif
