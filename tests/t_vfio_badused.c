@@ -44,7 +44,9 @@ static void check_stopped(struct t_vfio *t)
 	T_EQ(wd_queue_new(&q, t->ctx, "cipher", &o), -EIO);
 }
 
-static void data_queue(void)
+/* 0 when the device finished everything before the bad index was seen (a
+ * race the test can lose under TCG): then again, on a fresh context. */
+static int data_queue(void)
 {
 	static const uint8_t key[16] = { 1 };
 	enum { N = 48, LEN = 64 * 1024 };
@@ -79,13 +81,14 @@ static void data_queue(void)
 	t_vfio_account(q, N, &ok, &eio, &cancelled);
 	fprintf(stderr, "bad used index with %d in flight: %d done, %d -EIO, %d cancelled\n", N,
 		ok, eio, cancelled);
-	T_ASSERT(eio > 0); /* it held requests when it broke the rules */
 	T_OK(wd_unshare(t.dom, dst, WD_UNSHARE_NOWAIT, 0)); /* no hold left */
 	munmap(d, (size_t)LEN * N);
 	wd_cipher_sess_free(s);
 	wd_queue_free(q);
-	check_stopped(&t);
+	if (eio) /* it held requests when it broke the rules */
+		check_stopped(&t);
 	t_vfio_close(&t);
+	return eio > 0;
 }
 
 static void control_queue(void)
@@ -100,8 +103,9 @@ static void control_queue(void)
 		exit(T_SKIP);
 	q = t_vfio_queue(&t, 16);
 	/* two used for the one request in flight, and a bad entry; the
-	 * device's own answer can slip in between, rarely: then again */
-	for (i = 0; i < 5 && !ret; i++) {
+	 * device's own answer can slip in between (under TCG, a few times in a
+	 * row): then again */
+	for (i = 0; i < 20 && !ret; i++) {
 		pthread_t th;
 
 		__atomic_store_n(&hammering, 1, __ATOMIC_RELEASE);
@@ -122,7 +126,11 @@ static void control_queue(void)
 
 int main(void)
 {
-	data_queue();
+	int i;
+
+	for (i = 0; i < 5 && !data_queue(); i++)
+		fprintf(stderr, "the device was faster than the bad index: again\n");
+	T_ASSERT(i < 5);
 	control_queue();
 	return 0;
 }
