@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* A virtio-crypto device driven from user space through VFIO: "vfio<N>". */
+/*
+ * A virtio-crypto device driven from user space through VFIO: "vfio<N>".
+ * The driver's internal header, shared by its files:
+ *   vc_dev.c      probe, open, domain (VFIO DMA maps), monitor, release, ops
+ *   vc_ctl.c      the control virtqueue; stopping an untrusted device
+ *   vc_session.c  cipher sessions on the control virtqueue
+ *   vcrypto.c     wd queues: one data virtqueue and one thread each
+ */
 #ifndef WD_VCRYPTO_H
 #define WD_VCRYPTO_H
 
 #include <linux/virtio_crypto.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include <wd/crypto.h>
 
 #include "../../ring/ring.h"
@@ -97,8 +105,44 @@ struct vc_dev {
 	const char *algs[8];
 };
 
+static inline int64_t vc_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* vc_ctl.c */
+/* Mark the device gone and make sure it writes nothing more (reset, or bus
+ * mastering off): 0, or -EIO when neither worked.  Caller holds vd->lock. */
+int vc_stop_device(struct vc_dev *vd);
+int vc_stop_device_unlocked(struct vc_dev *vd);
+/* Run one control request and wait for it; caller holds vd->lock. */
+int vc_ctl_run(struct vc_dev *vd, const struct virtq_buf *b, unsigned n);
+/* A virtio-crypto status as a negative errno (0: OK). */
+int vc_status_errno(uint32_t st);
+
+/* vc_session.c */
+struct wd_queue;
+struct wd_cipher_setup;
+/* Close one of the queue's sessions on the device; caller holds vd->lock. */
+void vc_sess_close(struct vc_dev *vd, struct vc_queue *cq, struct vc_sess *s);
+int vc_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs);
+
+/* vcrypto.c: the wd queue ops */
+int vc_queue_open(struct wd_queue *q);
+void vc_queue_close(struct wd_queue *q, int in_child);
+int vc_queue_start(struct wd_queue *q);
+void vc_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail);
+void vc_kick(struct wd_queue *q);
+
 /* Test hook: reserved IOVA regions a device may have before it is passed
  * over (WD_MAX_RESV; a test lowers it to see one bad device skipped). */
 extern unsigned wd__vfio_resv_max;
+/* Test hook: when set, probe offers this function (a fake, v->fake set:
+ * tests/vc_fake.c) instead of looking for real ones; the device takes over
+ * its fd and leaves its BARs to it. */
+extern const struct vfio_pci *wd__vfio_fake_fn;
 
 #endif

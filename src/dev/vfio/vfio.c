@@ -354,7 +354,7 @@ void vfio_pci_close(struct vfio_pci *v)
 
 	if (v->device >= 0 && v->msix_on)
 		vfio_msix_set(v, 0, NULL);
-	for (i = 0; i < VFIO_MAX_BARS; i++)
+	for (i = 0; i < VFIO_MAX_BARS && !v->fake; i++) /* a fake owns its BARs */
 		if (v->bars[i].map)
 			munmap(v->bars[i].map, v->bars[i].size);
 	if (v->device >= 0)
@@ -385,6 +385,20 @@ int vfio_cfg_write(const struct vfio_pci *v, uint32_t off, const void *buf, size
 	return 0;
 }
 
+static void fake_rw(const struct vfio_pci *v, unsigned bar, uint64_t off, void *val, size_t len,
+		    int write)
+{
+	uint32_t x = 0;
+
+	if (write) {
+		memcpy(&x, val, len); /* little-endian, like the registers */
+		v->fake->bar_write(v->fake->priv, bar, off, (unsigned)len, x);
+	} else {
+		x = v->fake->bar_read(v->fake->priv, bar, off, (unsigned)len);
+		memcpy(val, &x, len);
+	}
+}
+
 /* Out-of-range or failed reads give all ones, as a vanished PCI device
  * does: callers treat that as the device being gone. */
 static void bar_rw(const struct vfio_pci *v, unsigned bar, uint64_t off, void *val, size_t len,
@@ -395,6 +409,10 @@ static void bar_rw(const struct vfio_pci *v, unsigned bar, uint64_t off, void *v
 	if (!b || off > b->size || len > b->size - off) {
 		if (!write)
 			memset(val, 0xff, len);
+		return;
+	}
+	if (v->fake) {
+		fake_rw(v, bar, off, val, len, write);
 		return;
 	}
 	if (b->map) {
@@ -492,6 +510,8 @@ int vfio_dma_map(const struct vfio_pci *v, uint64_t iova, const void *host, uint
 
 	if (!vfio_iova_ok(v, iova, len))
 		return -EADDRNOTAVAIL; /* the kernel would refuse it too */
+	if (v->fake)
+		return v->fake->dma_map(v->fake->priv, iova, host, len, readonly);
 	return ioctl(v->container, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
 }
 
@@ -499,6 +519,8 @@ int vfio_dma_unmap(const struct vfio_pci *v, uint64_t iova, uint64_t len)
 {
 	struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof(u), .iova = iova, .size = len };
 
+	if (v->fake)
+		return v->fake->dma_unmap(v->fake->priv, iova, len);
 	if (ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &u))
 		return -errno;
 	return u.size == len ? 0 : -EIO;

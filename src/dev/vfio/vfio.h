@@ -22,8 +22,24 @@ struct vfio_bar {
 	void *map;              /* mmap of the whole BAR, or NULL: pread/pwrite */
 };
 
+/*
+ * Test seam: a function played in this process (tests/vc_fake.c), never
+ * set for a real one.  Its BAR accesses and DMA maps go to these instead of
+ * the device fd and the container; config space is still read and written
+ * through v->device (the fake's memfd), so bus mastering goes off as on a
+ * real function.  No MSI-X (msix_count 0): the driver polls.
+ */
+struct vfio_fake {
+	uint32_t (*bar_read)(void *priv, unsigned bar, uint64_t off, unsigned len);
+	void (*bar_write)(void *priv, unsigned bar, uint64_t off, unsigned len, uint32_t val);
+	int (*dma_map)(void *priv, uint64_t iova, const void *host, uint64_t len, int readonly);
+	int (*dma_unmap)(void *priv, uint64_t iova, uint64_t len);
+	void *priv;
+};
+
 struct vfio_pci {
 	int container, group, device;
+	const struct vfio_fake *fake;   /* NULL but in tests: see above */
 	char addr[32];                  /* e.g. 0000:00:03.0 */
 	struct vfio_bar bars[VFIO_MAX_BARS];
 	uint64_t cfg_offset, cfg_size;  /* config space region */
