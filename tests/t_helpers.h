@@ -113,4 +113,20 @@ static inline void t_fill_random(void *buf, size_t len, uint64_t *s)
 		p[i] = (unsigned char)(t_rand(s) >> 56);
 }
 
+/* This process's locked memory as the kernel counts it (mlock and VFIO
+ * pins alike), in KiB; -1 if unreadable. */
+static inline long t_vm_locked_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 #endif

@@ -36,20 +36,6 @@ struct worker {
 	unsigned first[SLOTS], npages[SLOTS];
 };
 
-static long vm_locked_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* Threads of one domain take disjoint pages (even/odd thread: lower/upper
  * half), so their shares never collide there (-EEXIST); across domains
  * every page overlaps. */
@@ -118,7 +104,7 @@ int main(void)
 	struct worker w[THREADS];
 	pthread_t th[THREADS];
 	unsigned char *base = wd_mem_alloc(PAGES * ps);
-	long base_lck = vm_locked_kb();
+	long base_lck = t_vm_locked_kb();
 	unsigned i, s;
 
 	T_ASSERT(base);
@@ -134,7 +120,7 @@ int main(void)
 	for (i = 0; i < THREADS; i++)
 		T_EQ(pthread_join(th[i], NULL), 0);
 	if (MLOCK_VISIBLE)
-		T_EQ(vm_locked_kb() - base_lck, kept_kb(w, THREADS));
+		T_EQ(t_vm_locked_kb() - base_lck, kept_kb(w, THREADS));
 
 	/* let go in the other order: domain 1 first, then domain 0 */
 	for (i = THREADS; i-- > 0;)
@@ -142,7 +128,7 @@ int main(void)
 			if (w[i].iova[s])
 				T_OK(wd_unshare(w[i].d, w[i].iova[s], 0, -1));
 	if (MLOCK_VISIBLE)
-		T_EQ(vm_locked_kb() - base_lck, 0);
+		T_EQ(t_vm_locked_kb() - base_lck, 0);
 	for (i = 0; i < 2; i++)
 		T_OK(wd_domain_free(d[i]));
 	wd_mem_free(base, PAGES * ps);

@@ -24,22 +24,8 @@
 #define T_LOCKED(kb) \
 	do { \
 		if (MLOCK_VISIBLE) \
-			T_EQ(vm_locked_kb() - base_lck, (long)(kb)); \
+			T_EQ(t_vm_locked_kb() - base_lck, (long)(kb)); \
 	} while (0)
-
-static long vm_locked_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
 
 int main(void)
 {
@@ -49,7 +35,7 @@ int main(void)
 	struct wd_domain_info info = { .size = sizeof(info) };
 	unsigned char *a = wd_mem_alloc(n), *b = wd_mem_alloc(n), *hole;
 	uint64_t ia, ib, ix;
-	long base_lck = vm_locked_kb();
+	long base_lck = t_vm_locked_kb();
 	int status, fd;
 	pid_t pid;
 

@@ -14,20 +14,6 @@
 
 #define LIMIT (8u << 20)
 
-static long vm_locked_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb;
-}
-
 /* CAP_IPC_LOCK: is it effective; with drop, take it out of every set of
  * this process (no libcap here). */
 static int ipc_lock_cap(int drop)
@@ -91,7 +77,7 @@ int main(void)
 		fprintf(stderr, "skip: no VFIO device (WD_VFIO_DEVICE unset; runs in tests/vm)\n");
 		return T_SKIP;
 	}
-	base = vm_locked_kb();
+	base = t_vm_locked_kb();
 	T_EQ(base, 0); /* nothing else locked: the limit is all ours */
 	T_EQ(setrlimit(RLIMIT_MEMLOCK, &rl), 0);
 	/* with CAP_IPC_LOCK (root) the kernel ignores the limit; without it
@@ -107,7 +93,7 @@ int main(void)
 	if (ret)
 		return ret;
 	/* the ring area's MAP_DMA is charged from the start, and counted */
-	T_EQ(vm_locked_kb(), (long)(t.vd->dma.len / 1024));
+	T_EQ(t_vm_locked_kb(), (long)(t.vd->dma.len / 1024));
 	T_OK(wd_domain_info(t.dom, &info));
 	T_EQ(info.pin_limit, LIMIT);
 	T_EQ(info.pinned, t.vd->dma.len);
@@ -120,16 +106,16 @@ int main(void)
 	T_ASSERT(buf != MAP_FAILED && more != MAP_FAILED);
 	memset(buf, 0x61, room);
 	T_OK(wd_share(t.dom, buf, room, 0, &iova)); /* all the room shown */
-	T_EQ(vm_locked_kb(), (long)(LIMIT / 1024)); /* charged once */
+	T_EQ(t_vm_locked_kb(), (long)(LIMIT / 1024)); /* charged once */
 	T_OK(wd_domain_info(t.dom, &info));
 	T_EQ(info.pinned, info.pin_limit);
 	T_EQ(wd_share(t.dom, more, 4096, 0, &extra), -ENOMEM);
 	device_works(&t, iova);
 
 	T_OK(wd_unshare(t.dom, iova, 0, -1));
-	T_EQ(vm_locked_kb(), (long)(t.vd->dma.len / 1024));
+	T_EQ(t_vm_locked_kb(), (long)(t.vd->dma.len / 1024));
 	t_vfio_close(&t);
-	T_EQ(vm_locked_kb(), 0);
+	T_EQ(t_vm_locked_kb(), 0);
 	munmap(buf, room);
 	munmap(more, 4096);
 	return 0;

@@ -327,4 +327,34 @@ static inline long t_proc_kb(pid_t pid, const char *key)
 	return v;
 }
 
+/* A program's scenarios, each run when argv[2] names it (or "all", or
+ * none given); the list ends with a NULL name. */
+struct t_scenario {
+	const char *name;
+	void (*run)(struct t_wdd *w);
+};
+
+/* The common frame: a private daemon with extra options opts, the two
+ * victims, the chosen scenarios; then the daemon must still answer, and
+ * exit 0 on SIGTERM (under the sanitizers: no report in it). */
+static inline int t_hostile_main(int argc, char **argv, const char *const *opts,
+				 const struct t_scenario *sc)
+{
+	struct t_wdd w = { 0 };
+
+	if (argc < 2)
+		return T_SKIP;
+	t_stage("daemon and victims start", 60);
+	t_wdd_start(&w, argv[1], opts);
+	t_victims_start();
+	for (; sc->name; sc++)
+		if (t_want(argc, argv, sc->name))
+			sc->run(&w);
+	t_stage("victims stop, daemon exits", 60);
+	t_victims_stop();
+	t_wdd_alive(&w, "the end");
+	t_wdd_cleanup(&w);
+	return 0;
+}
+
 #endif

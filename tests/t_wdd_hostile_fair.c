@@ -196,7 +196,7 @@ static void s_unshare(struct t_wdd *w)
 	t_wdd_alive(w, "unshare");
 }
 
-static void s_maxreq(void)
+static void s_maxreq(struct t_wdd *w)
 {
 	struct wd_ctx *ctx = t_wdd_ctx();
 	struct wd_queue *q = t_wdd_queue(ctx, "gzip", WD_QUEUE_F_EXPLICIT, NULL);
@@ -233,24 +233,13 @@ static void s_maxreq(void)
 
 int main(int argc, char **argv)
 {
-	struct t_wdd w = { 0 };
+	static const struct t_scenario sc[] = {
+		{ "nopcap", s_nopcap },
+		{ "fair", s_fair },
+		{ "unshare", s_unshare },
+		{ "maxreq", s_maxreq },
+		{ NULL, NULL },
+	};
 
-	if (argc < 2)
-		return T_SKIP;
-	t_stage("daemon and victims start", 60);
-	t_wdd_start(&w, argv[1], NULL);
-	t_victims_start();
-	if (t_want(argc, argv, "nopcap"))
-		s_nopcap(&w);
-	if (t_want(argc, argv, "fair"))
-		s_fair(&w);
-	if (t_want(argc, argv, "unshare"))
-		s_unshare(&w);
-	if (t_want(argc, argv, "maxreq"))
-		s_maxreq();
-	t_stage("victims stop, daemon exits", 60);
-	t_victims_stop();
-	t_wdd_alive(&w, "the end");
-	t_wdd_cleanup(&w);
-	return 0;
+	return t_hostile_main(argc, argv, NULL, sc);
 }

@@ -308,22 +308,12 @@ static void s_fdkinds(struct t_wdd *w)
 
 int main(int argc, char **argv)
 {
-	struct t_wdd w = { 0 };
+	static const struct t_scenario sc[] = {
+		{ "cqfd", s_cqfd },
+		{ "doorbell", s_doorbell },
+		{ "fdkinds", s_fdkinds },
+		{ NULL, NULL },
+	};
 
-	if (argc < 2)
-		return T_SKIP;
-	t_stage("daemon and victims start", 60);
-	t_wdd_start(&w, argv[1], NULL);
-	t_victims_start();
-	if (t_want(argc, argv, "cqfd"))
-		s_cqfd(&w);
-	if (t_want(argc, argv, "doorbell"))
-		s_doorbell(&w);
-	if (t_want(argc, argv, "fdkinds"))
-		s_fdkinds(&w);
-	t_stage("victims stop, daemon exits", 60);
-	t_victims_stop();
-	t_wdd_alive(&w, "the end");
-	t_wdd_cleanup(&w);
-	return 0;
+	return t_hostile_main(argc, argv, NULL, sc);
 }

@@ -314,26 +314,14 @@ static void s_races(struct t_wdd *w)
 
 int main(int argc, char **argv)
 {
-	struct t_wdd w = { 0 };
+	static const struct t_scenario sc[] = {
+		{ "domfree", s_domfree },
+		{ "ringtrunc", s_ringtrunc },
+		{ "sharefile", s_sharefile },
+		{ "iova0", s_iova0 },
+		{ "races", s_races },
+		{ NULL, NULL },
+	};
 
-	if (argc < 2)
-		return T_SKIP;
-	t_stage("daemon and victims start", 60);
-	t_wdd_start(&w, argv[1], NULL);
-	t_victims_start();
-	if (t_want(argc, argv, "domfree"))
-		s_domfree(&w);
-	if (t_want(argc, argv, "ringtrunc"))
-		s_ringtrunc(&w);
-	if (t_want(argc, argv, "sharefile"))
-		s_sharefile(&w);
-	if (t_want(argc, argv, "iova0"))
-		s_iova0(&w);
-	if (t_want(argc, argv, "races"))
-		s_races(&w);
-	t_stage("victims stop, daemon exits", 60);
-	t_victims_stop();
-	t_wdd_alive(&w, "the end");
-	t_wdd_cleanup(&w);
-	return 0;
+	return t_hostile_main(argc, argv, NULL, sc);
 }

@@ -197,36 +197,23 @@ static void s_kill(struct t_wdd *w)
 int main(int argc, char **argv)
 {
 	static const char *const opts[] = { "-m", "0666", "-q", "1000", "-Q", "400", NULL };
-	struct t_wdd w = { 0 };
+	static const struct t_scenario sc[] = {
+		{ "nofile", s_nofile },
+		{ "stats", s_stats },
+		{ "kill", s_kill },
+		{ NULL, NULL },
+	};
+	struct rlimit rl;
 
-	if (argc < 2)
-		return T_SKIP;
 	if (geteuid() != 0) {
 		printf("not root: cannot be two users\n");
 		return T_SKIP;
 	}
-	{
-		/* the usual soft limit, whatever this shell had: the daemon must
-		 * raise it itself */
-		struct rlimit rl;
-
-		T_OK(getrlimit(RLIMIT_NOFILE, &rl));
-		if (rl.rlim_cur > 1024)
-			rl.rlim_cur = 1024;
-		T_OK(setrlimit(RLIMIT_NOFILE, &rl));
-	}
-	t_stage("daemon and victims start", 60);
-	t_wdd_start(&w, argv[1], opts);
-	t_victims_start();
-	if (t_want(argc, argv, "nofile"))
-		s_nofile(&w);
-	if (t_want(argc, argv, "stats"))
-		s_stats(&w);
-	if (t_want(argc, argv, "kill"))
-		s_kill(&w);
-	t_stage("victims stop, daemon exits", 60);
-	t_victims_stop();
-	t_wdd_alive(&w, "the end");
-	t_wdd_cleanup(&w);
-	return 0;
+	/* the usual soft limit, whatever this shell had: the daemon must raise
+	 * it itself */
+	T_OK(getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur > 1024)
+		rl.rlim_cur = 1024;
+	T_OK(setrlimit(RLIMIT_NOFILE, &rl));
+	return t_hostile_main(argc, argv, opts, sc);
 }
