@@ -195,9 +195,16 @@ static inline double t_vic_median(unsigned n, double *pmax)
 static inline void t_victims_start(void)
 {
 	double mx;
+	int i;
 
 	T_OK(-pthread_create(&t_vic.th[0], NULL, t_vic_gzip, NULL));
 	T_OK(-pthread_create(&t_vic.th[1], NULL, t_vic_nop, NULL));
+	/* both connected and working before anything is measured (a daemon's
+	 * descriptor count taken earlier would miss the gzip victim's) */
+	for (i = 0; i < 3000 && (!__atomic_load_n(&t_vic.ops[0], __ATOMIC_RELAXED) ||
+				 !__atomic_load_n(&t_vic.ops[1], __ATOMIC_RELAXED)); i++)
+		usleep(10000);
+	T_ASSERT(i < 3000);
 	T_ASSERT(t_vic_median(200, NULL) >= 0); /* warm up */
 	t_vic.base_us = t_vic_median(T_LAT_WINDOW, &mx);
 	T_ASSERT(t_vic.base_us > 0);
