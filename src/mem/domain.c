@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -445,6 +446,23 @@ err_pin:
 	return ret;
 }
 
+/* What backs [host, host + span): memory from wd_mem_alloc() is known to
+ * be a memfd of ours, so the walk of /proc/self/maps (most of the cost of
+ * sharing a small buffer) is needed only for other memory.  A hole the
+ * caller unmapped in such a block is still -EFAULT: msync(MS_ASYNC), a
+ * no-op on shared memory, fails with ENOMEM where nothing is mapped. */
+static int share_backing(uintptr_t host, uint64_t span, int *file_backed)
+{
+	uint64_t off;
+	int fd;
+
+	if (!wd__mem_lookup((const void *)host, span, &fd, &off)) {
+		*file_backed = 0;
+		return msync((void *)host, span, MS_ASYNC) ? -EFAULT : 0;
+	}
+	return wd__pin_check_backing(host, host + span, file_backed);
+}
+
 int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t want,
 		 uint64_t *iova)
 {
@@ -463,7 +481,7 @@ int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uin
 	if (len > UINT64_MAX - off - ps)
 		return -EINVAL;
 	span = (off + len + ps - 1) & ~(ps - 1);
-	ret = wd__pin_check_backing(host, host + span, &file_backed);
+	ret = share_backing(host, span, &file_backed);
 	if (ret)
 		return ret;
 	if (file_backed && !(flags & WD_SHARE_FILE_OK))
