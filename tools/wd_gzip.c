@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,13 +37,13 @@
 #include <wd/wd.h>
 #include <zlib.h>
 
+#include "gz_writer.h"
 #include "wd_cli.h"
 
 #define PIECE (128u << 10)       /* fast levels: with a dictionary */
 #define BIG_PIECE (1u << 20)     /* libdeflate's levels: no dictionary */
 #define HIST WD_COMP_DICT_MAX
 #define SLOTS_PER_QUEUE 8
-#define WHOLE_MAX (256u << 20)   /* largest input and output decoded in one request */
 #define MAX_QUEUES 64
 #define DIN_CAP (1u << 20)
 #define DOUT_CAP (4u << 20)
@@ -400,126 +399,42 @@ static int refill(struct gz *g, int in, size_t *pos, size_t *have, int *eof)
 	return 0;
 }
 
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* One one-shot request on the first queue, waited for. */
-static int run_one(struct gz *g, const struct wd_req *r, struct wd_cpl *c)
-{
-	int n = wd_send(g->q[0], r, 1);
-
-	if (n < 0)
-		return n;
-	do
-		n = wd_wait(g->q[0], c, 1, -1);
-	while (n == -EINTR);
-	return n < 0 ? n : 0;
-}
-
-/*
- * The rest of a regular file decoded member by member, each in one one-shot
- * request into a buffer as large as the last member's ISIZE says (a member
- * that needs more gets it: -ENOSPC names the size).  Returns 1 when the file
- * does not qualify (the stream path then reads it), else as decompress_fd.
- */
-static int decompress_whole(struct gz *g, int in, int out, uint64_t *out_bytes)
-{
-	unsigned char *map, *buf = NULL;
-	size_t pos = 0, size, cap;
-	struct stat st;
-	off_t start;
-	int ret = 0;
-
-	if (fstat(in, &st) || !S_ISREG(st.st_mode) || (start = lseek(in, 0, SEEK_CUR)) < 0 ||
-	    st.st_size - start < 18 || st.st_size - start > WHOLE_MAX)
-		return 1;
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, in, 0);
-	if (map == MAP_FAILED)
-		return 1;
-	size = (size_t)(st.st_size - start);
-	cap = get_le32(map + st.st_size - 4);
-	if (cap > WHOLE_MAX) {
-		munmap(map, (size_t)st.st_size);
-		return 1;
-	}
-	madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
-	while (!ret && pos < size) {
-		const unsigned char *src = map + start + pos;
-		struct wd_req r;
-		struct wd_cpl c;
-
-		if (!buf && !(buf = malloc(cap ? cap : 1))) {
-			ret = -ENOMEM;
-			break;
-		}
-		wd_prep_decompress(&r, buf, (uint32_t)cap, src, (uint32_t)(size - pos), WD_COMP_GZIP);
-		ret = run_one(g, &r, &c);
-		if (ret)
-			break;
-		if (c.status == -ENOSPC && c.result <= WHOLE_MAX) {
-			free(buf); /* this member is larger than the guess */
-			buf = NULL;
-			cap = c.result;
-			continue;
-		}
-		if (c.status == -ENOSPC) {
-			/* too large to hold: the stream path goes on from here */
-			free(buf);
-			munmap(map, (size_t)st.st_size);
-			return lseek(in, start + (off_t)pos, SEEK_SET) < 0 ? -errno : 1;
-		}
-		ret = c.status;
-		if (!ret && out >= 0)
-			ret = write_full(out, buf, c.result);
-		*out_bytes += c.result;
-		pos += wd_cpl_consumed(&c);
-		if (!ret && pos < size &&
-		    (size - pos < 2 || src[wd_cpl_consumed(&c)] != 0x1f ||
-		     src[wd_cpl_consumed(&c) + 1] != 0x8b)) {
-			ret = EXIT_WARN; /* trailing garbage ignored, as gzip */
-			break;
-		}
-	}
-	free(buf);
-	munmap(map, (size_t)st.st_size);
-	/* the descriptor is where the stream path would have left it */
-	if (lseek(in, 0, SEEK_END) < 0 && !ret)
-		ret = -errno;
-	return ret;
-}
-
 /*
  * Decode every member of a gzip file from in to out (out < 0: only test).
  * Returns 0, EXIT_WARN-style positive 2 for trailing garbage, or -errno.
  */
 static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t *out_bytes)
 {
+	struct gz_writer *wr = NULL;
 	struct wd_comp_stream *s;
 	size_t pos = 0, have = 0, used, made;
 	int eof = 0, ret, result = 0;
 	struct progress pr;
 
 	*out_bytes = 0;
-	ret = decompress_whole(g, in, out, out_bytes);
-	if (ret != 1)
-		return ret;
 	ret = wd_comp_stream_new(&s, g->q[0], WD_DECOMPRESS, WD_COMP_GZIP, 0);
 	if (ret)
 		return ret;
+	/* decoding and writing overlap: a thread writes one buffer while
+	 * the next one is decoded */
+	if (out >= 0 && (ret = gz_writer_start(&wr, out, DOUT_CAP))) {
+		wd_comp_stream_free(s);
+		return ret;
+	}
 	progress_start(&pr, g, size);
 	ret = refill(g, in, &pos, &have, &eof);
 	while (!ret) {
-		ret = wd_comp_stream_run(s, g->din + pos, have - pos, &used, g->dout, DOUT_CAP, &made,
+		unsigned char *dst = wr ? gz_writer_buf(wr) : g->dout;
+
+		ret = wd_comp_stream_run(s, g->din + pos, have - pos, &used, dst, DOUT_CAP, &made,
 					 eof ? WD_COMP_FINISH : WD_COMP_NO_FLUSH);
 		if (ret < 0)
 			break;
 		pos += used;
 		progress_add(&pr, used);
 		*out_bytes += made;
-		if (made && out >= 0) {
-			int w = write_full(out, g->dout, made);
+		if (made && wr) {
+			int w = gz_writer_put(wr, made);
 
 			if (w) {
 				ret = w;
@@ -552,6 +467,12 @@ static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t 
 	}
 	progress_end(&pr);
 	wd_comp_stream_free(s);
+	if (wr) {
+		int w = gz_writer_finish(wr); /* what was decoded goes out, even on an error */
+
+		if (w && ret >= 0)
+			ret = w;
+	}
 	if (ret < 0)
 		return ret;
 	return result;
