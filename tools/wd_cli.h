@@ -24,10 +24,9 @@ const char *wd_cli_corpus_dir(void);
 #ifndef WD_SOURCE_CORPUS /* set by the build: <source tree>/corpus */
 #define WD_SOURCE_CORPUS "corpus"
 #endif
-/* "corpus" (a checkout's top directory, where `make demo` runs), the corpus
- * of the source tree the tool was built from, then the optional
- * ../shared/corpus beside a checkout. */
-#define WD_CLI_CORPUS_DIRS { "corpus", WD_SOURCE_CORPUS, "../shared/corpus" }
-#define WD_CLI_CORPUS_HELP "corpus, " WD_SOURCE_CORPUS ", ../shared/corpus"
+/* "corpus" (a checkout's top directory, where `make demo` runs), then the
+ * corpus of the source tree the tool was built from. */
+#define WD_CLI_CORPUS_DIRS { "corpus", WD_SOURCE_CORPUS }
+#define WD_CLI_CORPUS_HELP "corpus, " WD_SOURCE_CORPUS
 
 #endif
