@@ -40,6 +40,7 @@
 #include <wd/wd.h>
 
 #include "../tools/wd_cli.h"
+#include "bench_isal.h"
 #include "bench_util.h"
 
 #define QDEPTH 64               /* per queue: enough to never let an engine idle */
@@ -396,23 +397,8 @@ static int load_corpus(struct input *in, const char *dir)
 static int isal_comp1(struct engines *e, const uint8_t *src, uint32_t len, uint8_t *dst,
 		      uint32_t cap, uint32_t *out)
 {
-	struct isal_zstream *z = &e->isz;
-
-	isal_deflate_stateless_init(z);
-	z->level = 1;
-	z->level_buf = e->isal_lvl;
-	z->level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-	z->gzip_flag = IGZIP_GZIP;
-	z->end_of_stream = 1;
-	z->flush = NO_FLUSH;
-	z->next_in = (uint8_t *)src;
-	z->avail_in = len;
-	z->next_out = dst;
-	z->avail_out = cap;
-	if (isal_deflate_stateless(z) != COMP_OK)
-		return -1;
-	*out = cap - z->avail_out;
-	return 0;
+	*out = bench_isal_gzip1(&e->isz, e->isal_lvl, src, len, dst, cap);
+	return *out ? 0 : -1;
 }
 
 /* isal_inflate(), not the stateless variant: again what the engine calls. */

@@ -30,6 +30,7 @@
 #include <wd/wd.h>
 
 #include "../tools/wd_cli.h"
+#include "bench_isal.h"
 #include "bench_util.h"
 
 #define REPS 11
@@ -164,20 +165,7 @@ static double comp_run(struct bench *b, int m, size_t len, size_t n)
 		size_t cap = len > (64u << 10) ? b->dst_cap : len + 1024;
 
 		if (m == M_DIRECT) {
-			struct isal_zstream *z = &b->z;
-
-			isal_deflate_stateless_init(z);
-			z->level = 1;
-			z->level_buf = b->level_buf;
-			z->level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-			z->gzip_flag = IGZIP_GZIP;
-			z->end_of_stream = 1;
-			z->flush = NO_FLUSH;
-			z->next_in = s;
-			z->avail_in = (uint32_t)len;
-			z->next_out = d;
-			z->avail_out = (uint32_t)cap;
-			if (isal_deflate_stateless(z) != COMP_OK)
+			if (!bench_isal_gzip1(&b->z, b->level_buf, s, (uint32_t)len, d, (uint32_t)cap))
 				return -1;
 		} else {
 			out = cap;

@@ -34,6 +34,7 @@
 #include <wd/wd.h>
 
 #include "../tools/wd_cli.h"
+#include "bench_isal.h"
 #include "bench_util.h"
 
 #define REPS 5
@@ -104,17 +105,7 @@ static uint32_t isal_gzip1(const unsigned char *in, uint32_t len, unsigned char 
 {
 	struct isal_zstream z;
 
-	isal_deflate_stateless_init(&z);
-	z.level = 1;
-	z.level_buf = lvl;
-	z.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-	z.gzip_flag = IGZIP_GZIP;
-	z.end_of_stream = 1;
-	z.next_in = (unsigned char *)in;
-	z.avail_in = len;
-	z.next_out = out;
-	z.avail_out = (uint32_t)cap;
-	return isal_deflate_stateless(&z) == COMP_OK ? z.total_out : 0;
+	return bench_isal_gzip1(&z, lvl, in, len, out, (uint32_t)cap);
 }
 
 /* The same requests, compressed right here: nothing but the compression. */
