@@ -101,11 +101,12 @@ void srv_queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, ui
 		wd__domain_detach(q->dom, q->ring);
 		wd__domain_unuse(q->dom);
 	}
+	/* the daemon's ends of the queue's pipes, kept by the engine's queue */
+	close(q->sq->bell_fd);
+	close(q->sq->cq_fd);
 	soft_queue_destroy(q->sq); /* gives its stream memory back to the user */
 	soft_quota_give(&c->user->state, q->cost);
 	munmap(q->ring, q->ring_size);
-	close(q->bell_fd);
-	close(q->cq_fd);
 	if (q->mem_fd >= 0)
 		close(q->mem_fd);
 	free(q);

@@ -249,8 +249,6 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	if (q->dom)
 		wd__domain_use(q->dom); /* DOMAIN_FREE is -EBUSY while the queue lives */
 	q->id = ++c->next_queue;
-	q->bell_fd = f.bell[0];
-	q->cq_fd = f.cq[1];
 	snprintf(q->alg, sizeof(q->alg), "%s", alg);
 	c->user->queues++;
 	s->nqueues++;

@@ -27,10 +27,8 @@ struct srv_queue {
 	char alg[WD_NAME_MAX];
 	void *ring;
 	size_t ring_size;
-	int bell_fd;            /* read end of the queue's doorbell pipe */
-	int cq_fd;              /* write end of its completion pipe (O_NONBLOCK) */
 	int mem_fd;             /* SVA: the client's /proc/self/mem; else -1 */
-	struct soft_queue *sq;
+	struct soft_queue *sq;  /* holds the daemon's pipe ends: bell_fd, cq_fd */
 	struct wd_domain *dom;
 	uint64_t cost;          /* taken from the user's state quota (ring, sessions) */
 };
