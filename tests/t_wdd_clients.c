@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 {
 	struct t_wdd w = { 0 };
 	pid_t kids[4];
-	int i, status, fails = 0;
+	int i, status, fails = 0, iova_pipe[2];
 	struct wd_ctx *ctx;
 	struct wd_queue *qx;
 	unsigned char *buf;
@@ -110,17 +110,29 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return T_SKIP;
 	t_wdd_start(&w, argv[1], NULL);
+	/* The clients are forked before this process has any thread: a fork
+	 * taken while another thread holds an allocator lock (the sanitizers'
+	 * included) leaves the child stuck on it.  The malicious one learns
+	 * the IOVA it will try through a pipe. */
+	T_ASSERT(!pipe(iova_pipe));
+	for (i = 0; i < 4; i++) {
+		kids[i] = fork();
+		T_ASSERT(kids[i] >= 0);
+		if (kids[i] == 0) {
+			close(iova_pipe[1]);
+			if (i == 3 && read(iova_pipe[0], &iova, sizeof(iova)) != sizeof(iova))
+				_exit(1);
+			_exit(i == 3 ? malicious(iova) : honest(i));
+		}
+	}
+	close(iova_pipe[0]);
 	/* a client whose memory the malicious one will try to name */
 	ctx = t_wdd_ctx();
 	qx = t_wdd_queue(ctx, "mover", WD_QUEUE_F_EXPLICIT, NULL);
 	buf = wd_mem_alloc(1 << 16);
 	T_OK(wd_share(wd_queue_domain(qx), buf, 1 << 16, 0, &iova));
-	for (i = 0; i < 4; i++) {
-		kids[i] = fork();
-		T_ASSERT(kids[i] >= 0);
-		if (kids[i] == 0)
-			_exit(i == 3 ? malicious(iova) : honest(i));
-	}
+	T_EQ(write(iova_pipe[1], &iova, sizeof(iova)), (ssize_t)sizeof(iova));
+	close(iova_pipe[1]);
 	for (i = 0; i < 4; i++) {
 		T_EQ(waitpid(kids[i], &status, 0), kids[i]);
 		if (!WIFEXITED(status) || WEXITSTATUS(status)) {

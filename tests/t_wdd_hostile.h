@@ -245,6 +245,21 @@ static inline void t_victims_pause(int on)
 		usleep(1000);
 }
 
+/* fork() with the victims paused: a thread holding a lock (an allocator's,
+ * the sanitizers' included) at the moment of the fork would leave the child
+ * stuck on it for ever. */
+static inline pid_t t_fork_quiet(void)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	t_victims_pause(1);
+	pid = fork();
+	if (pid != 0)
+		t_victims_pause(0);
+	return pid;
+}
+
 static inline void t_victims_stop(void)
 {
 	__atomic_store_n(&t_vic.stop, 1, __ATOMIC_RELEASE);

@@ -25,8 +25,7 @@ static int as_user(uid_t uid, int (*fn)(struct t_wdd *), struct t_wdd *w)
 	pid_t pid;
 	int st;
 
-	fflush(stdout);
-	pid = fork();
+	pid = t_fork_quiet();
 	T_ASSERT(pid >= 0);
 	if (pid == 0) {
 		alarm(0);
@@ -88,8 +87,7 @@ static void s_nofile(struct t_wdd *w)
 	fclose(f);
 	printf("nofile: daemon RLIMIT_NOFILE soft %llu hard %llu\n", soft, hard);
 	/* the first user keeps its queues while the second opens its own */
-	fflush(stdout);
-	holder = fork();
+	holder = t_fork_quiet();
 	T_ASSERT(holder >= 0);
 	if (holder == 0) {
 		alarm(0);
@@ -178,8 +176,7 @@ static void s_kill(struct t_wdd *w)
 
 	t_stage("kill: clients killed or exec'd with requests in flight", 60);
 	for (i = 0; i < 20; i++) {
-		fflush(stdout);
-		pid = fork();
+		pid = t_fork_quiet();
 		T_ASSERT(pid >= 0);
 		if (pid == 0) {
 			alarm(0);
