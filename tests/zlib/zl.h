@@ -57,6 +57,8 @@ struct zl_api {
 	int (*uncompress2)(Bytef *, uLongf *, const Bytef *, uLong *);
 	uLong (*adler32)(uLong, const Bytef *, uInt);
 	uLong (*crc32)(uLong, const Bytef *, uInt);
+	int (*deflateSetHeader)(z_streamp, gz_headerp);
+	int (*inflateGetHeader)(z_streamp, gz_headerp);
 };
 
 extern const struct zl_api zl_plain;
@@ -155,3 +157,18 @@ void *zl_xmalloc(size_t n);
 uLong zl_check_value(enum zl_kind kind, const unsigned char *p, size_t len);
 
 #endif
+
+/* Pump a stream that is already set up: deflate in[0..len) in chunks of
+ * chunk bytes (0: whole) with Z_NO_FLUSH, then Z_FINISH when finish is set;
+ * returns the bytes written to out, -1 after a reported failure. */
+long zl_pump_deflate(const struct zl_api *api, z_stream *z, const unsigned char *in, size_t len,
+		     unsigned char *out, size_t cap, size_t chunk, int finish, const char *what);
+/* Inflate comp[0..clen) in chunks until Z_STREAM_END, an error or no
+ * progress; *rc is the last return code; returns the bytes written. */
+long zl_pump_inflate(const struct zl_api *api, z_stream *z, const unsigned char *comp,
+		     size_t clen, unsigned char *out, size_t cap, size_t chunk, int *rc);
+/* One-shot helpers on the private stock zlib; -1 on failure (reported). */
+long zl_ref_deflate(int level, int bits, const unsigned char *in, size_t len, unsigned char *out,
+		    size_t cap);
+/* Fill an api from a dlopen handle (the lead's way of reaching libz). */
+int zl_api_from_handle(struct zl_api *api, void *h, const char *name);

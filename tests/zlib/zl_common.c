@@ -52,6 +52,8 @@ const struct zl_api zl_plain = {
 	.uncompress2 = uncompress2,
 	.adler32 = adler32,
 	.crc32 = crc32,
+	.deflateSetHeader = deflateSetHeader,
+	.inflateGetHeader = inflateGetHeader,
 };
 
 struct zl_api zl_ref = { .name = "ref" };
@@ -78,7 +80,13 @@ void zl_ref_load(void)
 		fprintf(stderr, "FAIL: dlmopen(libz.so.1): %s\n", dlerror());
 		exit(1);
 	}
-#define REF(f) zl_ref.f = ref_sym(h, #f)
+	zl_api_from_handle(&zl_ref, h, "ref");
+}
+
+int zl_api_from_handle(struct zl_api *api, void *h, const char *name)
+{
+	api->name = name;
+#define REF(f) api->f = ref_sym(h, #f)
 	REF(deflateInit_);
 	REF(deflateInit2_);
 	REF(deflate);
@@ -103,7 +111,10 @@ void zl_ref_load(void)
 	REF(uncompress2);
 	REF(adler32);
 	REF(crc32);
+	REF(deflateSetHeader);
+	REF(inflateGetHeader);
 #undef REF
+	return 0;
 }
 
 const char *const zl_flush_names[ZL_F_COUNT] = { "no", "sync", "full", "finish", "mixed" };
@@ -750,4 +761,87 @@ void *zl_xmalloc(size_t n)
 		exit(1);
 	}
 	return p;
+}
+
+/* ---- pumps for streams the caller set up ---- */
+
+long zl_pump_deflate(const struct zl_api *api, z_stream *z, const unsigned char *in, size_t len,
+		     unsigned char *out, size_t cap, size_t chunk, int finish, const char *what)
+{
+	size_t fed = 0, made = 0, calls = 0;
+	int rc;
+
+	for (;;) {
+		int flush;
+
+		if (z->avail_in == 0 && fed < len) {
+			size_t n = min_sz(chunk ? chunk : len, len - fed);
+
+			z->next_in = (Bytef *)in + fed;
+			z->avail_in = (uInt)n;
+			fed += n;
+		}
+		flush = finish && fed == len ? Z_FINISH : Z_NO_FLUSH;
+		if (!finish && fed == len && z->avail_in == 0)
+			return (long)made;
+		if (made >= cap || ++calls > len + cap + 64) {
+			zl_fail(what, "%s deflate: output passes %zu bytes", api->name, cap);
+			return -1;
+		}
+		z->next_out = out + made;
+		z->avail_out = (uInt)(cap - made);
+		rc = api->deflate(z, flush);
+		made = (size_t)(z->next_out - out);
+		if (rc == Z_STREAM_END && flush == Z_FINISH)
+			return (long)made;
+		if (rc != Z_OK) {
+			zl_fail(what, "%s deflate(flush %d) = %d", api->name, flush, rc);
+			return -1;
+		}
+	}
+}
+
+long zl_pump_inflate(const struct zl_api *api, z_stream *z, const unsigned char *comp,
+		     size_t clen, unsigned char *out, size_t cap, size_t chunk, int *rc)
+{
+	size_t fed = 0, made = 0;
+
+	for (;;) {
+		uInt ai, ao;
+
+		if (z->avail_in == 0 && fed < clen) {
+			size_t n = min_sz(chunk ? chunk : clen, clen - fed);
+
+			z->next_in = (Bytef *)comp + fed;
+			z->avail_in = (uInt)n;
+			fed += n;
+		}
+		if (made >= cap)
+			return (long)made;
+		z->next_out = out + made;
+		z->avail_out = (uInt)(cap - made);
+		ai = z->avail_in, ao = z->avail_out;
+		*rc = api->inflate(z, Z_NO_FLUSH);
+		made = (size_t)(z->next_out - out);
+		if (*rc != Z_OK || (ai == z->avail_in && ao == z->avail_out))
+			return (long)made;
+	}
+}
+
+long zl_ref_deflate(int level, int bits, const unsigned char *in, size_t len, unsigned char *out,
+		    size_t cap)
+{
+	z_stream z;
+	long n;
+
+	zl_ref_load();
+	memset(&z, 0, sizeof(z));
+	if (zl_ref.deflateInit2_(&z, level, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+				 (int)sizeof(z_stream)) != Z_OK) {
+		zl_fail("ref deflate", "deflateInit2(%d, %d) failed", level, bits);
+		return -1;
+	}
+	n = zl_pump_deflate(&zl_ref, &z, in, len, out, cap, 0, 1, "ref deflate");
+	zl_ref.deflateEnd(&z);
+	return n;
 }
