@@ -63,6 +63,7 @@ struct zl_api {
 
 extern const struct zl_api zl_plain;
 extern struct zl_api zl_ref;
+extern void *zl_ref_handle; /* for symbols beyond zl_api (dlsym) */
 
 /* Load the private stock zlib into zl_ref; a failure ends the program. */
 void zl_ref_load(void);

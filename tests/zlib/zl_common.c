@@ -57,6 +57,7 @@ const struct zl_api zl_plain = {
 };
 
 struct zl_api zl_ref = { .name = "ref" };
+void *zl_ref_handle;
 
 static void *ref_sym(void *h, const char *name)
 {
@@ -80,6 +81,7 @@ void zl_ref_load(void)
 		fprintf(stderr, "FAIL: dlmopen(libz.so.1): %s\n", dlerror());
 		exit(1);
 	}
+	zl_ref_handle = h;
 	zl_api_from_handle(&zl_ref, h, "ref");
 }
 
