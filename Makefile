@@ -8,7 +8,7 @@ CORPUS ?= corpus
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PKGS := cmake make gcc g++ clang libclang-rt-14-dev pkg-config libisal-dev zlib1g-dev \
-	libdeflate-dev libssl-dev binutils gzip pigz isal bc gnuplot-nox \
+	libdeflate-dev libssl-dev binutils gzip pigz isal bc gnuplot-nox git python3 nginx-light curl \
 	qemu-system-x86 busybox-static cpio xz-utils
 
 .PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install check-vm bench bench-vm install clean
