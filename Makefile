@@ -86,7 +86,7 @@ check-tsan: deps
 check-fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=Debug \
 	  -DWD_SANITIZE=address -DWD_FUZZ=ON -DBUILD_TESTING=ON
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_inflate fuzz_roundtrip fuzz_wdd_msg fuzz_virtq
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_inflate fuzz_roundtrip fuzz_wdd_msg fuzz_virtq fuzz_zlib_diff
 	cd $(BUILD)-fuzz && ctest --output-on-failure -L fuzz
 
 # Only the VM rig (tests/vm, docs/testing-vm.md): the guest with VFIO. The
