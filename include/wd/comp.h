@@ -73,6 +73,7 @@ enum wd_comp_flush {
 #define WD_COMP_P_FRAMING(x) (((uint32_t)(x) & 0xfu) << 4)
 #define WD_COMP_P_FLUSH(x)   (((uint32_t)(x) & 0xfu) << 8)
 #define WD_COMP_P_START      (1u << 12)  /* stream: begin a new stream on the session */
+#define WD_COMP_P_EXACT_IN   (1u << 13)  /* decompression stream: see WD_COMP_STREAM_F_EXACT_IN */
 
 /* Engine level for a zlib/gzip level (-1: zlib's default, 6), one-shot. */
 static inline unsigned wd_comp_level_from_zlib(int zlevel)
@@ -241,6 +242,21 @@ void wd_comp_stream_free(struct wd_comp_stream *s);
 int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_t in_len,
 		       size_t *consumed, void *out, size_t out_len, size_t *produced,
 		       enum wd_comp_flush flush);
+
+/*
+ * Stream options (wd_comp_stream_set_flags):
+ * WD_COMP_STREAM_F_EXACT_IN  decompression: a call never keeps whole input
+ *   bytes the decoder only read ahead; they are reported as not consumed
+ *   (to be given again, before any new input), so that however the input
+ *   was cut, no byte after the end of the stream was ever counted as
+ *   consumed.  A call given fewer than 8 bytes may then consume nothing: a
+ *   caller must append more input to what is left, as zlib layers do.
+ *   Without it, after WD_COMP_NO_FLUSH calls the end of a raw or zlib
+ *   stream may lie up to 8 bytes before the input reported consumed.
+ */
+#define WD_COMP_STREAM_F_EXACT_IN 1u
+
+int wd_comp_stream_set_flags(struct wd_comp_stream *s, unsigned flags);
 
 /* Begin a new stream on the same session (e.g. the next gzip member). */
 int wd_comp_stream_reset(struct wd_comp_stream *s);

@@ -254,6 +254,15 @@ typedef void (*wd_cpl_fn)(void *arg, const struct wd_cpl *cpl);
  */
 int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_fn fn, void *arg);
 
+/*
+ * Run one request and wait for its completion, as the synchronous helpers
+ * do: on the in-process software device it runs in the calling thread.
+ * The queue must have nothing else in flight (-EBUSY).  r->tag is
+ * overwritten.  Returns 0 with *c filled (c->status says how the request
+ * went), or the errors of wd_send()/wd_wait().
+ */
+int wd_run(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c);
+
 /* Requests submitted and not yet reaped. */
 int wd_inflight(const struct wd_queue *q);
 

@@ -647,6 +647,13 @@ int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
 	return c->tag == SYNC_TAG ? 0 : -EIO;
 }
 
+WD_EXPORT int wd_run(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
+{
+	if (!r || !c)
+		return -EINVAL;
+	return wd__run_sync(q, r, c);
+}
+
 int wd__session_take(struct wd_queue *q)
 {
 	uint64_t busy;
