@@ -9,6 +9,7 @@ int wd_cmd_demo(int argc, char **argv);
 int wd_cmd_bench(int argc, char **argv);
 int wd_cmd_gzip(int argc, char **argv);    /* also gunzip, by argv[0] */
 int wd_cmd_stat(int argc, char **argv);
+int wd_cmd_run(int argc, char **argv);     /* tools/wd_run.c */
 int wd_bench_comp(int argc, char **argv);  /* bench/bench_comp.c */
 int wd_bench_mem(int argc, char **argv);   /* bench/bench_mem.c */
 int wd_bench_wdd(int argc, char **argv);   /* bench/bench_wdd.c */
