@@ -29,7 +29,7 @@
 
 /* The layer: $WD_ZLIB_LIB, else beside this wd (installed tree: bin/ ->
  * lib/), else the build tree it was built in, else the install prefix. */
-static int find_layer(char *out, size_t len)
+int wd_cli_find_layer(char *out, size_t len)
 {
 	const char *env = getenv("WD_ZLIB_LIB");
 	char exe[PATH_MAX];
@@ -186,7 +186,7 @@ int wd_cmd_run(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (find_layer(lib, sizeof(lib))) {
+	if (wd_cli_find_layer(lib, sizeof(lib))) {
 		fprintf(stderr, "wd run: libwd-zlib.so not found (set WD_ZLIB_LIB)\n");
 		return 1;
 	}
