@@ -10,7 +10,10 @@
  *   - the queue at gzip's levels 6 and 9 (wd_comp_level_from_zlib(): the
  *     soft engine's libdeflate levels) against zlib at those levels, for
  *     size and speed; and the queue's one-shot inflate (libdeflate first)
- *     against ISA-L's and libdeflate's called directly.
+ *     against ISA-L's and libdeflate's called directly, each decoding the
+ *     streams its own codec made (so "libdeflate -1" decodes libdeflate's
+ *     streams, the queue and ISA-L ISA-L's: wd bench sync has the decoders
+ *     side by side on the very same streams).
  * Two inputs, a corpus of real files and a large generated mix of text and
  * incompressible stretches, are cut into independent requests of 4 KiB,
  * 64 KiB and 1 MiB.  Every codec writes gzip framing, and every result is
@@ -902,7 +905,8 @@ static void print_header(const struct bench *b)
 	       "  threads fed by one thread.  ISA-L %d.%d direct, zlib %s, libdeflate %s: on\n"
 	       "  this thread.  MB/s: 10^6 bytes of uncompressed data per second; x: compress\n"
 	       "  MB/s against (zlib same: zlib at the row's level), dec x: decompress MB/s\n"
-	       "  against; medians of run-by-run ratios; %ld CPUs online.\n",
+	       "  against, each codec decoding its own streams (the same decoders on the same\n"
+	       "  streams: wd bench sync); medians of run-by-run ratios; %ld CPUs online.\n",
 	       wd_version(), wd_comp_level_from_zlib(6), wd_comp_level_from_zlib(9), QDEPTH,
 	       ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, zlibVersion(), LIBDEFLATE_VERSION_STRING,
 	       sysconf(_SC_NPROCESSORS_ONLN));
