@@ -28,6 +28,10 @@
 #define PIECE_ISAL (64u << 10)
 #define PIECE_LD (120u << 10)
 #define HIST_MAX 32768u
+/* Input the caller hands over in large calls, with room for the output,
+ * goes in pieces up to this size: fewer cuts (each costs the engine a
+ * dictionary to hash, and a libdeflate piece its history) and no copies. */
+#define PIECE_BIG (1u << 20)
 
 static uint32_t piece_size(const struct wz_def *d)
 {
@@ -222,7 +226,14 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 		uint8_t h[10];
 
 		hdr = header(d, h);
-		stage_put(d, h, hdr);
+		if (!d->stage_len && strm->avail_out >= hdr + wd_comp_bound(len) + 16) {
+			memcpy(strm->next_out, h, hdr);
+			strm->next_out += hdr;
+			strm->avail_out -= hdr;
+			strm->total_out += hdr;
+		} else {
+			stage_put(d, h, hdr);
+		}
 		d->header_done = 1;
 	}
 	direct = !d->stage_len && strm->avail_out >= wd_comp_bound(len) + 16;
@@ -350,6 +361,12 @@ static int run_pieces(z_streamp strm, struct wz_def *d)
 		}
 		src = direct ? strm->next_in : d->gather;
 		len = direct ? piece : d->gather_len;
+		if (direct && !d->stage_len) {
+			uint32_t want = strm->avail_in < PIECE_BIG ? strm->avail_in : PIECE_BIG;
+
+			if (want > piece && strm->avail_out >= wd_comp_bound(want) + 32)
+				len = want;
+		}
 		rest = strm->avail_in - (direct ? len : 0);
 		if (len < piece && !(rest == 0 && d->need_flush))
 			return 0; /* gathering: no piece before it fills or a flush */
@@ -366,8 +383,10 @@ static int run_pieces(z_streamp strm, struct wz_def *d)
 		}
 		if (type != Z_NO_FLUSH)
 			d->need_flush = 0;
-		if (d->finished)
+		if (d->finished) {
+			drain(strm, d); /* the caller stops when its buffer is not full */
 			return 0;
+		}
 	}
 }
 
