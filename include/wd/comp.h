@@ -77,6 +77,10 @@ enum wd_comp_flush {
 #define WD_COMP_P_FLUSH(x)   (((uint32_t)(x) & 0xfu) << 8)
 #define WD_COMP_P_START      (1u << 12)  /* stream: begin a new stream on the session */
 #define WD_COMP_P_EXACT_IN   (1u << 13)  /* decompression stream: see WD_COMP_STREAM_F_EXACT_IN */
+/* One-shot raw compression (a piece): the completion's checksum is the
+ * Adler-32 of the input instead of its CRC-32, for a caller that writes a
+ * zlib trailer itself (combine pieces with zlib's adler32_combine()). */
+#define WD_COMP_P_ADLER      (1u << 14)
 
 /* Engine level for a zlib/gzip level (-1: zlib's default, 6), one-shot. */
 static inline unsigned wd_comp_level_from_zlib(int zlevel)

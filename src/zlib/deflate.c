@@ -201,10 +201,13 @@ static void hist_add(struct wz_def *d, const uint8_t *p, uint32_t n)
 
 static void account(struct wz_def *d, const uint8_t *src, uint32_t len, uint32_t crc)
 {
+	/* the engine's checksum of the piece: Adler-32 for zlib (asked for
+	 * with WD_COMP_P_ADLER), else CRC-32 */
 	if (d->wrap == WZ_WRAP_ZLIB)
-		d->check = (uint32_t)adler32(d->check, src, len);
+		d->check = (uint32_t)adler32_combine(d->check, crc, (z_off_t)len);
 	else
 		d->check = (uint32_t)crc32_combine(d->check, crc, (z_off_t)len);
+	(void)src;
 	d->isize += len;
 }
 
@@ -243,6 +246,8 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 	wd_prep_compress_piece(&r, dst, cap, src, len, d->level, flush,
 			       uses_hist(d) && d->hist_len ? d->hist : NULL,
 			       uses_hist(d) ? d->hist_len : 0);
+	if (d->wrap == WZ_WRAP_ZLIB)
+		r.param |= WD_COMP_P_ADLER;
 	wq = wz_queue_get();
 	if (!wq)
 		return -ENODEV;

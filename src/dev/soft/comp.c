@@ -34,7 +34,7 @@ struct soft_stream {
 };
 
 struct comp_param {
-	unsigned level, framing, flush, start, exact_in;
+	unsigned level, framing, flush, start, exact_in, adler;
 };
 
 static const uint32_t level_buf_sizes[4] = {
@@ -48,7 +48,10 @@ static int parse_param(const wd_sqe *e, struct comp_param *p)
 	p->flush = (e->param >> 8) & 0xf;
 	p->start = !!(e->param & WD_COMP_P_START);
 	p->exact_in = !!(e->param & WD_COMP_P_EXACT_IN);
-	if (e->param >> 14 || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) || p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
+	p->adler = !!(e->param & WD_COMP_P_ADLER);
+	if (e->param >> 15 || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) ||
+	    (p->adler && (e->session || e->op != WD_OP_COMPRESS || p->framing != WD_COMP_RAW)) ||
+	    p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
 	    p->flush > WD_COMP_FINISH || e->session > WD_MAX_SESSIONS)
 		return -EINVAL;
 	if (p->start && !e->session)
@@ -182,7 +185,9 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 		return -EINVAL;
 	if (p->level >= SOFT_LD_LEVEL_MIN)
 		return soft_ld_compress(s, io->src, e->len, io->dst, e->dst_len, p->level, p->framing,
-					p->flush == WD_COMP_FINISH, e->arg1 != 0, c);
+					p->flush == WD_COMP_FINISH,
+					(e->arg1 ? SOFT_LD_F_DICT : 0) | (p->adler ? SOFT_LD_F_ADLER : 0),
+					c);
 	z = scratch_deflate(s, p, 1);
 	if (!z)
 		return -ENOMEM;
@@ -204,7 +209,8 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 	if (ret != COMP_OK)
 		return -EINVAL;
 	if (p->framing == WD_COMP_RAW)
-		checksum = crc32_gzip_refl(0, io->src, e->len);
+		checksum = p->adler ? isal_adler32(1, io->src, e->len) :
+			   crc32_gzip_refl(0, io->src, e->len);
 	else
 		checksum = deflate_checksum(z, p->framing);
 	report(c, e->dst_len - z->avail_out, e->len, checksum);

@@ -510,7 +510,7 @@ static size_t write_stored(uint8_t *dst, const uint8_t *src, size_t len, unsigne
 }
 
 int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
-		     uint32_t dst_len, unsigned level, unsigned framing, int final, int has_dict,
+		     uint32_t dst_len, unsigned level, unsigned framing, int final, unsigned flags,
 		     wd_cqe *c)
 {
 	static const uint8_t none;
@@ -520,7 +520,7 @@ int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void
 	size_t n, room = final ? dst_len : dst_len > 4 ? dst_len - 5 : 0;
 	uint32_t checksum;
 
-	if (has_dict)
+	if (flags & SOFT_LD_F_DICT)
 		return -EOPNOTSUPP; /* libdeflate has no preset dictionary */
 	ldc = compressor(s, level);
 	if (!ldc)
@@ -536,8 +536,8 @@ int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void
 	else if (n && framing == WD_COMP_ZLIB)
 		checksum = get_be32(out + n - 4);
 	else
-		checksum = framing == WD_COMP_ZLIB ? libdeflate_adler32(1, in, len)
-						   : crc32_gzip_refl(0, in, len);
+		checksum = framing == WD_COMP_ZLIB || flags & SOFT_LD_F_ADLER ?
+			   libdeflate_adler32(1, in, len) : crc32_gzip_refl(0, in, len);
 	if (!n) {
 		/* Too little room for libdeflate: stored blocks if they fit
 		 * (a non-final piece of them ends byte aligned as it is). */

@@ -296,8 +296,10 @@ void soft_streams_free(struct soft_queue *sq);
  * on a byte boundary); fills the completion, returns 0 or the status.
  * soft_ld_decompress: 1 decoded (completion filled), 0 not decoded (let
  * ISA-L answer; why is added to s->fallbacks). */
+#define SOFT_LD_F_DICT 1u   /* the request has a dictionary (refused: libdeflate has none) */
+#define SOFT_LD_F_ADLER 2u  /* raw: report Adler-32, not CRC-32 (WD_COMP_P_ADLER) */
 int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
-		     uint32_t dst_len, unsigned level, unsigned framing, int final, int has_dict,
+		     uint32_t dst_len, unsigned level, unsigned framing, int final, unsigned flags,
 		     wd_cqe *c);
 int soft_ld_compress_sg(struct soft_scratch *s, const struct soft_seg_list *in, uint64_t total,
 			const struct soft_seg_list *out, uint64_t out_total, unsigned level,
