@@ -84,6 +84,9 @@ int wz_wrap(int window_bits, int *bits_out)
 
 void *wz_alloc(z_streamp strm, size_t size)
 {
+	/* whole cache lines: allocators that carve one block in sequence
+	 * (nginx's gzip filter) then hand out aligned pointers */
+	size = (size + 63) & ~(size_t)63;
 	if (strm->zalloc)
 		return strm->zalloc(strm->opaque, 1, (uInt)size);
 	return malloc(size);
