@@ -34,7 +34,7 @@ struct soft_stream {
 };
 
 struct comp_param {
-	unsigned level, framing, flush, start;
+	unsigned level, framing, flush, start, exact_in, adler;
 };
 
 static const uint32_t level_buf_sizes[4] = {
@@ -47,7 +47,11 @@ static int parse_param(const wd_sqe *e, struct comp_param *p)
 	p->framing = (e->param >> 4) & 0xf;
 	p->flush = (e->param >> 8) & 0xf;
 	p->start = !!(e->param & WD_COMP_P_START);
-	if (e->param >> 13 || p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
+	p->exact_in = !!(e->param & WD_COMP_P_EXACT_IN);
+	p->adler = !!(e->param & WD_COMP_P_ADLER);
+	if (e->param >> 15 || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) ||
+	    (p->adler && (e->session || e->op != WD_OP_COMPRESS || p->framing != WD_COMP_RAW)) ||
+	    p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
 	    p->flush > WD_COMP_FINISH || e->session > WD_MAX_SESSIONS)
 		return -EINVAL;
 	if (p->start && !e->session)
@@ -181,7 +185,9 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 		return -EINVAL;
 	if (p->level >= SOFT_LD_LEVEL_MIN)
 		return soft_ld_compress(s, io->src, e->len, io->dst, e->dst_len, p->level, p->framing,
-					p->flush == WD_COMP_FINISH, e->arg1 != 0, c);
+					p->flush == WD_COMP_FINISH,
+					(e->arg1 ? SOFT_LD_F_DICT : 0) | (p->adler ? SOFT_LD_F_ADLER : 0),
+					c);
 	z = scratch_deflate(s, p, 1);
 	if (!z)
 		return -ENOMEM;
@@ -203,7 +209,8 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 	if (ret != COMP_OK)
 		return -EINVAL;
 	if (p->framing == WD_COMP_RAW)
-		checksum = crc32_gzip_refl(0, io->src, e->len);
+		checksum = p->adler ? isal_adler32(1, io->src, e->len) :
+			   crc32_gzip_refl(0, io->src, e->len);
 	else
 		checksum = deflate_checksum(z, p->framing);
 	report(c, e->dst_len - z->avail_out, e->len, checksum);
@@ -543,6 +550,28 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, const struct 
 	return 0;
 }
 
+/* WD_COMP_P_EXACT_IN: whole bytes ISA-L read ahead into its bit buffer in
+ * this call go back to the caller (counted as not consumed, fed again next
+ * time).  Otherwise a stream that ends in a later call would have used
+ * bytes the caller was told were consumed, and could not give back what
+ * follows the stream (a gzip trailer after raw deflate: pigz reads it from
+ * there).  Opt-in: a caller must then be ready to keep a few bytes. */
+static void inflate_give_back(struct inflate_state *inf, uint32_t read_now)
+{
+	uint32_t n = (uint32_t)inf->read_in_length / 8;
+
+	if (n > read_now)
+		n = read_now;
+	/* bits that came through ISA-L's own header buffer are not the tail
+	 * of this call's input: leave them */
+	if (!n || inf->tmp_in_size)
+		return;
+	inf->read_in_length -= (int32_t)(n * 8);
+	inf->read_in = inf->read_in_length ? inf->read_in & ((1ull << inf->read_in_length) - 1) : 0;
+	inf->next_in -= n;
+	inf->avail_in += n;
+}
+
 static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
 			     wd_cqe *c,
 			     const struct comp_param *p)
@@ -562,6 +591,9 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	inf->next_out = io->dst;
 	inf->avail_out = e->dst_len;
 	ret = isal_inflate(inf);
+	if (p->exact_in && p->flush != WD_COMP_FINISH && ret >= 0 && ret != ISAL_NEED_DICT &&
+	    inf->block_state != ISAL_BLOCK_FINISH)
+		inflate_give_back(inf, e->len - inf->avail_in);
 	if (p->framing == WD_COMP_RAW)
 		st->crc = crc32_gzip_refl(st->crc, io->dst, e->dst_len - inf->avail_out);
 	report(c, e->dst_len - inf->avail_out, inflate_consumed(inf, e->len),
