@@ -206,7 +206,8 @@ static int arena_inflate(struct arena *a, int wbits, size_t len, int check_heap,
 {
 	size_t cap = len + len / 2 + 4096;
 	unsigned char *comp = zl_xmalloc(cap), *out = zl_xmalloc(len + 64);
-	long clen = zl_ref_deflate(6, wbits, data, len, comp, cap), heap0 = heap_in_use();
+	long clen = zl_ref_deflate(6, wbits >= 32 ? wbits - 16 : wbits, data, len, comp, cap);
+	long heap0 = heap_in_use();
 	size_t fed = 0;
 	z_stream z;
 	int rc = Z_OK, ret = -1;
@@ -275,12 +276,16 @@ int main(int argc, char **argv)
 	data = zl_corpus_file(corpus, 3, &data_len, &name); /* geo.protodata */
 	/* one stream with the default allocator first: the layer's own
 	 * start-up (its queue) is not a stream's memory */
-	arena_init(&a, nginx_bound(15, 8), 0);
-	arena_deflate(&a, 6, 15, 8, data_len, 0, "warm-up");
-	free(a.block);
-	arena_init(&a, 65536, 0);
-	arena_inflate(&a, 15, data_len, 0, "warm-up");
-	free(a.block);
+	for (i = 0; i < 4; i++) { /* every path: levels that run on WarpDrive or not */
+		static const int lv[] = { 1, 6, 9, -1 }, ib[] = { 15, 31, -15, 47 };
+
+		arena_init(&a, nginx_bound(15, 8), 0);
+		arena_deflate(&a, lv[i], 15, 8, data_len, 0, "warm-up");
+		free(a.block);
+		arena_init(&a, nginx_bound(15, 8), 0);
+		arena_inflate(&a, ib[i], data_len, 0, "warm-up");
+		free(a.block);
+	}
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		static const int lv[] = { 1, 6, 9, -1 };

@@ -118,6 +118,9 @@ int zl_inflate_drive(const struct zl_api *api, int bits, const unsigned char *co
 
 /* Check helpers that count and report. */
 extern unsigned long zl_failures, zl_checks;
+extern int zl_trace;
+/* a strm->adler behind the data between calls: a failure (1) or a note (0) */
+extern int zl_running_adler_strict;
 void zl_fail(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define ZL_CHECK(what, cond, ...)                                                         \
 	({                                                                                \

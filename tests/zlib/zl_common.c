@@ -12,18 +12,62 @@
 #include "zl.h"
 
 unsigned long zl_failures, zl_checks;
+/* ZL_TRACE=1: every driven call, for reproducers */
+int zl_trace;
+
+/* zlib.h: after every deflate/inflate call strm->adler is the check value
+ * of all input read / output written so far.  Whether a stream that gets it
+ * right only at its end fails the test (t_zlib_matrix) or is noted (the
+ * others: one failing test for it, not all of them). */
+int zl_running_adler_strict;
+static unsigned long running_adler_notes;
+
+static void running_adler_off(const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* failures by kind (their format string), for the summary at the end */
+static struct {
+	const char *fmt;
+	unsigned long count;
+} kinds[64];
 
 void zl_fail(const char *what, const char *fmt, ...)
 {
 	va_list ap;
+	unsigned k;
 
-	if (++zl_failures > ZL_MAX_REPORTS)
+	for (k = 0; k < 64 && kinds[k].fmt && kinds[k].fmt != fmt; k++)
+		;
+	if (k < 64) {
+		kinds[k].fmt = fmt;
+		kinds[k].count++;
+	}
+	/* every kind is shown at least once; ZL_REPORTS=N shows N in all */
+	if (++zl_failures > (getenv("ZL_REPORTS") ? strtoul(getenv("ZL_REPORTS"), NULL, 0)
+						    : ZL_MAX_REPORTS) &&
+	    (k == 64 || kinds[k].count > 1))
 		return;
 	fprintf(stderr, "FAIL [%s] ", what);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+static void running_adler_off(const char *what, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (zl_running_adler_strict) {
+		zl_checks++;
+		zl_fail(what, "%s", msg);
+	} else if (!running_adler_notes++) {
+		fprintf(stderr, "note [%s] %s\n", what, msg);
+	}
 }
 
 const struct zl_api zl_plain = {
@@ -76,6 +120,7 @@ void zl_ref_load(void)
 
 	if (zl_ref.deflate)
 		return;
+	zl_trace = getenv("ZL_TRACE") != NULL;
 	h = dlmopen(LM_ID_NEWLM, "libz.so.1", RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		fprintf(stderr, "FAIL: dlmopen(libz.so.1): %s\n", dlerror());
@@ -249,6 +294,7 @@ long zl_deflate_drive(const struct zl_api *api, const struct zl_run *run, const 
 	size_t fed = 0, opos = 0, ck_fed = 0, full_in = 0, full_out = 0, calls = 0, consumed = 0;
 	size_t in_chunk = run->flush == ZL_F_FINISH ? len : run->in_chunk;
 	int flush = Z_NO_FLUSH, rc, have_full = 0, done = 0, repeat = 0, last_full = 0;
+	int adler_bad = 0;
 	uLong check;
 	long result = -1;
 
@@ -306,6 +352,9 @@ long zl_deflate_drive(const struct zl_api *api, const struct zl_run *run, const 
 		ai = z.avail_in, ao = z.avail_out, ti = z.total_in, to = z.total_out;
 		ni = z.next_in, no = z.next_out;
 		rc = api->deflate(&z, flush);
+		if (zl_trace)
+			fprintf(stderr, "  %s deflate(flush %d) in %u->%u out %u->%u = %d\n", api->name,
+				flush, ai, z.avail_in, ao, z.avail_out, rc);
 		repeat = last_full;
 		last_full = z.avail_out == 0;
 		used = ai - z.avail_in;
@@ -320,10 +369,14 @@ long zl_deflate_drive(const struct zl_api *api, const struct zl_run *run, const 
 		opos += made;
 		if (kind != ZL_RAW) {
 			check = check_update(kind, check, in + consumed, used);
-			if (!ZL_CHECK(what, z.adler == check,
-				      "%s deflate: adler %#lx, expected %#lx for the %zu bytes read",
-				      api->name, z.adler, check, consumed + used))
-				goto out_fol;
+			/* once per stream, not fatal: the rest of the stream is still
+			 * checked; the value at the end is checked below in any case */
+			if (!adler_bad && z.adler != check) {
+				adler_bad = 1;
+				running_adler_off(what, "%s deflate: strm->adler %#lx, not the check "
+						  "value %#lx of the %zu bytes read so far", api->name,
+						  z.adler, check, consumed + used);
+			}
 		}
 		consumed += used;
 		switch (rc) {
@@ -332,6 +385,10 @@ long zl_deflate_drive(const struct zl_api *api, const struct zl_run *run, const 
 				      "%s deflate: Z_STREAM_END with flush %d, %u bytes unread",
 				      api->name, flush, z.avail_in))
 				goto out_fol;
+			if (kind != ZL_RAW)
+				ZL_CHECK(what, z.adler == check, "%s deflate: at Z_STREAM_END "
+					 "strm->adler %#lx, not the check value %#lx of the input",
+					 api->name, z.adler, check);
 			done = 1;
 			break;
 		case Z_OK:
@@ -433,7 +490,7 @@ int zl_inflate_drive(const struct zl_api *api, int bits, const unsigned char *co
 	uint64_t rs = run->seed | 1;
 	z_stream z;
 	size_t fed = 0, opos = 0, calls = 0;
-	int rc, ret = -1;
+	int rc, ret = -1, adler_bad = 0;
 
 	zl_ref_load();
 	memset(res, 0, sizeof(*res));
@@ -476,6 +533,9 @@ int zl_inflate_drive(const struct zl_api *api, int bits, const unsigned char *co
 		ai = z.avail_in, ao = z.avail_out, ti = z.total_in, to = z.total_out;
 		ni = z.next_in, no = z.next_out;
 		rc = api->inflate(&z, flush);
+		if (zl_trace)
+			fprintf(stderr, "  %s inflate(flush %d) in %u->%u out %u->%u = %d\n", api->name,
+				flush, ai, z.avail_in, ao, z.avail_out, rc);
 		res->rc = rc;
 		used = ai - z.avail_in;
 		made = ao - z.avail_out;
@@ -495,12 +555,19 @@ int zl_inflate_drive(const struct zl_api *api, int bits, const unsigned char *co
 					"(%zu bytes long)", api->name, opos, opos + made, elen))
 			goto out;
 		opos += made;
-		if (kind != ZL_RAW && rc >= 0 && rc != Z_NEED_DICT &&
-		    (bits < 32 || z.total_out > 0) &&
-		    !ZL_CHECK(what, z.adler == zl_check_value(kind, out, opos),
-			      "%s inflate: adler %#lx, expected %#lx for the %zu bytes written",
-			      api->name, z.adler, zl_check_value(kind, out, opos), opos))
-			goto out;
+		/* once per stream, not fatal; at the stream's end it must be right */
+		if (kind != ZL_RAW && rc >= 0 && rc != Z_NEED_DICT && (bits < 32 || z.total_out > 0) &&
+		    (rc == Z_STREAM_END || !adler_bad) && z.adler != zl_check_value(kind, out, opos)) {
+			if (rc == Z_STREAM_END)
+				zl_fail(what, "%s inflate: at Z_STREAM_END strm->adler %#lx, not the "
+					"check value %#lx of the %zu bytes written", api->name, z.adler,
+					zl_check_value(kind, out, opos), opos);
+			else
+				running_adler_off(what, "%s inflate: strm->adler %#lx, not the check "
+						  "value %#lx of the %zu bytes written so far", api->name,
+						  z.adler, zl_check_value(kind, out, opos), opos);
+			adler_bad = 1;
+		}
 		if (rc == Z_STREAM_END) {
 			res->end = ZL_END_STREAM;
 			break;
@@ -677,8 +744,15 @@ int zl_finish(const char *prog, int layer, int need_deflate_wd, int need_inflate
 			}
 		}
 	}
+	if (running_adler_notes)
+		fprintf(stderr, "note: %lu streams had strm->adler behind the data in the middle "
+			"(right at the end); t_zlib_matrix fails on that, this test does not\n",
+			running_adler_notes);
 	if (zl_failures > ZL_MAX_REPORTS)
-		fprintf(stderr, "(%lu more failures not shown)\n", zl_failures - ZL_MAX_REPORTS);
+		fprintf(stderr, "(only the first %d failures and the first of each kind shown)\n",
+			ZL_MAX_REPORTS);
+	for (unsigned k = 0; k < 64 && kinds[k].fmt; k++)
+		fprintf(stderr, "  %6lu x %.100s\n", kinds[k].count, kinds[k].fmt);
 	fprintf(stderr, "%s (%s): %lu checks, %lu failures\n", prog, layer ? "layer" : "stock",
 		zl_checks, zl_failures);
 	return zl_failures ? 1 : 0;
