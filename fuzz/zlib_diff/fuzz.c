@@ -71,6 +71,25 @@ static size_t take_bytes(struct prog *g, unsigned char *dst, size_t len)
 		abort();                                                                  \
 	} while (0)
 
+/* ZL_FUZZ_KNOWN=tag,tag...: differences already reported, let through so
+ * that a run can look for others (the default lets nothing through) */
+static int known(const char *tag)
+{
+	const char *k = getenv("ZL_FUZZ_KNOWN"), *p;
+	size_t n = strlen(tag);
+
+	for (p = k ? strstr(k, tag) : NULL; p; p = strstr(p + 1, tag))
+		if ((p == k || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+	return 0;
+}
+
+#define DIFF(tag, ...)                                                                    \
+	do {                                                                              \
+		if (!known(tag))                                                          \
+			FAIL("[" tag "] " __VA_ARGS__);                                   \
+	} while (0)
+
 static int is_err(int rc)
 {
 	return rc == Z_STREAM_ERROR || rc == Z_DATA_ERROR || rc == Z_MEM_ERROR ||
@@ -174,7 +193,7 @@ static void op_dinit(struct prog *g)
 		fprintf(stderr, "  deflateInit2(level %d, bits %d, memLevel %d, strategy %d) = %d\n",
 			level, bits, mem, strat, rc[1]);
 	if (rc[0] != rc[1])
-		FAIL("deflateInit2(%d, %d, %d, %d) = %d, stock %d", level, bits, mem, strat, rc[0],
+		DIFF("dinit", "deflateInit2(%d, %d, %d, %d) = %d, stock %d", level, bits, mem, strat, rc[0],
 		     rc[1]);
 	if (rc[0] != Z_OK)
 		return;
@@ -223,9 +242,9 @@ static void op_ddata(struct prog *g)
 		fprintf(stderr, "  deflate(flush %d, %zu bytes, out chunks %u) = %d, stock %d\n", flush,
 			n, ochunk, rc[0], rc[1]);
 	if (is_err(rc[0]) != is_err(rc[1]) || (rc[0] == Z_STREAM_END) != (rc[1] == Z_STREAM_END))
-		FAIL("deflate(flush %d, %zu bytes) = %d, stock %d", flush, n, rc[0], rc[1]);
+		DIFF("deflate-rc", "deflate(flush %d, %zu bytes) = %d, stock %d", flush, n, rc[0], rc[1]);
 	if (D.z[0].avail_in != D.z[1].avail_in)
-		FAIL("deflate left %u bytes unread, stock %u", D.z[0].avail_in, D.z[1].avail_in);
+		DIFF("deflate-unread", "deflate left %u bytes unread, stock %u", D.z[0].avail_in, D.z[1].avail_in);
 	if (!is_err(rc[0])) {
 		memcpy(D.in + D.in_len, src, n - D.z[0].avail_in);
 		D.in_len += n - D.z[0].avail_in;
@@ -246,7 +265,7 @@ static void op_dreset(void)
 	rc[0] = side[0]->deflateReset(&D.z[0]);
 	rc[1] = side[1]->deflateReset(&D.z[1]);
 	if (rc[0] != rc[1])
-		FAIL("deflateReset = %d, stock %d", rc[0], rc[1]);
+		DIFF("dreset", "deflateReset = %d, stock %d", rc[0], rc[1]);
 	d_restart();
 }
 
@@ -266,7 +285,7 @@ static void op_dparams(struct prog *g)
 	if (trace)
 		fprintf(stderr, "  deflateParams(%d, %d) = %d, stock %d\n", level, strat, rc[0], rc[1]);
 	if (is_err(rc[0]) != is_err(rc[1]))
-		FAIL("deflateParams(%d, %d) = %d, stock %d", level, strat, rc[0], rc[1]);
+		DIFF("params", "deflateParams(%d, %d) = %d, stock %d", level, strat, rc[0], rc[1]);
 }
 
 static void op_ddict(struct prog *g)
@@ -285,12 +304,12 @@ static void op_ddict(struct prog *g)
 	if (trace)
 		fprintf(stderr, "  deflateSetDictionary(%zu bytes) = %d, stock %d\n", n, rc[0], rc[1]);
 	if (rc[0] != rc[1])
-		FAIL("deflateSetDictionary(%zu bytes, bits %d) = %d, stock %d", n, D.bits, rc[0],
+		DIFF("ddict", "deflateSetDictionary(%zu bytes, bits %d) = %d, stock %d", n, D.bits, rc[0],
 		     rc[1]);
 	if (rc[0] == Z_OK) {
 		D.dict_len = n;
 		if (D.bits > 0 && D.bits < 16 && D.z[0].adler != D.z[1].adler)
-			FAIL("strm->adler after deflateSetDictionary %#lx, stock %#lx", D.z[0].adler,
+			DIFF("ddict", "strm->adler after deflateSetDictionary %#lx, stock %#lx", D.z[0].adler,
 			     D.z[1].adler);
 	}
 }
@@ -306,8 +325,10 @@ static void op_iinit(struct prog *g)
 		I.out_len[s] = 0;
 		I.rc[s] = Z_OK;
 	}
+	if (trace)
+		fprintf(stderr, "  inflateInit2(%d) = %d, stock %d\n", bits, rc[0], rc[1]);
 	if (rc[0] != rc[1])
-		FAIL("inflateInit2(%d) = %d, stock %d", bits, rc[0], rc[1]);
+		DIFF("iinit", "inflateInit2(%d) = %d, stock %d", bits, rc[0], rc[1]);
 	I.live = rc[0] == Z_OK;
 	I.bits = bits;
 	I.ended = 0;
@@ -320,23 +341,27 @@ static void i_compare(const char *when)
 	int end0 = I.rc[0] == Z_STREAM_END, end1 = I.rc[1] == Z_STREAM_END;
 	int err0 = I.rc[0] == Z_DATA_ERROR, err1 = I.rc[1] == Z_DATA_ERROR;
 
-	if (end0 != end1 || err0 != err1 || (I.rc[0] == Z_NEED_DICT) != (I.rc[1] == Z_NEED_DICT))
-		FAIL("%s: inflate ended with %d (%s) after %zu bytes out, stock %d (%s) after %zu",
-		     when, I.rc[0], I.z[0].msg ? I.z[0].msg : "", I.out_len[0], I.rc[1],
-		     I.z[1].msg ? I.z[1].msg : "", I.out_len[1]);
+	if (end0 != end1 || err0 != err1 || (I.rc[0] == Z_NEED_DICT) != (I.rc[1] == Z_NEED_DICT)) {
+		DIFF("inflate-end", "%s: inflate ended with %d (%s) after %zu bytes out, stock %d "
+		     "(%s) after %zu", when, I.rc[0], I.z[0].msg ? I.z[0].msg : "", I.out_len[0],
+		     I.rc[1], I.z[1].msg ? I.z[1].msg : "", I.out_len[1]);
+		return;
+	}
 	if (err0)
 		return; /* where each noticed the damage may differ */
 	if (memcmp(I.out[0], I.out[1], common))
-		FAIL("%s: inflate output differs from stock's within the first %zu bytes", when,
+		DIFF("inflate-bytes", "%s: inflate output differs from stock's within the first %zu bytes", when,
 		     common);
+	/* (strm->adler means nothing for raw deflate) */
 	if (end0 && (I.out_len[0] != I.out_len[1] || I.z[0].total_in != I.z[1].total_in ||
-		     I.z[0].avail_in != I.z[1].avail_in || I.z[0].adler != I.z[1].adler))
-		FAIL("%s: stream end after %zu bytes out (%lu in, %u left, adler %#lx), stock after "
+		     I.z[0].avail_in != I.z[1].avail_in ||
+		     (I.bits >= 0 && I.z[0].adler != I.z[1].adler)))
+		DIFF("inflate-tail", "%s: stream end after %zu bytes out (%lu in, %u left, adler %#lx), stock after "
 		     "%zu (%lu in, %u left, adler %#lx)", when, I.out_len[0], I.z[0].total_in,
 		     I.z[0].avail_in, I.z[0].adler, I.out_len[1], I.z[1].total_in, I.z[1].avail_in,
 		     I.z[1].adler);
 	if (I.rc[0] == Z_NEED_DICT && I.z[0].adler != I.z[1].adler)
-		FAIL("%s: Z_NEED_DICT with id %#lx, stock %#lx", when, I.z[0].adler, I.z[1].adler);
+		DIFF("dict-id", "%s: Z_NEED_DICT with id %#lx, stock %#lx", when, I.z[0].adler, I.z[1].adler);
 }
 
 static void op_idata(struct prog *g)
@@ -359,6 +384,10 @@ static void op_idata(struct prog *g)
 	} else {
 		n = take_bytes(g, src, len % 4096);
 	}
+	if (trace)
+		fprintf(stderr, "  inflate (windowBits %d) of %zu bytes (%s), in %u out %u, flush %d\n",
+			I.bits, n, (how & 3) == 0 && last_len ? "a deflater's stream" : "the program's",
+			ichunk, ochunk, flush);
 	for (int s = 0; s < 2; s++) {
 		z_stream *z = &I.z[s];
 		size_t fed = 0;
@@ -367,6 +396,9 @@ static void op_idata(struct prog *g)
 		if (I.rc[s] != Z_OK && I.rc[s] != Z_BUF_ERROR)
 			continue; /* an end or an error stays */
 		z->avail_in = 0;
+		/* a step without input leaves next_in NULL, as callers do */
+		if (!z->next_in && known("null-next-in"))
+			z->next_in = src;
 		for (;;) {
 			uInt ai, ao;
 
@@ -388,6 +420,13 @@ static void op_idata(struct prog *g)
 				break;
 			if (ai == z->avail_in && ao == z->avail_out && fed == n)
 				break; /* wants more input than this step has */
+			if (ai == z->avail_in && ao == z->avail_out && z->avail_in) {
+				/* no progress with input there and room given */
+				DIFF("inflate-stuck", "%s inflate(flush %d) = %d makes no progress with "
+				     "%u bytes in and %u of room", side[s]->name, flush, I.rc[s],
+				     z->avail_in, ao);
+				break;
+			}
 			if (++guard > 4000000)
 				FAIL("inflate loops");
 		}
@@ -410,8 +449,13 @@ static void op_ireset(struct prog *g)
 		I.out_len[s] = 0;
 		I.rc[s] = Z_OK;
 	}
+	if (trace)
+		fprintf(stderr, "  inflateReset%s(%d) = %d, stock %d\n", how & 1 ? "2" : "", bits, rc[0],
+			rc[1]);
 	if (rc[0] != rc[1])
-		FAIL("inflateReset%s(%d) = %d, stock %d", how & 1 ? "2" : "", bits, rc[0], rc[1]);
+		DIFF("ireset", "inflateReset%s(%d) = %d, stock %d", how & 1 ? "2" : "", bits, rc[0], rc[1]);
+	if (how & 1 && rc[1] == Z_OK)
+		I.bits = bits;
 	I.ended = 0;
 }
 
@@ -431,8 +475,10 @@ static void op_idict(struct prog *g)
 	}
 	rc[0] = side[0]->inflateSetDictionary(&I.z[0], dict, (uInt)n);
 	rc[1] = side[1]->inflateSetDictionary(&I.z[1], dict, (uInt)n);
+	if (trace)
+		fprintf(stderr, "  inflateSetDictionary(%zu bytes) = %d, stock %d\n", n, rc[0], rc[1]);
 	if (rc[0] != rc[1])
-		FAIL("inflateSetDictionary(%zu bytes) = %d, stock %d", n, rc[0], rc[1]);
+		DIFF("idict", "inflateSetDictionary(%zu bytes) = %d, stock %d", n, rc[0], rc[1]);
 	for (int s = 0; s < 2; s++)
 		if (rc[s] == Z_OK && I.rc[s] == Z_NEED_DICT)
 			I.rc[s] = Z_OK;
@@ -454,7 +500,7 @@ static void op_oneshot(struct prog *g)
 			rc[s] = side[s]->uncompress(oneshot[s], &dl[s], in, in_len);
 		if (rc[0] != rc[1] || dl[0] != dl[1] ||
 		    (rc[0] == Z_OK && memcmp(oneshot[0], oneshot[1], dl[0])))
-			FAIL("uncompress(%zu bytes) = %d with %lu bytes, stock %d with %lu", in_len,
+			DIFF("uncompress", "uncompress(%zu bytes) = %d with %lu bytes, stock %d with %lu", in_len,
 			     rc[0], dl[0], rc[1], dl[1]);
 		return;
 	}
@@ -484,8 +530,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("WD_ZLIB_MIN", "0", 0);
 	trace = getenv("ZL_FUZZ_TRACE") != NULL;
 	zl_ref_load();
-	if (req && *req == '1' && !dlsym(RTLD_DEFAULT, "wd_zlib_stats_format"))
-		FAIL("ZL_FUZZ_REQUIRE_LAYER=1 but the layer is not in the process");
+	/* the layer is there when the process's deflate is not libz's (linked
+	 * in, its other symbols need not be exported) */
+	if (req && *req == '1') {
+		void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_NOLOAD);
+
+		if (!h || dlsym(h, "deflate") == (void *)zl_plain.deflate)
+			FAIL("ZL_FUZZ_REQUIRE_LAYER=1 but the layer is not in the process");
+	}
 	side[0] = &zl_plain;
 	side[1] = &zl_ref;
 	D.in = malloc(CAP);
