@@ -62,7 +62,7 @@ WZ_EXPORT int compress2(Bytef *dst, uLongf *dst_len, const Bytef *src, uLong len
 
 	if (wz_bypass || !dst || !dst_len || (!src && len) || zl < 0 || zl > 9)
 		return wz_real()->compress2(dst, dst_len, src, len, level);
-	if (!cfg->enabled || zl == 0 || len < cfg->min_oneshot || len > UINT32_MAX ||
+	if (!cfg->enabled || zl == 0 || len < cfg->min_compress || len > UINT32_MAX ||
 	    *dst_len > UINT32_MAX) {
 		wz_count_zlib(WZ_DEFLATE, !cfg->enabled ? WZ_WHY_DISABLED :
 			      zl == 0 ? WZ_WHY_LEVEL : WZ_WHY_SMALL);
@@ -103,7 +103,7 @@ WZ_EXPORT int uncompress2(Bytef *dst, uLongf *dst_len, const Bytef *src, uLong *
 
 	if (wz_bypass || !dst_len || !len || !dst || (!src && *len))
 		return wz_real()->uncompress2(dst, dst_len, src, len);
-	if (!cfg->enabled || *len < cfg->min_oneshot || *len > UINT32_MAX || !*dst_len ||
+	if (!cfg->enabled || *len < cfg->min_compress || *len > UINT32_MAX || !*dst_len ||
 	    *dst_len > UINT32_MAX) {
 		wz_count_zlib(WZ_INFLATE, !cfg->enabled ? WZ_WHY_DISABLED : WZ_WHY_SMALL);
 		return real_uncompress2(dst, dst_len, src, len);

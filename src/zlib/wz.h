@@ -73,7 +73,8 @@ const struct wz_real *wz_real(void);
 
 struct wz_config {
 	int enabled;            /* WD_ZLIB != 0 */
-	size_t min_oneshot;     /* WD_ZLIB_MIN: smaller one-shot work stays on zlib */
+	size_t min_compress;    /* WD_ZLIB_MIN: smaller one-shot work stays on zlib */
+	size_t min_uncompress;
 	const char *device;     /* WD_DEVICE, NULL: the in-process software engine */
 	int level_map[10];      /* zlib level -> engine level (WD_ZLIB_LEVELS) */
 };

@@ -24,6 +24,7 @@ enum { DIR_NONE, DIR_COMP, DIR_DECOMP };
 struct soft_stream {
 	uint8_t dir, framing, level;
 	uint8_t ended, dead;
+	uint8_t gz_seen;                /* gzip decompression: member header bytes seen (to 4) */
 	uint32_t crc;                   /* raw framing: CRC-32 of the input so far */
 	uint8_t *level_buf;
 	uint32_t level_buf_size;
@@ -243,6 +244,17 @@ static int64_t measure_rest(struct soft_scratch *s, struct inflate_state *inf)
 	return extra;
 }
 
+/* RFC 1952: a decoder must reject a member whose FLG has a reserved bit
+ * (5-7) set; ISA-L does not look.  p: next input bytes; *seen: member
+ * header bytes already passed (FLG is the fourth). */
+static int gzip_flags_ok(const uint8_t *p, uint32_t len, uint8_t *seen)
+{
+	for (; *seen < 4 && len; (*seen)++, p++, len--)
+		if (*seen == 3 && (*p & 0xe0))
+			return 0;
+	return 1;
+}
+
 static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
 			      wd_cqe *c,
 			      const struct comp_param *p)
@@ -253,6 +265,12 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 
 	if (e->arg0 || e->arg1 || p->level || p->flush != WD_COMP_FINISH)
 		return -EINVAL;
+	if (p->framing == WD_COMP_GZIP) {
+		uint8_t seen = 0;
+
+		if (!gzip_flags_ok(io->src, e->len, &seen))
+			return -EBADMSG;
+	}
 	if (soft_ld_decompress(s, io->src, e->len, io->dst, e->dst_len, p->framing, c))
 		return 0;
 	if (!s->inf)
@@ -467,6 +485,7 @@ static struct soft_stream *stream_start(struct soft_queue *sq, unsigned id, unsi
 	st->framing = (uint8_t)p->framing;
 	st->level = (uint8_t)p->level;
 	st->ended = st->dead = 0;
+	st->gz_seen = 0;
 	st->crc = 0;
 	if (dir == DIR_COMP) {
 		isal_deflate_init(&st->u.z);
@@ -586,6 +605,10 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	if (ret)
 		return ret;
 	inf = &st->u.inf;
+	if (p->framing == WD_COMP_GZIP && !gzip_flags_ok(io->src, e->len, &st->gz_seen)) {
+		st->dead = 1;
+		return -EBADMSG;
+	}
 	inf->next_in = io->src;
 	inf->avail_in = e->len;
 	inf->next_out = io->dst;
