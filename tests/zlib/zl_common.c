@@ -31,9 +31,8 @@ static struct {
 	unsigned long count;
 } kinds[64];
 
-void zl_fail(const char *what, const char *fmt, ...)
+static void zl_vfail(const char *what, const char *fmt, va_list ap)
 {
-	va_list ap;
 	unsigned k;
 
 	for (k = 0; k < 64 && kinds[k].fmt && kinds[k].fmt != fmt; k++)
@@ -48,26 +47,33 @@ void zl_fail(const char *what, const char *fmt, ...)
 	    (k == 64 || kinds[k].count > 1))
 		return;
 	fprintf(stderr, "FAIL [%s] ", what);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void zl_fail(const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	zl_vfail(what, fmt, ap);
+	va_end(ap);
 }
 
 static void running_adler_off(const char *what, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (zl_running_adler_strict) {
 		zl_checks++;
-		zl_fail(what, "%s", msg);
+		zl_vfail(what, fmt, ap);
 	} else if (!running_adler_notes++) {
-		fprintf(stderr, "note [%s] %s\n", what, msg);
+		fprintf(stderr, "note [%s] ", what);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
 	}
+	va_end(ap);
 }
 
 const struct zl_api zl_plain = {
