@@ -311,8 +311,10 @@ int main(int argc, char **argv)
 	}
 	for (k = 0; k < THREADS; k++)
 		pthread_create(&t[k], NULL, worker, lanes[k]);
-	for (k = 0; k < THREADS; k++) {
+	for (k = 0; k < THREADS; k++)
 		pthread_join(t[k], NULL);
+	/* the checks' counters are the main thread's again only now */
+	for (k = 0; k < THREADS; k++) {
 		lanes_verify(lanes[k]);
 		free(lanes[k]);
 	}
