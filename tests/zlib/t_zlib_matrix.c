@@ -223,11 +223,17 @@ int main(int argc, char **argv)
 					    zl_rand(&rs) % 3 ? 0 : zl_rand(&rs) % N(memlevels) };
 		}
 		data = make_data(corpus, &c, n, &rs, &len, dd, sizeof(dd));
-		/* ZL_ONLY=N: run combination N alone (its data and seeds as in a
-		 * whole run), e.g. with ZL_TRACE=1 */
-		if (getenv("ZL_ONLY") && strtoul(getenv("ZL_ONLY"), NULL, 0) != n) {
-			free(data);
-			continue;
+		/* ZL_ONLY=N or A-B: run combination N alone, or A to B (their data
+		 * and seeds as in a whole run), e.g. with ZL_TRACE=1 */
+		if (getenv("ZL_ONLY")) {
+			char *end;
+			unsigned long a = strtoul(getenv("ZL_ONLY"), &end, 0);
+			unsigned long b = *end == '-' ? strtoul(end + 1, NULL, 0) : a;
+
+			if (n < a || n > b) {
+				free(data);
+				continue;
+			}
 		}
 		describe(what, sizeof(what), n, &c, dd);
 		if (getenv("ZL_VERBOSE"))
