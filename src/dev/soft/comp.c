@@ -10,6 +10,7 @@
  * device side, and is created by a request with WD_COMP_P_START.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <isa-l/crc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,10 +122,16 @@ static struct isal_zstream *scratch_deflate(struct soft_scratch *s, const struct
 	struct isal_zstream *z;
 
 	if (!s->z)
-		s->z = malloc(sizeof(*s->z));
+		s->z = calloc(1, sizeof(*s->z));
 	if (!s->z || (level_buf_sizes[p->level] && !scratch_level_buf(s, p->level)))
 		return NULL;
 	z = s->z;
+	/* ISA-L's stateless init leaves parts of the state as they were (what a
+	 * previous request, stateful or with a dictionary, left there, or
+	 * garbage): clear everything but the big history buffer, which a fresh
+	 * request never reads before writing */
+	memset(z, 0, offsetof(struct isal_zstream, internal_state) +
+		     offsetof(struct isal_zstate, buffer));
 	if (stateless)
 		isal_deflate_stateless_init(z);
 	else
