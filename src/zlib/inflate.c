@@ -59,18 +59,21 @@ static int inf_to_zlib(z_streamp strm, struct wz_inf *s, enum wz_why why)
 	uint8_t hdr[2];
 	unsigned n = s->hdr_len;
 	int bits = s->window_bits, ret;
+	uLong total_in = strm->total_in, total_out = strm->total_out;
 
 	memcpy(hdr, s->hdr, n);
 	wz_inflate_free(strm, s);
 	ret = wz_real()->inflateInit2_(strm, bits, ZLIB_VERSION, (int)sizeof(z_stream));
 	if (ret != Z_OK)
 		return ret;
+	/* zlib's init zeroes the counts; the header bytes taken count */
+	strm->total_in = total_in;
+	strm->total_out = total_out;
 	wz_count_zlib(WZ_INFLATE, why);
 	if (n) {
 		/* header bytes make no output: any buffer will do */
 		z_const Bytef *in = strm->next_in;
 		uInt avail = strm->avail_in, out_avail = strm->avail_out;
-		uLong tin = strm->total_in;
 		Bytef *out = strm->next_out, dummy;
 
 		strm->next_in = hdr;
@@ -82,7 +85,7 @@ static int inf_to_zlib(z_streamp strm, struct wz_inf *s, enum wz_why why)
 		strm->avail_in = avail;
 		strm->next_out = out;
 		strm->avail_out = out_avail;
-		strm->total_in = tin;
+		strm->total_in = total_in;
 	}
 	return Z_OK;
 }
@@ -150,29 +153,40 @@ int wz_feed(struct wz_carry *cy, struct wz_queue *wq, struct wd_comp_stream *ws,
 		take = (uint32_t)sizeof(cy->buf) - cy->len;
 		if (take > *avail)
 			take = *avail;
-		memcpy(cy->buf + cy->len, *in, take);
-		cy->len += take;
-		*in += take;
-		*avail -= take;
+		if (take) {
+			memcpy(cy->buf + cy->len, *in, take);
+			cy->len += take;
+			*in += take;
+			*avail -= take;
+		}
 		ret = run(wq, ws, cy->buf, cy->len, &used, out, out_len, made);
 		if (ret < 0)
 			return ret;
 		cy->len -= (uint32_t)used;
 		memmove(cy->buf, cy->buf + used, cy->len);
-		if (ret == 1) {
-			/* what follows the stream goes back where it came from */
+		/* Bytes taken from this call's input and not used go back to it
+		 * when the stream ended (they follow it) or the output is full
+		 * (zlib may leave input then): only what the decoder needs to go
+		 * on stays here across calls, never bytes after the stream. */
+		if (ret == 1 || (*made == out_len && cy->len)) {
 			back = cy->len < take ? cy->len : take;
-			*in -= back;
-			*avail += back;
-			cy->len = 0;
+			if (back) {
+				*in -= back;
+				*avail += back;
+				cy->len -= back;
+			}
+			if (ret == 1)
+				cy->len = 0;
 		}
 		return ret;
 	}
 	ret = run(wq, ws, *in, *avail, &used, out, out_len, made);
 	if (ret < 0)
 		return ret;
-	*in += used;
-	*avail -= (uInt)used;
+	if (used) {
+		*in += used;
+		*avail -= (uInt)used;
+	}
 	/* room left for output, input left: the decoder's read-ahead */
 	if (!ret && *made < out_len && *avail && *avail <= sizeof(cy->buf)) {
 		memcpy(cy->buf, *in, *avail);
@@ -189,8 +203,9 @@ static int step(z_streamp strm, struct wz_inf *s, size_t *made)
 	int ret = wz_feed(&s->carry, s->wq, s->ws, &strm->next_in, &strm->avail_in,
 			  strm->next_out, strm->avail_out, made);
 
-	if (ret == 1)
-		s->check = wd_comp_stream_checksum(s->ws);
+	/* as zlib: adler follows the output of zlib and gzip streams */
+	if (ret >= 0 && s->framing != WD_COMP_RAW)
+		strm->adler = s->check = wd_comp_stream_checksum(s->ws);
 	return ret;
 }
 
@@ -201,15 +216,21 @@ static int start(z_streamp strm, struct wz_inf *s, int flush, int *zret)
 {
 	int framing, ret;
 
+	/* Z_BLOCK stops after the header too: zlib takes the stream whole */
+	if (flush == Z_BLOCK || flush == Z_TREES) {
+		*zret = inf_to_zlib(strm, s, WZ_WHY_FLUSH);
+		return *zret == Z_OK ? 1 : -1;
+	}
 	while (s->hdr_len < 2 && strm->avail_in && s->wrap != WZ_WRAP_RAW &&
-	       s->wrap != WZ_WRAP_GZIP && !(s->hdr_len && s->hdr[0] == 0x1f)) {
+	       s->wrap != WZ_WRAP_GZIP &&
+	       !(s->wrap == WZ_WRAP_AUTO && s->hdr_len && s->hdr[0] == 0x1f)) {
 		s->hdr[s->hdr_len++] = *strm->next_in++;
 		strm->avail_in--;
 		strm->total_in++;
 	}
 	ret = detect(s, &framing);
 	if (ret == -1) {
-		*zret = s->hdr_len ? Z_OK : Z_BUF_ERROR;
+		*zret = s->hdr_len && flush != Z_FINISH ? Z_OK : Z_BUF_ERROR;
 		return -1;
 	}
 	if (ret == -EBADMSG) {
@@ -218,8 +239,8 @@ static int start(z_streamp strm, struct wz_inf *s, int flush, int *zret)
 		*zret = Z_DATA_ERROR;
 		return -1;
 	}
-	if (ret == 1 || flush == Z_BLOCK || flush == Z_TREES) {
-		*zret = inf_to_zlib(strm, s, ret == 1 ? WZ_WHY_DICT : WZ_WHY_FLUSH);
+	if (ret == 1) {
+		*zret = inf_to_zlib(strm, s, WZ_WHY_DICT);
 		return *zret == Z_OK ? 1 : -1;
 	}
 	ret = open_session(s, framing);
@@ -263,13 +284,13 @@ int wz_inflate_run(z_streamp strm, struct wz_inf *s, int flush)
 		uInt avail0 = strm->avail_in;
 
 		ret = step(strm, s, &made);
+		strm->total_in += avail0 - strm->avail_in;
 		if (ret < 0) {
 			s->failed = ret == -EBADMSG;
 			strm->msg = (char *)err_msg(ret);
 			return ret == -EBADMSG ? Z_DATA_ERROR : ret == -ENOMEM ? Z_MEM_ERROR :
 			       Z_STREAM_ERROR;
 		}
-		strm->total_in += avail0 - strm->avail_in;
 		strm->next_out += made;
 		strm->avail_out -= (uInt)made;
 		strm->total_out += made;
@@ -278,7 +299,6 @@ int wz_inflate_run(z_streamp strm, struct wz_inf *s, int flush)
 	wz_count_bytes(1, strm->total_in - in0, strm->total_out - out0);
 	if (ret == 1) {
 		s->ended = 1;
-		strm->adler = s->check;
 		strm->data_type = 64 + 128;
 		return Z_STREAM_END;
 	}

@@ -20,6 +20,16 @@ static int inf_wrap(int window_bits)
 	return wrap >= 0 && bits == 15 ? wrap : -1;
 }
 
+/* zlib's rule for inflate's windowBits (inflateReset2) */
+static int bits_valid(int w)
+{
+	if (w < 0)
+		return w >= -15 && w <= -8;
+	if (w < 48)
+		w &= 15;
+	return !w || (w >= 8 && w <= 15);
+}
+
 WZ_EXPORT int inflateInit2_(z_streamp strm, int window_bits, const char *version,
 			    int stream_size)
 {
@@ -105,6 +115,8 @@ WZ_EXPORT int inflateReset2(z_streamp strm, int window_bits)
 
 	if (!s)
 		return wz_real()->inflateReset2(strm, window_bits);
+	if (!bits_valid(window_bits))
+		return Z_STREAM_ERROR; /* as zlib: refused, the stream as it was */
 	wrap = inf_wrap(window_bits);
 	if (wrap < 0) {
 		/* a window the engine does not keep: zlib decodes the next stream */

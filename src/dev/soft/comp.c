@@ -154,6 +154,18 @@ static uint32_t deflate_checksum(const struct isal_zstream *z, unsigned framing)
 	return (v & 0xffff0000u) | (((v & 0xffffu) + 1) % 65521u);
 }
 
+/* The same bias in ISA-L's inflater until its output is all flushed; it
+ * finalises the value then, before reading the trailer. */
+static uint32_t inflate_checksum(const struct inflate_state *inf, unsigned framing)
+{
+	uint32_t v = inf->crc;
+
+	if (framing != WD_COMP_ZLIB ||
+	    (inf->block_state > ISAL_BLOCK_INPUT_DONE && inf->block_state != ISAL_ZLIB_DICT))
+		return v;
+	return (v & 0xffff0000u) | (((v & 0xffffu) + 1) % 65521u);
+}
+
 /* Completion fields shared by every compression outcome. */
 static void report(wd_cqe *c, uint64_t produced, uint32_t consumed, uint32_t checksum)
 {
@@ -627,7 +639,7 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	if (p->framing == WD_COMP_RAW)
 		st->crc = crc32_gzip_refl(st->crc, io->dst, e->dst_len - inf->avail_out);
 	report(c, e->dst_len - inf->avail_out, inflate_consumed(inf, e->len),
-	       p->framing == WD_COMP_RAW ? st->crc : inf->crc);
+	       p->framing == WD_COMP_RAW ? st->crc : inflate_checksum(inf, p->framing));
 	if (ret < 0 || ret == ISAL_NEED_DICT) {
 		st->dead = 1;
 		return -EBADMSG;
