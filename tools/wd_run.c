@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,6 +203,10 @@ int wd_cmd_run(int argc, char **argv)
 	fd = mkstemp(stats);
 	if (fd < 0)
 		return wd_cli_fail("mkstemp", -errno);
+	/* processes of the command that run as another user (nginx's
+	 * workers) must be able to append their line */
+	if (fchmod(fd, 0622))
+		fprintf(stderr, "wd run: %s: %s\n", stats, strerror(errno));
 	close(fd);
 	setenv("WD_ZLIB_STATS", stats, 1);
 	ret = run_child(argv + optind, stats);

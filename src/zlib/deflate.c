@@ -400,8 +400,8 @@ int wz_deflate_run(z_streamp strm, struct wz_def *d, int flush)
 	int old_flush = d->last_flush, ret;
 	uLong in0 = strm->total_in, out0 = strm->total_out;
 
-	if (!strm->next_out || (!strm->next_in && strm->avail_in) || flush < 0 || flush > Z_TREES)
-		return Z_STREAM_ERROR;
+	if (!strm->next_out || (!strm->next_in && strm->avail_in) || flush < 0 || flush > Z_BLOCK)
+		return Z_STREAM_ERROR; /* as zlib: Z_TREES is inflate's only */
 	if (d->finished && flush != Z_FINISH)
 		return Z_STREAM_ERROR;
 	if (!strm->avail_out) {

@@ -192,8 +192,10 @@ WZ_EXPORT int deflateParams(z_streamp strm, int level, int strategy)
 		return Z_OK;
 	}
 	if (strategy != d->strategy) {
-		strm->msg = (char *)"WarpDrive stream: strategy fixed once data flowed";
-		return Z_STREAM_ERROR;
+		/* the engine has no strategies: the stream goes on as it was,
+		 * valid, counted (zlib too applies them to later data only) */
+		wz_count_event("strategy_kept");
+		d->strategy = strategy;
 	}
 	/* Gathered input goes at the new level: the stream stays valid, and
 	 * zlib too leaves the level of not yet compressed data unspecified. */

@@ -85,7 +85,9 @@ static int inf_to_zlib(z_streamp strm, struct wz_inf *s, enum wz_why why)
 		strm->avail_in = avail;
 		strm->next_out = out;
 		strm->avail_out = out_avail;
-		strm->total_in = total_in;
+		/* as zlib, which counts a preset dictionary's header only after
+		 * inflateSetDictionary: the bytes replayed here count then */
+		strm->total_in = why == WZ_WHY_DICT ? total_in - n : total_in;
 	}
 	return Z_OK;
 }

@@ -35,8 +35,27 @@ static void fork_parent(void)
 	pthread_mutex_unlock(&pool_lock);
 }
 
+/* The parent's queues and context, kept reachable in a fork child (they are
+ * the parent's to free; dropping the pointers would read as a leak). */
+static struct wz_queue *parents_queues;
+static struct wd_ctx *parents_ctx[8];
+
 static void fork_child(void)
 {
+	struct wz_queue *q = pool;
+	unsigned i;
+
+	if (q) {
+		while (q->next)
+			q = q->next;
+		q->next = parents_queues;
+		parents_queues = pool;
+	}
+	for (i = 0; ctx && i < 8; i++)
+		if (!parents_ctx[i]) {
+			parents_ctx[i] = ctx;
+			break;
+		}
 	pool = NULL;
 	pool_len = 0;
 	ctx = NULL;

@@ -18,7 +18,7 @@ struct wz_stats {
 	uint64_t streams[2][2];         /* [kind][on_wd] */
 	uint64_t bytes_in[2], bytes_out[2];     /* [on_wd] */
 	uint64_t why[WZ_WHY__COUNT];
-	uint64_t dict_unused, fork_lost;
+	uint64_t dict_unused, fork_lost, strategy_kept;
 };
 
 static struct wz_stats st;
@@ -66,6 +66,8 @@ void wz_count_event(const char *what)
 		add(&st.dict_unused, 1);
 	else if (!strcmp(what, "fork_lost"))
 		add(&st.fork_lost, 1);
+	else if (!strcmp(what, "strategy_kept"))
+		add(&st.strategy_kept, 1);
 }
 
 WZ_EXPORT size_t wd_zlib_stats_format(char *buf, size_t len)
@@ -95,6 +97,11 @@ WZ_EXPORT size_t wd_zlib_stats_format(char *buf, size_t len)
 	if (get(&st.dict_unused)) {
 		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " dict_unused=%llu",
 			     (unsigned long long)get(&st.dict_unused));
+		n += w < 0 ? 0 : (size_t)w;
+	}
+	if (get(&st.strategy_kept)) {
+		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " strategy_kept=%llu",
+			     (unsigned long long)get(&st.strategy_kept));
 		n += w < 0 ? 0 : (size_t)w;
 	}
 	if (get(&st.fork_lost)) {
