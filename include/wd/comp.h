@@ -81,6 +81,9 @@ enum wd_comp_flush {
  * Adler-32 of the input instead of its CRC-32, for a caller that writes a
  * zlib trailer itself (combine pieces with zlib's adler32_combine()). */
 #define WD_COMP_P_ADLER      (1u << 14)
+/* Decompression stream, with WD_COMP_P_START: the session becomes a copy of
+ * session arg0 (no input; wd_comp_stream_copy() makes such requests). */
+#define WD_COMP_P_COPY       (1u << 15)
 
 /* Engine level for a zlib/gzip level (-1: zlib's default, 6), one-shot. */
 static inline unsigned wd_comp_level_from_zlib(int zlevel)
@@ -264,6 +267,14 @@ int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_t in_len,
 #define WD_COMP_STREAM_F_EXACT_IN 1u
 
 int wd_comp_stream_set_flags(struct wd_comp_stream *s, unsigned flags);
+
+/*
+ * A second decompression stream on the same queue that goes on from where
+ * src is (as zlib's inflateCopy()): it takes a session of its own, and the
+ * two then go separate ways.  -EOPNOTSUPP for compression streams, -EBUSY
+ * when the queue has no free session, -EINVAL when src failed or never ran.
+ */
+int wd_comp_stream_copy(struct wd_comp_stream **out, const struct wd_comp_stream *src);
 
 /* Begin a new stream on the same session (e.g. the next gzip member). */
 int wd_comp_stream_reset(struct wd_comp_stream *s);

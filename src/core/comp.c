@@ -125,6 +125,42 @@ WD_EXPORT void wd_comp_stream_free(struct wd_comp_stream *s)
 	free(s);
 }
 
+WD_EXPORT int wd_comp_stream_copy(struct wd_comp_stream **out, const struct wd_comp_stream *src)
+{
+	struct wd_comp_stream *s;
+	struct wd_req r = { 0 };
+	struct wd_cpl c;
+	int ret;
+
+	if (!out || !src)
+		return -EINVAL;
+	*out = NULL;
+	if (src->dir != WD_DECOMPRESS)
+		return -EOPNOTSUPP;
+	if (src->need_start)
+		return -EINVAL; /* nothing ran yet: a new stream is the same */
+	ret = wd_comp_stream_new(&s, src->q, WD_DECOMPRESS, (enum wd_comp_framing)src->framing, 0);
+	if (ret)
+		return ret;
+	r.op = WD_OP_DECOMPRESS;
+	r.session = s->session;
+	r.arg0 = src->session;
+	r.param = WD_COMP_P_FRAMING(src->framing) | WD_COMP_P_START | WD_COMP_P_COPY;
+	ret = wd__run_sync(s->q, &r, &c);
+	if (!ret)
+		ret = c.status;
+	if (ret) {
+		wd_comp_stream_free(s);
+		return ret;
+	}
+	s->need_start = 0;
+	s->ended = src->ended;
+	s->checksum = src->checksum;
+	s->flags = src->flags;
+	*out = s;
+	return 0;
+}
+
 WD_EXPORT int wd_comp_stream_set_flags(struct wd_comp_stream *s, unsigned flags)
 {
 	if (!s || flags & ~WD_COMP_STREAM_F_EXACT_IN ||

@@ -341,3 +341,37 @@ int wz_inflate_handoff(z_streamp strm, struct wz_inf *s, enum wz_why why)
 		return Z_STREAM_ERROR;
 	return inf_to_zlib(strm, s, why);
 }
+
+int wz_inflate_copy(z_streamp dest, z_streamp source, struct wz_inf *s)
+{
+	struct wz_inf *d;
+	int ret = 0;
+
+	if (!dest)
+		return Z_STREAM_ERROR;
+	d = wz_alloc(source, sizeof(*d));
+	if (!d)
+		return Z_MEM_ERROR;
+	memcpy(d, s, sizeof(*d));
+	d->ws = NULL;
+	if (s->ws) {
+		/* the copy's session lives on the same queue */
+		ret = wz_queue_lock(s->wq);
+		if (!ret) {
+			ret = s->wq->sessions < WD_MAX_SESSIONS ?
+			      wd_comp_stream_copy(&d->ws, s->ws) : -EBUSY;
+			if (!ret)
+				s->wq->sessions++;
+			wz_queue_put(s->wq);
+		}
+	}
+	if (ret) {
+		wz_free(source, d);
+		source->msg = (char *)err_msg(ret);
+		return ret == -ENOMEM ? Z_MEM_ERROR : Z_STREAM_ERROR;
+	}
+	memcpy(dest, source, sizeof(*dest));
+	d->h.strm = dest;
+	dest->state = (struct internal_state *)d;
+	return Z_OK;
+}

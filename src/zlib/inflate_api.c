@@ -251,6 +251,8 @@ WZ_EXPORT int inflateCopy(z_streamp dest, z_streamp source)
 {
 	struct wz_inf *s = inf_of(source);
 
+	if (s && s->started)
+		return wz_inflate_copy(dest, source, s);
 	if (s)
 		HANDOFF_OR(source, s, Z_STREAM_ERROR);
 	return wz_real()->inflateCopy(dest, source);

@@ -26,4 +26,7 @@ int wz_inflate_reset(z_streamp strm, struct wz_inf *s);
  * after: Z_STREAM_ERROR. */
 int wz_inflate_handoff(z_streamp strm, struct wz_inf *s, enum wz_why why);
 
+/* inflateCopy of a stream that has begun: a copy of its engine session. */
+int wz_inflate_copy(z_streamp dest, z_streamp source, struct wz_inf *s);
+
 #endif

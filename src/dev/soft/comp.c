@@ -36,7 +36,7 @@ struct soft_stream {
 };
 
 struct comp_param {
-	unsigned level, framing, flush, start, exact_in, adler;
+	unsigned level, framing, flush, start, exact_in, adler, copy;
 };
 
 static const uint32_t level_buf_sizes[4] = {
@@ -51,7 +51,8 @@ static int parse_param(const wd_sqe *e, struct comp_param *p)
 	p->start = !!(e->param & WD_COMP_P_START);
 	p->exact_in = !!(e->param & WD_COMP_P_EXACT_IN);
 	p->adler = !!(e->param & WD_COMP_P_ADLER);
-	if (e->param >> 15 || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) ||
+	p->copy = !!(e->param & WD_COMP_P_COPY);
+	if (e->param >> 16 || (p->copy && (!p->start || e->op != WD_OP_DECOMPRESS)) || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) ||
 	    (p->adler && (e->session || e->op != WD_OP_COMPRESS || p->framing != WD_COMP_RAW)) ||
 	    p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
 	    p->flush > WD_COMP_FINISH || e->session > WD_MAX_SESSIONS)
@@ -610,6 +611,32 @@ static void inflate_give_back(struct inflate_state *inf, uint32_t read_now)
 	inf->avail_in += n;
 }
 
+/* WD_COMP_P_COPY: the session becomes a copy of session arg0 (zlib's
+ * inflateCopy).  ISA-L's inflate state holds its window and buffers
+ * inline, so a copy of the structure is a copy of the stream. */
+static int copy_stream(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c,
+		       const struct comp_param *p)
+{
+	struct soft_stream *src, *st;
+	int err = -ENOMEM;
+
+	if (e->len || e->arg1 || !e->arg0 || e->arg0 > WD_MAX_SESSIONS || e->arg0 == e->session)
+		return -EINVAL;
+	src = sq->streams[e->arg0];
+	if (!src || src->dir != DIR_DECOMP || src->framing != p->framing || src->dead)
+		return -EINVAL;
+	st = stream_start(sq, e->session, DIR_DECOMP, p, &err);
+	if (!st)
+		return err;
+	st->ended = src->ended;
+	st->gz_seen = src->gz_seen;
+	st->crc = src->crc;
+	st->u.inf = src->u.inf;
+	report(c, 0, 0, p->framing == WD_COMP_RAW ? st->crc :
+	       inflate_checksum(&st->u.inf, p->framing));
+	return 0;
+}
+
 static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
 			     wd_cqe *c,
 			     const struct comp_param *p)
@@ -618,6 +645,8 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	struct soft_stream *st;
 	int ret;
 
+	if (p->copy)
+		return copy_stream(sq, e, c, p);
 	if (p->level || p->flush == WD_COMP_SYNC_FLUSH || p->flush == WD_COMP_FULL_FLUSH)
 		return -EINVAL; /* decompression knows only "more" and "that was all" */
 	ret = stream_get(sq, e, DIR_DECOMP, p, &st);
