@@ -367,23 +367,36 @@ static int check_len(uint32_t alg, uint64_t len)
  */
 #define CBC_SMALL_MAX 1024u
 
+/* dst ^= a, one block, in two words (a byte loop costs ten times more) */
+static void xor_block(uint8_t *dst, const uint64_t a[2])
+{
+	uint64_t w[2];
+
+	memcpy(w, dst, AES_BLOCK);
+	w[0] ^= a[0];
+	w[1] ^= a[1];
+	memcpy(dst, w, AES_BLOCK);
+}
+
 static int cbc_small(struct cipher_ctx *x, int enc, const uint8_t *iv, const uint8_t *src,
 		     uint8_t *dst, uint32_t len)
 {
 	EVP_CIPHER_CTX *ctx = enc ? x->enc : x->dec;
-	uint8_t *chain = x->chain[enc];
-	uint8_t buf[CBC_SMALL_MAX], fix[AES_BLOCK], last[AES_BLOCK];
-	int known = x->chain_ok[enc], n, i, ret = -EIO;
+	uint8_t buf[CBC_SMALL_MAX], last[AES_BLOCK];
+	uint64_t fix[2], chain[2];
+	int known = x->chain_ok[enc], n, ret = -EIO;
 
 	x->chain_ok[enc] = 0; /* until this request went through */
 	if (!known && !EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1))
 		return -EIO;
-	for (i = 0; i < AES_BLOCK; i++)
-		fix[i] = known ? iv[i] ^ chain[i] : 0;
+	/* the correction: none when the IV was just set */
+	memcpy(fix, iv, AES_BLOCK);
+	memcpy(chain, x->chain[enc], AES_BLOCK);
+	fix[0] = known ? fix[0] ^ chain[0] : 0;
+	fix[1] = known ? fix[1] ^ chain[1] : 0;
 	memcpy(buf, src, len);
 	if (enc)
-		for (i = 0; i < AES_BLOCK; i++)
-			buf[i] ^= fix[i];
+		xor_block(buf, fix);
 	else
 		memcpy(last, buf + len - AES_BLOCK, AES_BLOCK);
 	if (!EVP_CipherUpdate(ctx, buf, &n, buf, (int)len) || (uint32_t)n != len)
@@ -391,10 +404,9 @@ static int cbc_small(struct cipher_ctx *x, int enc, const uint8_t *iv, const uin
 	if (enc)
 		memcpy(last, buf + len - AES_BLOCK, AES_BLOCK);
 	else
-		for (i = 0; i < AES_BLOCK; i++)
-			buf[i] ^= fix[i];
+		xor_block(buf, fix);
 	memcpy(dst, buf, len);
-	memcpy(chain, last, AES_BLOCK);
+	memcpy(x->chain[enc], last, AES_BLOCK);
 	x->chain_ok[enc] = 1;
 	ret = 0;
 out:

@@ -86,6 +86,7 @@ struct soft_scratch {
 	void *gather;                   /* XTS over segments: the data unit in one piece */
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
+	uint32_t small_reqs;            /* inline: small requests so far (time sampling) */
 	/* libdeflate (comp_ld.c): a compressor per level 4..12, allocated on
 	 * first use, the decompressor, and scatter-gather gather buffers */
 	struct libdeflate_compressor *ldc[SOFT_LD_NLEVELS];
