@@ -135,6 +135,12 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		memcpy(&e, &r->sqes[sq->sq_head & r->sq_mask], sizeof(e));
 		sq->sq_head++;
 		wd_store_release(&ctl->sq_head, sq->sq_head);
+		/* a client's memory is read ahead from the next request on
+		 * (prefetch.c): a copy of it, a hint only */
+		w->scratch.pf_has_next = sq->remote_mem >= 0 && i + 1 < avail;
+		if (w->scratch.pf_has_next)
+			memcpy(&w->scratch.pf_next, &r->sqes[sq->sq_head & r->sq_mask],
+			       sizeof(e));
 		c.tag = e.tag;
 		c.status = soft_exec(sq, &w->scratch, &e, &c);
 		bytes += w->scratch.src_bytes;
@@ -152,6 +158,9 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 			since_clock = 0;
 		}
 	}
+	/* the helper never holds this queue's memory file past its pass */
+	if (sq->remote_mem >= 0)
+		soft_prefetch_settle(&w->scratch);
 	if (since_clock)
 		now = mono_ns(); /* busy time counts the whole pass */
 	/* Dekker half: publish, then look whether the user sleeps. */
@@ -325,6 +334,7 @@ void soft_worker_stop(struct soft_worker *w)
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 	soft_worker_kick(w);
 	pthread_join(w->thread, NULL);
+	soft_prefetch_stop(&w->scratch);
 	soft_scratch_free(&w->scratch);
 	close(w->efd);
 	close(w->epfd);
@@ -427,6 +437,8 @@ void soft_dev_destroy(struct soft_dev *sd, int in_child)
 	free(sd);
 }
 
+static uint64_t next_queue_id;
+
 struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
 				     struct wd_domain *dom, int cq_fd, int remote_mem)
 {
@@ -447,6 +459,7 @@ struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mas
 	sq->max_delay_ns = SOFT_NOP_MAX_DELAY_NS;
 	sq->max_len = SOFT_MAX_LEN;
 	sq->remote_mem = remote_mem;
+	sq->id = __atomic_add_fetch(&next_queue_id, 1, __ATOMIC_RELAXED);
 	if ((op_mask & (1u << WD_OP_ENCRYPT)) && soft_cipher_init(sq)) {
 		free(sq);
 		return NULL;

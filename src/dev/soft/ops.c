@@ -172,6 +172,10 @@ static int bounce(struct soft_queue *sq, struct soft_scratch *s, unsigned slot, 
 		return -EFAULT;
 	if (len > SOFT_REMOTE_MAX)
 		return -EMSGSIZE;
+	if (fill && soft_prefetch_take(sq, s, slot, addr, len)) {
+		*out = s->bounce[slot];
+		return 0;
+	}
 	if (s->bounce_len[slot] < len) {
 		void *p = realloc(s->bounce[slot], len);
 
@@ -186,10 +190,13 @@ static int bounce(struct soft_queue *sq, struct soft_scratch *s, unsigned slot, 
 	return pread(sq->remote_mem, *out, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-static int write_back(struct soft_queue *sq, void *buf, uint64_t addr, uint64_t len)
+static int write_back(struct soft_queue *sq, struct soft_scratch *s, void *buf, uint64_t addr,
+		      uint64_t len)
 {
 	if (!len)
 		return 0;
+	/* what was read ahead from there is older than this */
+	soft_prefetch_forget(sq, s, addr, len);
 	return pwrite(sq->remote_mem, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
@@ -212,6 +219,22 @@ static int map_remote(struct soft_queue *sq, struct soft_scratch *s, const struc
 	if (!ret && e->op == WD_OP_COMPRESS && e->arg1 && e->arg1 <= WD_COMP_DICT_MAX)
 		ret = bounce(sq, s, 2, e->arg0, e->arg1, 1, &io->dict);
 	return ret;
+}
+
+/* Have the next request's source read ahead if it is one bounce() would
+ * read (prefetch.c); whether the request is valid is decided in its turn. */
+static void prefetch_next(struct soft_queue *sq, struct soft_scratch *s)
+{
+	const wd_sqe *e = &s->pf_next;
+
+	if (!s->pf_has_next)
+		return;
+	s->pf_has_next = 0;
+	if (e->op >= WD_OP__COUNT || !(sq->op_mask & (1u << e->op)) || e->flags ||
+	    !(opdefs[e->op].flags & OP_NEEDS_SRC) || e->len < SOFT_PREFETCH_MIN ||
+	    e->len > SOFT_PREFETCH_MAX || e->len > sq->max_len || check_sva(e->src, e->len))
+		return;
+	soft_prefetch_post(sq, s, e->src, e->len);
 }
 
 /* Reach [addr, addr+len) for the operation: the process's own address in
@@ -368,12 +391,14 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 		return -EMSGSIZE;
 	if (sq->remote_mem >= 0) {
 		ret = map_remote(sq, s, def, e, &io);
+		/* this source is in hand: the helper may read the next one */
+		prefetch_next(sq, s);
 		if (!ret)
 			ret = def->fn(sq, s, e, &io, c);
 		/* results go back even on a failure that wrote part of them */
 		if ((def->flags & OP_NEEDS_DST) && !(def->flags & OP_DST_IN) && io.dst &&
 		    (!ret || ret == -ENOSPC || ret == -EBADMSG) &&
-		    write_back(sq, io.dst, e->dst, ret ? 0 : written_bytes(e, &io, c, ret)))
+		    write_back(sq, s, io.dst, e->dst, ret ? 0 : written_bytes(e, &io, c, ret)))
 			ret = -EFAULT;
 		return ret;
 	}
