@@ -87,15 +87,28 @@ void soft_queue_stats(const struct soft_queue *sq, struct soft_stats *out)
 		       __atomic_load_n(&sq->inl.busy_ns, __ATOMIC_RELAXED);
 }
 
+static void post_cqe(struct soft_queue *sq, const wd_cqe *c, uint64_t *errs)
+{
+	struct wd_ring *r = &sq->ring;
+
+	*errs += c->status != 0;
+	memcpy(&r->cqes[sq->cq_tail & r->cq_mask], c, sizeof(*c));
+	sq->cq_tail++;
+	wd_store_release(&r->ctl->cq_tail, sq->cq_tail);
+}
+
 /* Serve up to SOFT_BUDGET requests or SOFT_BYTE_BUDGET bytes of one queue,
  * fewer if the thread is asked to drop a queue meanwhile; returns how many. */
 static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint32_t seen_gen)
 {
 	struct wd_ring *r = &sq->ring;
 	struct wd_ring_ctl *ctl = r->ctl;
+	struct soft_scratch *s = &w->scratch;
 	uint32_t avail, used, n, i, since_clock = 0;
 	uint64_t bytes = 0, errs = 0;
 	int64_t t0, now;
+	wd_cqe behind;                  /* its result is being written back */
+	int held = 0;
 
 	if (sq->broken)
 		return 0;
@@ -136,31 +149,46 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		sq->sq_head++;
 		wd_store_release(&ctl->sq_head, sq->sq_head);
 		/* a client's memory is read ahead from the next request on
-		 * (prefetch.c): a copy of it, a hint only */
-		w->scratch.pf_has_next = sq->remote_mem >= 0 && i + 1 < avail;
-		if (w->scratch.pf_has_next)
-			memcpy(&w->scratch.pf_next, &r->sqes[sq->sq_head & r->sq_mask],
-			       sizeof(e));
+		 * (remote.c): a copy of it, a hint only */
+		s->has_next = sq->remote_mem >= 0 && i + 1 < avail;
+		if (s->has_next)
+			memcpy(&s->next, &r->sqes[sq->sq_head & r->sq_mask], sizeof(e));
 		c.tag = e.tag;
-		c.status = soft_exec(sq, &w->scratch, &e, &c);
-		bytes += w->scratch.src_bytes;
-		errs += c.status != 0;
-		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
-		sq->cq_tail++;
-		wd_store_release(&ctl->cq_tail, sq->cq_tail);
+		c.status = soft_exec(sq, s, &e, &c);
+		bytes += s->src_bytes;
+		/* the previous result was written back meanwhile: its turn */
+		if (held) {
+			if (soft_remote_write_wait(s))
+				behind.status = -EFAULT;
+			post_cqe(sq, &behind, &errs);
+			held = 0;
+		}
+		if (s->wb_len) {
+			soft_remote_write_post(sq, s, 1, s->wb_addr, s->wb_len);
+			s->wb_len = 0;
+			behind = c;
+			held = 1;
+		} else {
+			post_cqe(sq, &c, &errs);
+		}
 		/* The clock (a vDSO read, ~25 ns: a tenth of a 64-byte cipher
 		 * request) after every request whose time its bytes do not
 		 * bound (no-op delays, compression, inflating into a large
 		 * output) or that was large, else after every 8th. */
-		if (++since_clock >= 8 || w->scratch.src_bytes >= (16u << 10) ||
+		if (++since_clock >= 8 || s->src_bytes >= (16u << 10) ||
 		    e.op == WD_OP_NOP || e.op == WD_OP_COMPRESS || e.op == WD_OP_DECOMPRESS) {
 			now = mono_ns();
 			since_clock = 0;
 		}
 	}
+	if (held) {
+		if (soft_remote_write_wait(s))
+			behind.status = -EFAULT;
+		post_cqe(sq, &behind, &errs);
+	}
 	/* the helper never holds this queue's memory file past its pass */
 	if (sq->remote_mem >= 0)
-		soft_prefetch_settle(&w->scratch);
+		soft_remote_settle(s);
 	if (since_clock)
 		now = mono_ns(); /* busy time counts the whole pass */
 	/* Dekker half: publish, then look whether the user sleeps. */
@@ -288,6 +316,7 @@ int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queu
 
 	memset(w, 0, sizeof(*w));
 	w->idle_us = idle_us;
+	w->scratch.engine = 1;
 	w->list = calloc(max_queues, sizeof(*w->list));
 	w->local = calloc(max_queues, sizeof(*w->local));
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -334,7 +363,7 @@ void soft_worker_stop(struct soft_worker *w)
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 	soft_worker_kick(w);
 	pthread_join(w->thread, NULL);
-	soft_prefetch_stop(&w->scratch);
+	soft_remote_stop(&w->scratch);
 	soft_scratch_free(&w->scratch);
 	close(w->efd);
 	close(w->epfd);

@@ -87,12 +87,16 @@ struct soft_scratch {
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
 	uint32_t small_reqs;            /* inline: small requests so far (time sampling) */
-	/* remote SVA: the helper reading ahead (prefetch.c), and the request
-	 * next in the ring, copied by the engine for it (pf_has_next) */
-	struct soft_prefetch *pf;
-	int pf_failed;                  /* no helper could be started */
-	int pf_has_next;
-	wd_sqe pf_next;
+	/* remote SVA (remote.c): the helper copying ahead and behind; the
+	 * request next in the ring, copied by the engine for a read ahead
+	 * (has_next); a result the engine is to have written behind (wb_len
+	 * bytes of bounce[1] to wb_addr; 0: none) */
+	int engine;                     /* an engine thread's (else a calling thread's) */
+	struct soft_remote *remote;
+	int remote_failed;              /* no helper could be started */
+	int has_next;
+	wd_sqe next;
+	uint64_t wb_addr, wb_len;
 	/* libdeflate (comp_ld.c): a compressor per level 4..12, allocated on
 	 * first use, the decompressor, and scatter-gather gather buffers */
 	struct libdeflate_compressor *ldc[SOFT_LD_NLEVELS];
@@ -102,9 +106,10 @@ struct soft_scratch {
 };
 
 #define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
-#define SOFT_PREFETCH_MIN (32u << 10)   /* sources read ahead: smaller ones gain less */
-#define SOFT_PREFETCH_MAX (4u << 20)    /* ... than the hand-over costs; larger ones stay
-					 * out of a second buffer */
+/* Remote copies the helper makes (remote.c): smaller ones gain less than
+ * the hand-over costs; larger ones stay out of a second buffer. */
+#define SOFT_REMOTE_AHEAD_MIN (32u << 10)
+#define SOFT_REMOTE_AHEAD_MAX (4u << 20)
 
 /* A queue's counters, each with one writer at a time (the engine thread for
  * eng, the owner of the queue's state for inl) and read with relaxed atomic
@@ -120,7 +125,7 @@ struct soft_stats {
  * shared memory without a check. */
 struct soft_queue {
 	struct wd_ring ring;
-	uint64_t id;                    /* never reused in the process (prefetch.c) */
+	uint64_t id;                    /* never reused in the process (remote.c) */
 	uint32_t sq_head;
 	uint32_t cq_tail;
 	uint32_t op_mask;
@@ -274,21 +279,33 @@ int soft_ld_decompress(struct soft_scratch *s, const void *src, uint32_t len, vo
 		       uint32_t dst_len, unsigned framing, wd_cqe *c);
 void soft_ld_scratch_free(struct soft_scratch *s);
 
-/* Remote SVA, reading ahead (prefetch.c): post a read of [addr, addr+len)
- * of sq's client (checked by the caller as bounce() checks); take it for
- * slot of the scratch's bounce buffers if it is exactly that range of sq
- * and was read whole (1; else 0: read it yourself); forget it when a write
- * of sq overlaps it; settle: wait for the helper (end of a queue's pass);
- * stop the helper (worker thread gone) or only free its memory (fork child). */
-void soft_prefetch_post(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr,
-			uint64_t len);
-int soft_prefetch_take(struct soft_queue *sq, struct soft_scratch *s, unsigned slot,
-		       uint64_t addr, uint64_t len);
-void soft_prefetch_forget(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr,
-			  uint64_t len);
-void soft_prefetch_settle(struct soft_scratch *s);
-void soft_prefetch_stop(struct soft_scratch *s);
-void soft_prefetch_free(struct soft_scratch *s);
+/* Remote SVA, copies by the helper (remote.c).  All but the last two are
+ * the engine thread's, on one of its queues during that queue's pass.
+ * read_post: read [addr, addr+len) of sq's client ahead (checked by the
+ * caller as bounce() checks); read_take: put it in the bounce buffer of
+ * slot if it is exactly that range of sq, read whole (1; else 0: read it
+ * yourself); fence: before the engine itself reads (write 0) or writes
+ * (write 1) a range of sq's client, whatever of the helper's could cross
+ * it is done (or dropped); write_later: may a result of len bytes be
+ * written behind; write_post: write len bytes of the bounce buffer of slot
+ * to addr (the buffer goes to the helper); write_wait: its outcome (0 or
+ * -EFAULT), before the request's completion is posted; settle: the helper
+ * is done with sq (end of its pass); stop the helper (engine thread gone),
+ * or only free its memory (fork child). */
+int soft_remote_helper(struct soft_scratch *s);
+void soft_remote_read_post(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr,
+			   uint64_t len);
+int soft_remote_read_take(struct soft_queue *sq, struct soft_scratch *s, unsigned slot,
+			  uint64_t addr, uint64_t len);
+void soft_remote_fence(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr,
+		       uint64_t len, int write);
+int soft_remote_write_later(struct soft_scratch *s, uint64_t len);
+void soft_remote_write_post(struct soft_queue *sq, struct soft_scratch *s, unsigned slot,
+			    uint64_t addr, uint64_t len);
+int soft_remote_write_wait(struct soft_scratch *s);
+void soft_remote_settle(struct soft_scratch *s);
+void soft_remote_stop(struct soft_scratch *s);
+void soft_remote_free(struct soft_scratch *s);
 
 /* Cipher ops and sessions (crypto.c).  soft_cipher_set is the control
  * path (any thread but the engine's; cs NULL closes the session);
