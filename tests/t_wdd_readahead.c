@@ -9,7 +9,8 @@
  * order    requests in flight together run as if one after the other: one
  *          that reads or writes what the one before wrote (whole, partly,
  *          in chains, copied by the engine or its helper) sees it written;
- *          checked against a model of the memory;
+ *          checked against a model of the memory; completions come back
+ *          in order;
  * unmap    a source unmapped while its request waits: the request copies
  *          what was there or fails with -EFAULT; a destination unmapped
  *          (whole or its second half): -EFAULT, and the next request's
@@ -124,10 +125,13 @@ static void s_order(struct wd_queue *q, uint64_t *seed)
 			int m = wd_wait(q, c, BATCH, 5000);
 
 			T_ASSERT(m > 0);
-			for (k = 0; k < m; k++)
+			for (k = 0; k < m; k++) {
 				if (c[k].status)
 					T_FAIL("round %u: request %llu: %d", round,
 					       (unsigned long long)c[k].tag, c[k].status);
+				/* the engine works in order, whoever posts */
+				T_EQ(c[k].tag, got + (unsigned)k);
+			}
 			got += (unsigned)m;
 		}
 		if (memcmp(pool, model, POOL)) {

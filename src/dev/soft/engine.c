@@ -97,6 +97,28 @@ static void post_cqe(struct soft_queue *sq, const wd_cqe *c, uint64_t *errs)
 	wd_store_release(&r->ctl->cq_tail, sq->cq_tail);
 }
 
+void soft_cq_put(struct soft_queue *sq, uint32_t idx, const wd_cqe *c)
+{
+	struct wd_ring *r = &sq->ring;
+
+	memcpy(&r->cqes[idx & r->cq_mask], c, sizeof(*c));
+	/* Dekker half: publish, then look whether the user sleeps. */
+	wd_store_sc(&r->ctl->cq_tail, idx + 1);
+	if (wd_load_sc(&r->ctl->cq_flags) & WD_CQ_WAITING)
+		wake_user(sq);
+}
+
+/* A result written behind is done (its completion posted by the helper):
+ * its request's error, if any, counts now. */
+static void behind_done(struct soft_worker *w)
+{
+	struct soft_queue *hq;
+	int status;
+
+	if (soft_remote_write_done(&w->scratch, &hq, &status))
+		soft_stats_add(&hq->eng, 0, status != 0, 0, 0);
+}
+
 /* Serve up to SOFT_BUDGET requests or SOFT_BYTE_BUDGET bytes of one queue,
  * fewer if the thread is asked to drop a queue meanwhile; returns how many. */
 static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint32_t seen_gen)
@@ -107,11 +129,13 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 	uint32_t avail, used, n, i, since_clock = 0;
 	uint64_t bytes = 0, errs = 0;
 	int64_t t0, now;
-	wd_cqe behind;                  /* its result is being written back */
-	int held = 0;
+	int held = 0;                   /* the pass's last completion is the helper's to post */
 
-	if (sq->broken)
+	if (sq->broken) {
+		if (soft_remote_behind(s) == sq)
+			behind_done(w);
 		return 0;
+	}
 	if (sq->cipher && soft_cipher_sweep_due(sq)) {
 		uint32_t free_ = SOFT_OWNER_FREE;
 
@@ -123,8 +147,13 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		}
 	}
 	avail = wd_load_acquire(&ctl->sq_tail) - sq->sq_head;
+	/* a result of this queue still being written behind, and nothing
+	 * to do meanwhile: wait for it (its error counts) */
+	if (!avail && soft_remote_behind(s) == sq)
+		behind_done(w);
 	if (!avail)
 		return 0;
+	/* cq_tail counts a completion the helper is still to post */
 	used = sq->cq_tail - wd_load_acquire(&ctl->cq_head);
 	if (avail > r->sq_entries || used > r->cq_entries) {
 		soft_break(sq, -EPROTO);
@@ -156,18 +185,15 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		c.tag = e.tag;
 		c.status = soft_exec(sq, s, &e, &c);
 		bytes += s->src_bytes;
-		/* the previous result was written back meanwhile: its turn */
+		/* the previous result was written back meanwhile, and its
+		 * completion posted: this one comes after it */
+		behind_done(w);
+		held = s->wb_len != 0;
 		if (held) {
-			if (soft_remote_write_wait(s))
-				behind.status = -EFAULT;
-			post_cqe(sq, &behind, &errs);
-			held = 0;
-		}
-		if (s->wb_len) {
-			soft_remote_write_post(sq, s, 1, s->wb_addr, s->wb_len);
+			/* the helper writes the result, then posts c */
+			soft_remote_write_post(sq, s, 1, s->wb_addr, s->wb_len, &c, sq->cq_tail);
+			sq->cq_tail++;
 			s->wb_len = 0;
-			behind = c;
-			held = 1;
 		} else {
 			post_cqe(sq, &c, &errs);
 		}
@@ -181,20 +207,18 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 			since_clock = 0;
 		}
 	}
-	if (held) {
-		if (soft_remote_write_wait(s))
-			behind.status = -EFAULT;
-		post_cqe(sq, &behind, &errs);
-	}
-	/* the helper never holds this queue's memory file past its pass */
+	/* no read ahead of this queue goes on past its pass */
 	if (sq->remote_mem >= 0)
 		soft_remote_settle(s);
 	if (since_clock)
 		now = mono_ns(); /* busy time counts the whole pass */
-	/* Dekker half: publish, then look whether the user sleeps. */
-	wd_store_sc(&ctl->cq_tail, sq->cq_tail);
-	if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
-		wake_user(sq);
+	/* Dekker half: publish, then look whether the user sleeps; or the
+	 * helper does, after the last completion, which is its to post. */
+	if (!held) {
+		wd_store_sc(&ctl->cq_tail, sq->cq_tail);
+		if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
+			wake_user(sq);
+	}
 	/* relaxed atomics: the daemon's stats read them from another thread */
 	soft_stats_add(&sq->eng, i, errs, bytes, (uint64_t)(now - t0));
 	return i;
@@ -286,6 +310,8 @@ static void *worker_main(void *arg)
 		uint32_t gen = __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE);
 
 		if (gen != seen_gen) {
+			/* a queue on its way out has its completions posted */
+			behind_done(w);
 			refresh_list(w);
 			seen_gen = gen;
 		}
@@ -307,6 +333,7 @@ static void *worker_main(void *arg)
 		}
 		wd_cpu_relax();
 	}
+	behind_done(w);
 	return NULL;
 }
 

@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Remote SVA (the daemon's clients): copying the next request's source in
- * and the previous request's result out while the engine works on the
- * current one.  The engine reaches a client's memory only through the
- * client's memory file (ops.c, bounce() and write_back()), which the kernel
- * serves a page at a time (a page lookup in the client's address space and
- * two copies each): for a 64 KiB compression that is about a fifth of the
- * engine's time, during which nothing else happens.  So an engine thread
- * that serves such queues gets a helper thread that makes the same pread()
- * and pwrite() calls on the same file, from buffers of its own:
+ * and a request's result out while the engine works on another.  The engine
+ * reaches a client's memory only through the client's memory file (ops.c,
+ * bounce() and write_back()), which the kernel serves a page at a time (a
+ * page lookup in the client's address space and two copies each): for a
+ * 64 KiB compression that is about a fifth of the engine's time, during
+ * which nothing else happens.  So an engine thread that serves such queues
+ * gets a helper thread that makes the same pread() and pwrite() calls on
+ * the same file, from buffers of its own:
  *   - read ahead: the source of the request next in the ring, while the
  *     engine runs the current one; the engine takes that buffer when the
  *     request's source turns out to be exactly what was read;
- *   - write behind: a request's result, while the engine runs the next
- *     one; its completion is posted once the write is done (or failed).
+ *   - write behind: a request's result, while the engine goes on; the
+ *     helper then posts the request's completion itself, in the slot the
+ *     engine kept for it, so a client waiting for it waits no longer than
+ *     if the engine had written it.
  *
  * None of it may change what a client sees:
  *   - a read ahead is a hint: the request is validated as always from its
@@ -24,16 +26,21 @@
  *     (after the helper is done with it), so that request reads again,
  *     afterwards; the helper takes a waiting write before a waiting read,
  *     and reads are posted after every earlier write, so later reads see
- *     earlier writes; and whatever the engine reads or writes itself waits
+ *     earlier writes; whatever the engine reads or writes itself waits
  *     first for an overlapping write still on its way (soft_remote_fence);
+ *     completions stay in order: the engine posts none on the queue until
+ *     the helper's is out (soft_remote_write_done);
  *   - the same file, with the checks bounce() makes before (the address in
  *     the user half, the length bounded): a failed or short read (memory
  *     unmapped, the client gone or running another program) drops the
  *     hint, and the request's own read then meets the error; a failed or
  *     short write fails its request with -EFAULT, as it would inline;
- *   - the helper works only while the engine is inside that queue's pass
- *     (soft_remote_settle() at its end waits for it), so it never uses the
- *     file of a queue that is being detached or closed.
+ *   - lifetime: a read ahead ends with its queue's pass
+ *     (soft_remote_settle); a write may go on into the engine's next
+ *     passes, but the engine waits for it before it takes any change of
+ *     its queue list (a queue leaving), before that queue's own next work,
+ *     and before it ends, so the helper never touches a queue (its file,
+ *     ring or wake-up pipe) that is detached, let alone closed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -54,6 +61,10 @@ struct remote_job {
 	uint64_t queue_id, addr, len;
 	void *buf;
 	size_t cap;
+	/* a write: the completion the helper posts after it, at slot cq_idx */
+	struct soft_queue *sq;
+	wd_cqe cqe;
+	uint32_t cq_idx;
 };
 
 struct soft_remote {
@@ -79,12 +90,18 @@ static void *helper_main(void *arg)
 		/* a write first: a read posted meanwhile came after it */
 		j = h->wr.busy ? &h->wr : &h->rd;
 		pthread_mutex_unlock(&h->lock);
-		if (j == &h->wr)
+		if (j == &h->wr) {
 			n = pwrite(j->fd, j->buf, j->len, (off_t)j->addr);
-		else
+			j->ok = n == (ssize_t)j->len;
+			if (!j->ok)
+				j->cqe.status = -EFAULT; /* as written inline */
+			/* the engine posts nothing on this queue meanwhile */
+			soft_cq_put(j->sq, j->cq_idx, &j->cqe);
+		} else {
 			n = pread(j->fd, j->buf, j->len, (off_t)j->addr);
+			j->ok = n == (ssize_t)j->len;
+		}
 		pthread_mutex_lock(&h->lock);
-		j->ok = n == (ssize_t)j->len;
 		j->busy = 0;
 		pthread_cond_broadcast(&h->cond);
 	}
@@ -234,36 +251,45 @@ int soft_remote_write_later(struct soft_scratch *s, uint64_t len)
 }
 
 void soft_remote_write_post(struct soft_queue *sq, struct soft_scratch *s, unsigned slot,
-			    uint64_t addr, uint64_t len)
+			    uint64_t addr, uint64_t len, const wd_cqe *c, uint32_t cq_idx)
 {
 	struct soft_remote *h = s->remote;
 
 	soft_remote_fence(sq, s, addr, len, 1);
-	job_wait(h, &h->wr); /* its result was taken by soft_remote_write_wait() */
+	job_wait(h, &h->wr); /* its result was taken by soft_remote_write_done() */
 	job_swap(&h->wr, s, slot);
+	h->wr.sq = sq;
+	h->wr.cqe = *c;
+	h->wr.cq_idx = cq_idx;
 	job_start(h, &h->wr, sq, addr, len);
 }
 
-int soft_remote_write_wait(struct soft_scratch *s)
+struct soft_queue *soft_remote_behind(const struct soft_scratch *s)
+{
+	return s->remote && s->remote->wr.posted ? s->remote->wr.sq : NULL;
+}
+
+int soft_remote_write_done(struct soft_scratch *s, struct soft_queue **sq, int *status)
 {
 	struct soft_remote *h = s->remote;
 
+	if (!h || !h->wr.posted)
+		return 0;
 	job_wait(h, &h->wr);
 	h->wr.posted = 0;
 	job_trim(&h->wr);
-	return h->wr.ok ? 0 : -EFAULT;
+	*sq = h->wr.sq;
+	*status = h->wr.cqe.status;
+	return 1;
 }
 
 void soft_remote_settle(struct soft_scratch *s)
 {
 	struct soft_remote *h = s->remote;
 
-	/* a read ahead done stays for the queue's next pass; a write's
-	 * result was taken before (soft_remote_write_wait) */
+	/* a read ahead done stays for the queue's next pass */
 	if (h && h->rd.posted)
 		job_wait(h, &h->rd);
-	if (h && h->wr.posted)
-		job_wait(h, &h->wr);
 }
 
 void soft_remote_stop(struct soft_scratch *s)

@@ -279,19 +279,21 @@ int soft_ld_decompress(struct soft_scratch *s, const void *src, uint32_t len, vo
 		       uint32_t dst_len, unsigned framing, wd_cqe *c);
 void soft_ld_scratch_free(struct soft_scratch *s);
 
-/* Remote SVA, copies by the helper (remote.c).  All but the last two are
- * the engine thread's, on one of its queues during that queue's pass.
- * read_post: read [addr, addr+len) of sq's client ahead (checked by the
- * caller as bounce() checks); read_take: put it in the bounce buffer of
- * slot if it is exactly that range of sq, read whole (1; else 0: read it
- * yourself); fence: before the engine itself reads (write 0) or writes
- * (write 1) a range of sq's client, whatever of the helper's could cross
- * it is done (or dropped); write_later: may a result of len bytes be
- * written behind; write_post: write len bytes of the bounce buffer of slot
- * to addr (the buffer goes to the helper); write_wait: its outcome (0 or
- * -EFAULT), before the request's completion is posted; settle: the helper
- * is done with sq (end of its pass); stop the helper (engine thread gone),
- * or only free its memory (fork child). */
+/* Remote SVA, copies by the helper (remote.c), all called by the engine
+ * thread but the last two.  read_post: read [addr, addr+len) of sq's
+ * client ahead (checked by the caller as bounce() checks); read_take: put
+ * it in the bounce buffer of slot if it is exactly that range of sq, read
+ * whole (1; else 0: read it yourself); fence: before the engine itself
+ * reads (write 0) or writes (write 1) a range of sq's client, whatever of
+ * the helper's could cross it is done (or dropped); write_later: may a
+ * result of len bytes be written behind; write_post: write len bytes of the
+ * bounce buffer of slot to addr (the buffer goes to the helper), then post
+ * c (-EFAULT if the write failed) at completion slot cq_idx of sq, which
+ * the engine leaves alone meanwhile; behind: the queue of such a write not
+ * yet done with, or NULL; write_done: wait for it and say its queue and
+ * final status (1; 0: none); settle: no read ahead of sq goes on (end of
+ * its pass); stop the helper (engine thread gone), or only free its memory
+ * (fork child). */
 int soft_remote_helper(struct soft_scratch *s);
 void soft_remote_read_post(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr,
 			   uint64_t len);
@@ -301,11 +303,17 @@ void soft_remote_fence(struct soft_queue *sq, struct soft_scratch *s, uint64_t a
 		       uint64_t len, int write);
 int soft_remote_write_later(struct soft_scratch *s, uint64_t len);
 void soft_remote_write_post(struct soft_queue *sq, struct soft_scratch *s, unsigned slot,
-			    uint64_t addr, uint64_t len);
-int soft_remote_write_wait(struct soft_scratch *s);
+			    uint64_t addr, uint64_t len, const wd_cqe *c, uint32_t cq_idx);
+struct soft_queue *soft_remote_behind(const struct soft_scratch *s);
+int soft_remote_write_done(struct soft_scratch *s, struct soft_queue **sq, int *status);
 void soft_remote_settle(struct soft_scratch *s);
 void soft_remote_stop(struct soft_scratch *s);
 void soft_remote_free(struct soft_scratch *s);
+
+/* Fill completion slot idx of sq, publish the tail past it and wake a
+ * waiting user: the engine's, or its helper's for a result written behind
+ * (remote.c), never both at once for one queue. */
+void soft_cq_put(struct soft_queue *sq, uint32_t idx, const wd_cqe *c);
 
 /* Cipher ops and sessions (crypto.c).  soft_cipher_set is the control
  * path (any thread but the engine's; cs NULL closes the session);
