@@ -242,7 +242,9 @@ static void read_ahead(struct soft_queue *sq, struct soft_scratch *s)
 static int result_back(struct soft_queue *sq, struct soft_scratch *s, void *buf, uint64_t addr,
 		       uint64_t len)
 {
-	if (buf == s->bounce[1] && soft_remote_write_later(s, len)) {
+	/* the buffer goes to the helper: only one the engine can do without */
+	if (buf == s->bounce[1] && s->bounce_len[1] <= SOFT_REMOTE_AHEAD_MAX &&
+	    soft_remote_write_later(s, len)) {
 		s->wb_addr = addr;
 		s->wb_len = len;
 		return 0;
