@@ -41,6 +41,8 @@ demo: build
 	bench/gzip_vs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-gzip.json
 	$(BUILD)/tools/wd bench ring -j $(BUILD)/bench-ring.json
 	$(BUILD)/tools/wd bench crypto -j $(BUILD)/bench-crypto.json
+	$(BUILD)/tools/wd bench zlib -d $(CORPUS) -j $(BUILD)/bench-zlib.json -p $(BUILD)/bench-zlib.png
+	bench/zlib_progs.sh $(BUILD)/tools/wd "" 3 $(BUILD)/bench-zlib-progs.json
 
 bench: build
 	$(BUILD)/tools/wd bench comp -d $(CORPUS) -j $(BUILD)/bench-comp.json -p $(BUILD)/bench-comp.png
@@ -49,6 +51,8 @@ bench: build
 	$(BUILD)/tools/wd bench mem -j $(BUILD)/bench-mem.json
 	$(BUILD)/tools/wd bench crypto -j $(BUILD)/bench-crypto.json
 	$(BUILD)/tools/wd bench sync -j $(BUILD)/bench-sync.json
+	$(BUILD)/tools/wd bench zlib -d $(CORPUS) -j $(BUILD)/bench-zlib.json -p $(BUILD)/bench-zlib.png
+	bench/zlib_progs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-zlib-progs.json
 
 # Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
 check: check-plain check-asan check-tsan check-fuzz check-install

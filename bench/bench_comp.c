@@ -10,7 +10,10 @@
  *   - the queue at gzip's levels 6 and 9 (wd_comp_level_from_zlib(): the
  *     soft engine's libdeflate levels) against zlib at those levels, for
  *     size and speed; and the queue's one-shot inflate (libdeflate first)
- *     against ISA-L's and libdeflate's called directly.
+ *     against ISA-L's and libdeflate's called directly, each decoding the
+ *     streams its own codec made (so "libdeflate -1" decodes libdeflate's
+ *     streams, the queue and ISA-L ISA-L's: wd bench sync has the decoders
+ *     side by side on the very same streams).
  * Two inputs, a corpus of real files and a large generated mix of text and
  * incompressible stretches, are cut into independent requests of 4 KiB,
  * 64 KiB and 1 MiB.  Every codec writes gzip framing, and every result is
@@ -40,6 +43,7 @@
 #include <wd/wd.h>
 
 #include "../tools/wd_cli.h"
+#include "bench_corpus.h"
 #include "bench_isal.h"
 #include "bench_util.h"
 
@@ -301,91 +305,11 @@ static int file_fail(const char *what, int err)
 	return 1;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Names of the regular files of dir but README.md, sorted so the buffer is
- * the same from run to run. */
-static int list_corpus(const char *dir, char ***out, size_t *count)
-{
-	char path[PATH_MAX], **names = NULL, **grown;
-	struct dirent *de;
-	struct stat st;
-	size_t n = 0;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "README.md"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
-			continue;
-		grown = realloc(names, (n + 1) * sizeof(*names));
-		if (!grown || !(grown[n] = strdup(de->d_name))) {
-			names = grown ? grown : names;
-			break;
-		}
-		names = grown;
-		n++;
-	}
-	closedir(d);
-	if (de) {
-		while (n)
-			free(names[--n]);
-		free(names);
-		return -ENOMEM;
-	}
-	qsort(names, n, sizeof(*names), cmp_name);
-	*out = names;
-	*count = n;
-	return 0;
-}
-
-static int append_file(struct input *in, const char *path)
-{
-	struct stat st;
-	uint8_t *grown;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		ret = -errno;
-	} else if (!(grown = realloc(in->data, in->len + (size_t)st.st_size + 1))) {
-		/* (+1: an empty first file must not look like a failed realloc) */
-		ret = -ENOMEM;
-	} else {
-		in->data = grown;
-		if (bench_read_full(fd, in->data + in->len, (size_t)st.st_size))
-			ret = -EIO;
-		else
-			in->len += (size_t)st.st_size;
-	}
-	close(fd);
-	return ret;
-}
-
 static int load_corpus(struct input *in, const char *dir)
 {
-	char path[PATH_MAX], **names = NULL;
-	size_t n = 0, i;
-	int ret = list_corpus(dir, &names, &n);
+	size_t n = 0;
+	int ret = bench_load_corpus(dir, &in->data, &in->len, &n);
 
-	if (ret)
-		return ret;
-	for (i = 0; i < n && !ret; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		ret = append_file(in, path);
-	}
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	if (!ret && !in->len)
-		ret = -ENODATA;
 	snprintf(in->desc, sizeof(in->desc), "%s, %zu files, %.2f MB", dir, n,
 		 (double)in->len / MB);
 	return ret;
@@ -981,7 +905,8 @@ static void print_header(const struct bench *b)
 	       "  threads fed by one thread.  ISA-L %d.%d direct, zlib %s, libdeflate %s: on\n"
 	       "  this thread.  MB/s: 10^6 bytes of uncompressed data per second; x: compress\n"
 	       "  MB/s against (zlib same: zlib at the row's level), dec x: decompress MB/s\n"
-	       "  against; medians of run-by-run ratios; %ld CPUs online.\n",
+	       "  against, each codec decoding its own streams (the same decoders on the same\n"
+	       "  streams: wd bench sync); medians of run-by-run ratios; %ld CPUs online.\n",
 	       wd_version(), wd_comp_level_from_zlib(6), wd_comp_level_from_zlib(9), QDEPTH,
 	       ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, zlibVersion(), LIBDEFLATE_VERSION_STRING,
 	       sysconf(_SC_NPROCESSORS_ONLN));

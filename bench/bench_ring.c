@@ -321,6 +321,10 @@ int wd_cmd_bench(int argc, char **argv)
 		optind = 1;
 		return wd_bench_crypto(argc - 1, argv + 1);
 	}
+	if (argc >= 2 && !strcmp(argv[1], "zlib")) {
+		optind = 1;
+		return wd_bench_zlib(argc - 1, argv + 1);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "sync")) {
 		optind = 1;
 		return wd_bench_sync(argc - 1, argv + 1);

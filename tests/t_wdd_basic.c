@@ -49,13 +49,13 @@ int main(int argc, char **argv)
 		 * after it posts the completions: they may lag for a moment */
 		for (i = 0; i < 1000; i++) {
 			T_OK(wd__wdd_stats(ctx, st));
-			if (st->nq == 1 && st->q[0].requests == 1003)
+			if (st->nq == 1 && st->q[0].st.requests == 1003)
 				break;
 			usleep(1000);
 		}
 		T_EQ(st->nq, 1);
-		T_EQ(st->q[0].requests, 1003); /* 1000 no-ops, copy, crc, compare */
-		T_ASSERT(st->q[0].bytes >= 2 * n && st->q[0].errors == 0);
+		T_EQ(st->q[0].st.requests, 1003); /* 1000 no-ops, copy, crc, compare */
+		T_ASSERT(st->q[0].st.bytes >= 2 * n && st->q[0].st.errors == 0);
 		T_ASSERT(!strcmp(st->q[0].alg, "mover"));
 		free(st);
 	}
@@ -73,6 +73,29 @@ int main(int argc, char **argv)
 	dlen = n;
 	T_OK(wd_decompress(q, dst, clen, back, &dlen, WD_COMP_GZIP));
 	T_ASSERT(dlen == n && !memcmp(src, back, n));
+	/* a fallback in the daemon's engine shows in wd_queue_stats() and in
+	 * wd stat's rows: libdeflate gives up on an output that does not fit,
+	 * ISA-L measures it (counted before the completion is posted) */
+	{
+		struct wd_queue_stats qs = { .size = sizeof(qs) };
+		struct wdd_stats_rep *st = malloc(sizeof(*st));
+		uint32_t k;
+
+		dlen = n / 2;
+		T_EQ(wd_decompress(q, dst, clen, back, &dlen, WD_COMP_GZIP), -ENOSPC);
+		T_EQ(dlen, n);
+		T_OK(wd_queue_stats(q, &qs));
+		T_EQ(qs.size, sizeof(qs));
+		T_EQ(qs.inflate_retry_nospace, 1);
+		T_EQ(qs.inflate_retry_baddata + qs.inflate_retry_nomem + qs.deflate_stored, 0);
+		T_EQ(qs.inline_requests + qs.sync_ring_busy + qs.sync_ring_nomem, 0);
+		T_OK(wd__wdd_stats(ctx, st));
+		for (k = 0; k < st->nq && strcmp(st->q[k].alg, "gzip"); k++)
+			;
+		T_ASSERT(k < st->nq);
+		T_EQ(st->q[k].st.inflate_retry_nospace, 1);
+		free(st);
+	}
 
 	/* explicit: memfd memory from wd_mem_alloc, shared with the daemon */
 	qx = t_wdd_queue(ctx, "gzip", WD_QUEUE_F_EXPLICIT, NULL);

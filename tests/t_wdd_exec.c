@@ -56,8 +56,8 @@ static int after_exec(const char *where)
 	for (k = 0; k < 500 && !done; k++) {
 		T_OK(wd__wdd_stats(ctx, st));
 		for (i = 0; i < st->nq; i++)
-			if (!strcmp(st->q[i].alg, "mover") && st->q[i].requests == NFILL + 1) {
-				T_EQ(st->q[i].errors, NFILL); /* served, and refused */
+			if (!strcmp(st->q[i].alg, "mover") && st->q[i].st.requests == NFILL + 1) {
+				T_EQ(st->q[i].st.errors, NFILL); /* served, and refused */
 				done = 1;
 			}
 		if (!done)

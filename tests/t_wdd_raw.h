@@ -52,6 +52,7 @@ static inline uint32_t t_raw_size(int type)
 	case WDD_DIRTY_STOP:
 	case WDD_DIRTY_READ: return sizeof(struct wdd_dirty_req);
 	case WDD_CIPHER_SESSION: return sizeof(struct wdd_cipher_req);
+	case WDD_QUEUE_STATS: return sizeof(struct wdd_queue_stats_req);
 	default: return 0; /* DOMAIN_NEW, STATS, unknown types */
 	}
 }

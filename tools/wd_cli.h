@@ -9,11 +9,16 @@ int wd_cmd_demo(int argc, char **argv);
 int wd_cmd_bench(int argc, char **argv);
 int wd_cmd_gzip(int argc, char **argv);    /* also gunzip, by argv[0] */
 int wd_cmd_stat(int argc, char **argv);
+int wd_cmd_run(int argc, char **argv);     /* tools/wd_run.c */
 int wd_bench_comp(int argc, char **argv);  /* bench/bench_comp.c */
 int wd_bench_mem(int argc, char **argv);   /* bench/bench_mem.c */
 int wd_bench_wdd(int argc, char **argv);   /* bench/bench_wdd.c */
 int wd_bench_crypto(int argc, char **argv); /* bench/bench_crypto.c */
 int wd_bench_sync(int argc, char **argv);   /* bench/bench_sync.c */
+int wd_bench_zlib(int argc, char **argv);   /* bench/bench_zlib.c */
+/* The zlib layer's path ($WD_ZLIB_LIB, beside wd, the build tree, the
+ * prefix): 0, or -ENOENT. */
+int wd_cli_find_layer(char *out, size_t len);
 
 /* Print "wd: what: error text" to stderr; returns 1. */
 int wd_cli_fail(const char *what, int err);

@@ -399,6 +399,24 @@ static int refill(struct gz *g, int in, size_t *pos, size_t *have, int *eof)
 	return 0;
 }
 
+/* 1 when everything from pos to the end of the input is zero bytes, 0 when
+ * something else follows, or -errno. */
+static int zero_tail(struct gz *g, int in, size_t *pos, size_t *have, int *eof)
+{
+	int ret;
+
+	for (;;) {
+		for (; *pos < *have; (*pos)++)
+			if (g->din[*pos])
+				return 0;
+		if (*eof)
+			return 1;
+		ret = refill(g, in, pos, have, eof);
+		if (ret)
+			return ret;
+	}
+}
+
 /*
  * Decode every member of a gzip file from in to out (out < 0: only test).
  * Returns 0, EXIT_WARN-style positive 2 for trailing garbage, or -errno.
@@ -448,8 +466,13 @@ static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t 
 			if (ret < 0 || pos == have)
 				break;
 			if (have - pos < 2 || g->din[pos] != 0x1f || g->din[pos + 1] != 0x8b) {
-				result = EXIT_WARN; /* trailing garbage ignored, as gzip */
-				ret = 0;
+				/* zeros padding the file (tape blocks) are accepted
+				 * silently, anything else is warned about, as gzip */
+				ret = zero_tail(g, in, &pos, &have, &eof);
+				if (ret >= 0) {
+					result = ret ? 0 : EXIT_WARN;
+					ret = 0;
+				}
 				break;
 			}
 			ret = wd_comp_stream_reset(s);

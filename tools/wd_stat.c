@@ -1,10 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /* wd stat: what the wdd daemon is serving. */
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <wd/wd.h>
 
 #include "../src/daemon/proto.h"
 #include "wd_cli.h"
+
+/* The fallback counters of struct wd_queue_stats, and why each happens. */
+static const struct {
+	size_t off;
+	const char *name, *why;
+} fallbacks[] = {
+	{ offsetof(struct wd_queue_stats, sync_ring_busy), "sync-ring-busy",
+	  "synchronous request sent through the ring: the engine held the queue" },
+	{ offsetof(struct wd_queue_stats, sync_ring_nomem), "sync-ring-nomem",
+	  "synchronous request sent through the ring: no per-thread state" },
+	{ offsetof(struct wd_queue_stats, inflate_retry_nospace), "inflate-retry-nospace",
+	  "libdeflate gave up (output larger than dst), ISA-L redid it" },
+	{ offsetof(struct wd_queue_stats, inflate_retry_baddata), "inflate-retry-baddata",
+	  "libdeflate gave up (corrupt, truncated or empty input), ISA-L redid it" },
+	{ offsetof(struct wd_queue_stats, inflate_retry_nomem), "inflate-retry-nomem",
+	  "no libdeflate decompressor (out of memory), ISA-L did it" },
+	{ offsetof(struct wd_queue_stats, deflate_stored), "deflate-stored",
+	  "libdeflate's output did not fit dst: stored blocks written" },
+};
+
+static uint64_t field(const struct wd_queue_stats *st, size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)st + off, sizeof(v));
+	return v;
+}
 
 int wd_cmd_stat(int argc, char **argv)
 {
@@ -14,7 +43,7 @@ int wd_cmd_stat(int argc, char **argv)
 
 	if (argc > 1) {
 		printf("usage: wd stat\n  counters of the wdd daemon (see wdd(8)): clients, queues,\n"
-		       "  shared bytes, requests served and failed\n");
+		       "  shared bytes, requests served and failed, and fallbacks by reason\n");
 		return argv[1][0] == '-' && argv[1][1] == 'h' ? 0 : 2;
 	}
 	ret = wd_ctx_new(&ctx, NULL);
@@ -38,9 +67,22 @@ int wd_cmd_stat(int argc, char **argv)
 
 		printf("%6u %7u %7u %6u %-10.16s %12llu %14llu %8llu %9.2f us\n", q->client, q->uid,
 		       q->pid, q->queue, q->alg,
-		       (unsigned long long)q->requests, (unsigned long long)q->bytes,
-		       (unsigned long long)q->errors,
-		       q->requests ? (double)q->busy_ns / (double)q->requests / 1e3 : 0.0);
+		       (unsigned long long)q->st.requests, (unsigned long long)q->st.bytes,
+		       (unsigned long long)q->st.errors,
+		       q->st.requests ? (double)q->st.busy_ns / (double)q->st.requests / 1e3 : 0.0);
 	}
+	/* nothing falls back silently: every queue that did, by reason */
+	for (unsigned i = 0, hdr = 0; i < st.nq; i++)
+		for (size_t k = 0; k < sizeof(fallbacks) / sizeof(fallbacks[0]); k++) {
+			uint64_t v = field(&st.q[i].st, fallbacks[k].off);
+
+			if (!v)
+				continue;
+			if (!hdr++)
+				printf("\n%6s %6s %-22s %12s  %s\n", "CLIENT", "QUEUE", "FALLBACK",
+				       "REQUESTS", "WHY");
+			printf("%6u %6u %-22s %12llu  %s\n", st.q[i].client, st.q[i].queue,
+			       fallbacks[k].name, (unsigned long long)v, fallbacks[k].why);
+		}
 	return 0;
 }

@@ -166,6 +166,43 @@ struct wd_queue_info {
 
 int wd_queue_info(const struct wd_queue *q, struct wd_queue_info *info);
 
+/*
+ * What the device did for a queue since it was made: counters, read as a
+ * snapshot.  Fallbacks count the requests that were not served the way
+ * the device first meant to, one counter per reason (a request counts in
+ * requests once, however it was served).  The caller sets size; the
+ * library fills no more than that and sets size to what it filled, so
+ * programs built against an older or newer definition keep working.
+ * Returns 0, -EINVAL (size < 16), or -EOPNOTSUPP (a device that keeps no
+ * statistics, such as a VFIO device).  Since WD_0.3.
+ */
+struct wd_queue_stats {
+	uint32_t size;          /* caller sets sizeof(struct wd_queue_stats) */
+	uint32_t rsvd;
+	uint64_t requests;      /* served (through the ring or inline) */
+	uint64_t errors;        /* of them, completed with a negative status */
+	uint64_t bytes;         /* source bytes of the requests served */
+	uint64_t busy_ns;       /* device time spent on them (inline: sampled) */
+	uint64_t inline_requests; /* of requests: run in the calling thread */
+	/* fallbacks: a synchronous helper's request went through the ring
+	 * instead of running inline, because the engine held the queue's
+	 * state, or no per-thread state could be allocated */
+	uint64_t sync_ring_busy;
+	uint64_t sync_ring_nomem;
+	/* fallbacks: one-shot inflate, where the first decoder (libdeflate on
+	 * the software device) gave up and the second (ISA-L) redid the
+	 * request: the output did not fit dst; the input was corrupt,
+	 * truncated or empty; or the first had no memory */
+	uint64_t inflate_retry_nospace;
+	uint64_t inflate_retry_baddata;
+	uint64_t inflate_retry_nomem;
+	/* fallback: one-shot compression at a libdeflate level whose output did
+	 * not fit dst: written as stored (uncompressed) blocks instead */
+	uint64_t deflate_stored;
+};
+
+int wd_queue_stats(const struct wd_queue *q, struct wd_queue_stats *st);
+
 /* ---- requests and completions ----------------------------------------- */
 
 enum wd_op {
@@ -253,6 +290,15 @@ typedef void (*wd_cpl_fn)(void *arg, const struct wd_cpl *cpl);
  * when nothing is in flight; otherwise the errors of wd_wait().
  */
 int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_fn fn, void *arg);
+
+/*
+ * Run one request and wait for its completion, as the synchronous helpers
+ * do: on the in-process software device it runs in the calling thread.
+ * The queue must have nothing else in flight (-EBUSY).  r->tag is
+ * overwritten.  Returns 0 with *c filled (c->status says how the request
+ * went), or the errors of wd_send()/wd_wait().
+ */
+int wd_run(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c);
 
 /* Requests submitted and not yet reaped. */
 int wd_inflight(const struct wd_queue *q);

@@ -14,6 +14,7 @@ struct wd_comp_stream {
 	uint8_t dir, framing, level;
 	uint8_t need_start, ended;
 	uint32_t checksum;
+	uint32_t flags;         /* WD_COMP_STREAM_F_* */
 };
 
 WD_EXPORT int wd_compress(struct wd_queue *q, const void *src, size_t len, void *dst,
@@ -124,6 +125,15 @@ WD_EXPORT void wd_comp_stream_free(struct wd_comp_stream *s)
 	free(s);
 }
 
+WD_EXPORT int wd_comp_stream_set_flags(struct wd_comp_stream *s, unsigned flags)
+{
+	if (!s || flags & ~WD_COMP_STREAM_F_EXACT_IN ||
+	    (flags & WD_COMP_STREAM_F_EXACT_IN && s->dir != WD_DECOMPRESS))
+		return -EINVAL;
+	s->flags = flags;
+	return 0;
+}
+
 WD_EXPORT int wd_comp_stream_reset(struct wd_comp_stream *s)
 {
 	if (!s)
@@ -166,7 +176,8 @@ WD_EXPORT int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_
 	r.dst = (uint64_t)(uintptr_t)out;
 	r.dst_len = out_len > REQ_MAX ? REQ_MAX : (uint32_t)out_len;
 	r.param = WD_COMP_P_LEVEL(s->level) | WD_COMP_P_FRAMING(s->framing) |
-		  WD_COMP_P_FLUSH(flush) | (s->need_start ? WD_COMP_P_START : 0);
+		  WD_COMP_P_FLUSH(flush) | (s->need_start ? WD_COMP_P_START : 0) |
+		  (s->flags & WD_COMP_STREAM_F_EXACT_IN ? WD_COMP_P_EXACT_IN : 0);
 	ret = wd__run_sync(s->q, &r, &c);
 	if (ret)
 		return ret;

@@ -78,6 +78,9 @@ struct wd_driver_ops {
 	 * Returns 0 (the request ran, its status in c->status) or 1: not now
 	 * (the device's threads hold the queue's state), send it on the ring. */
 	int (*exec_sync)(struct wd_queue *q, const wd_sqe *e, wd_cqe *c);
+	/* Optional: the queue's counters, into *st (zeroed by the core, size
+	 * set); NULL: the device keeps none (wd_queue_stats: -EOPNOTSUPP). */
+	int (*queue_stats)(struct wd_queue *q, struct wd_queue_stats *st);
 };
 
 struct wd_dev {

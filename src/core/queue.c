@@ -291,6 +291,27 @@ WD_EXPORT int wd_queue_info(const struct wd_queue *q, struct wd_queue_info *info
 	return 0;
 }
 
+WD_EXPORT int wd_queue_stats(const struct wd_queue *q, struct wd_queue_stats *st)
+{
+	struct wd_queue_stats tmp = { 0 };
+	size_t n;
+	int ret;
+
+	if (!q || !st || st->size < 16)
+		return -EINVAL;
+	if (q->fork_gen != wd__fork_gen)
+		return -ECHILD; /* the daemon's socket is the parent's */
+	if (!q->ops->queue_stats)
+		return -EOPNOTSUPP;
+	n = st->size < sizeof(tmp) ? st->size : sizeof(tmp);
+	tmp.size = (uint32_t)n;
+	ret = q->ops->queue_stats((struct wd_queue *)q, &tmp);
+	if (ret)
+		return ret;
+	memcpy(st, &tmp, n);
+	return 0;
+}
+
 WD_EXPORT int wd_inflight(const struct wd_queue *q)
 {
 	return q ? (int)q->inflight : -EINVAL;
@@ -645,6 +666,13 @@ int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
 	if (ret < 0)
 		return ret;
 	return c->tag == SYNC_TAG ? 0 : -EIO;
+}
+
+WD_EXPORT int wd_run(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
+{
+	if (!r || !c)
+		return -EINVAL;
+	return wd__run_sync(q, r, c);
 }
 
 int wd__session_take(struct wd_queue *q)

@@ -610,7 +610,7 @@ static int do_dirty(struct srv_client *c, uint16_t type, const void *p, size_t n
 }
 
 static void stats_row(struct wdd_stats_rep *rep, const struct srv_client *o,
-		      const struct srv_queue *q, const struct soft_stats *sst)
+		      const struct srv_queue *q)
 {
 	struct wdd_queue_stats *qs = &rep->q[rep->nq++];
 
@@ -620,10 +620,26 @@ static void stats_row(struct wdd_stats_rep *rep, const struct srv_client *o,
 	qs->pid = (uint32_t)o->pid;
 	memcpy(qs->alg, q->alg, sizeof(qs->alg) - 1);
 	qs->alg[sizeof(qs->alg) - 1] = 0;
-	qs->requests = sst->nreq;
-	qs->errors = sst->nerr;
-	qs->bytes = sst->bytes;
-	qs->busy_ns = sst->busy_ns;
+	qs->st.size = sizeof(qs->st);
+	soft_queue_stats_public(q->sq, &qs->st);
+}
+
+/* One of the client's own queues: the same counters, for wd_queue_stats(). */
+static int do_queue_stats(struct srv_client *c, const void *p, size_t n, struct srv_reply *rep)
+{
+	const struct wdd_queue_stats_req *req = p;
+	struct srv_queue *q;
+
+	if (n != sizeof(*req) || req->rsvd)
+		return -EINVAL;
+	q = srv_client_queue(c, req->queue);
+	if (!q)
+		return -ENOENT;
+	memset(&rep->u.qstats, 0, sizeof(rep->u.qstats));
+	rep->u.qstats.size = sizeof(rep->u.qstats);
+	soft_queue_stats_public(q->sq, &rep->u.qstats);
+	rep->len = sizeof(rep->u.qstats);
+	return 0;
 }
 
 /* Totals for everyone; rows (who runs what, how much) only for root and
@@ -651,7 +667,7 @@ static int do_stats(struct srv *s, struct srv_client *c, size_t n, struct srv_re
 			st->requests += sst.nreq;
 			st->errors += sst.nerr;
 			if (st->nq < WDD_STATS_MAX && (c->uid == 0 || o->uid == c->uid))
-				stats_row(st, o, o->queues[i], &sst);
+				stats_row(st, o, o->queues[i]);
 		}
 	}
 	rep->len = (uint32_t)offsetof(struct wdd_stats_rep, q) +
@@ -691,6 +707,8 @@ int srv_handle(struct srv *s, struct srv_client *c, const struct wdd_hdr *h, voi
 		return do_dirty(c, h->type, req, n, rep);
 	case WDD_STATS:
 		return do_stats(s, c, n, rep);
+	case WDD_QUEUE_STATS:
+		return do_queue_stats(c, req, n, rep);
 	case WDD_CIPHER_SESSION: {
 		int ret = do_cipher(c, req, n);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The wdd control protocol, version 3: messages on a Unix SOCK_SEQPACKET
+ * The wdd control protocol, version 4: messages on a Unix SOCK_SEQPACKET
  * socket between a client's libwd and the daemon.  Only the control path
  * crosses the socket; requests and completions go through the queue rings
  * in shared memory (sealed memfds passed with SCM_RIGHTS), doorbells and
@@ -24,7 +24,7 @@
 #include <wd/wd.h>
 
 #define WDD_MAGIC 0x50444457u           /* "WDDP" */
-#define WDD_VERSION 3u
+#define WDD_VERSION 4u
 #define WDD_SOCKET_NAME "wdd.sock"
 #define WDD_MAX_MSG 65536
 #define WDD_DIRTY_CHUNK 32768           /* bitmap bytes per DIRTY_READ reply */
@@ -43,6 +43,7 @@ enum wdd_type {
 	WDD_DIRTY_READ,
 	WDD_STATS,
 	WDD_CIPHER_SESSION,
+	WDD_QUEUE_STATS,
 	WDD__TYPES
 };
 
@@ -167,8 +168,16 @@ struct wdd_queue_stats {
 	uint32_t client, queue;
 	uint32_t uid, pid;              /* of the client that owns the queue */
 	char alg[16];
-	uint64_t requests, bytes, errors;
-	uint64_t busy_ns;               /* time the engine spent on them */
+	/* the engine's counters and fallbacks, as wd_queue_stats() gives them
+	 * (st.size: the bytes the daemon filled) */
+	struct wd_queue_stats st;
+};
+
+/* The counters of one of the client's own queues (wd_queue_stats());
+ * the reply is a struct wd_queue_stats. */
+struct wdd_queue_stats_req {
+	uint32_t queue;
+	uint32_t rsvd;
 };
 
 struct wdd_stats_rep {

@@ -109,6 +109,24 @@ gzip -c a > tg.gz; echo "trailing junk" >> tg.gz
 "$WD" gunzip -c tg.gz > tg.out 2>/dev/null; rc=$?
 check "trailing garbage: data intact, exit 2" sh -c "[ $rc = 2 ] && cmp -s tg.out a"
 
+# zeros padding the end of the file (tape blocks): accepted silently, as gzip
+gzip -c a > tz.gz; head -c 4096 /dev/zero >> tz.gz
+"$WD" gunzip -c tz.gz > tz.out 2>tz.err; rc=$?
+check "trailing zeros: data intact, exit 0, no warning" sh -c "[ $rc = 0 ] && cmp -s tz.out a && [ ! -s tz.err ]"
+"$WD" gunzip -c < tz.gz > tz.out 2>/dev/null; rc=$?
+check "trailing zeros on stdin: exit 0" sh -c "[ $rc = 0 ] && cmp -s tz.out a"
+gzip -c a > tzj.gz; head -c 100 /dev/zero >> tzj.gz; echo x >> tzj.gz
+"$WD" gunzip -c tzj.gz > /dev/null 2>&1; rc=$?
+check "zeros then garbage: still a warning (exit 2)" sh -c "[ $rc = 2 ]"
+
+# RFC 1952: a reserved FLG bit (5-7) set is an error, as in gzip
+for bit in 20 40 80; do
+	gzip -c a > rf.gz
+	printf "\\x$bit" | dd of=rf.gz bs=1 seek=3 conv=notrunc 2>/dev/null
+	check_not "reserved flag 0x$bit: error" "$WD" gunzip -c rf.gz
+	check_not "reserved flag 0x$bit: -t fails" "$WD" gunzip -t rf.gz
+done
+
 # gzip's own test on our output
 check "gzip -t accepts wd output" sh -c "'$WD' gzip -c big > w.gz && gzip -t w.gz"
 

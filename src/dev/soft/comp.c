@@ -24,6 +24,7 @@ enum { DIR_NONE, DIR_COMP, DIR_DECOMP };
 struct soft_stream {
 	uint8_t dir, framing, level;
 	uint8_t ended, dead;
+	uint8_t gz_seen;                /* gzip decompression: member header bytes seen (to 4) */
 	uint32_t crc;                   /* raw framing: CRC-32 of the input so far */
 	uint8_t *level_buf;
 	uint32_t level_buf_size;
@@ -34,7 +35,7 @@ struct soft_stream {
 };
 
 struct comp_param {
-	unsigned level, framing, flush, start;
+	unsigned level, framing, flush, start, exact_in, adler;
 };
 
 static const uint32_t level_buf_sizes[4] = {
@@ -47,7 +48,11 @@ static int parse_param(const wd_sqe *e, struct comp_param *p)
 	p->framing = (e->param >> 4) & 0xf;
 	p->flush = (e->param >> 8) & 0xf;
 	p->start = !!(e->param & WD_COMP_P_START);
-	if (e->param >> 13 || p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
+	p->exact_in = !!(e->param & WD_COMP_P_EXACT_IN);
+	p->adler = !!(e->param & WD_COMP_P_ADLER);
+	if (e->param >> 15 || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) ||
+	    (p->adler && (e->session || e->op != WD_OP_COMPRESS || p->framing != WD_COMP_RAW)) ||
+	    p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
 	    p->flush > WD_COMP_FINISH || e->session > WD_MAX_SESSIONS)
 		return -EINVAL;
 	if (p->start && !e->session)
@@ -182,7 +187,9 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 		return -EINVAL;
 	if (p->level >= SOFT_LD_LEVEL_MIN)
 		return soft_ld_compress(s, io->src, e->len, io->dst, e->dst_len, p->level, p->framing,
-					p->flush == WD_COMP_FINISH, e->arg1 != 0, c);
+					p->flush == WD_COMP_FINISH,
+					(e->arg1 ? SOFT_LD_F_DICT : 0) | (p->adler ? SOFT_LD_F_ADLER : 0),
+					c);
 	z = scratch_deflate(s, p, 1);
 	if (!z)
 		return -ENOMEM;
@@ -204,7 +211,8 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 	if (ret != COMP_OK)
 		return -EINVAL;
 	if (p->framing == WD_COMP_RAW)
-		checksum = crc32_gzip_refl(0, io->src, e->len);
+		checksum = p->adler ? isal_adler32(1, io->src, e->len) :
+			   crc32_gzip_refl(0, io->src, e->len);
 	else
 		checksum = deflate_checksum(z, p->framing);
 	report(c, e->dst_len - z->avail_out, e->len, checksum);
@@ -237,6 +245,17 @@ static int64_t measure_rest(struct soft_scratch *s, struct inflate_state *inf)
 	return extra;
 }
 
+/* RFC 1952: a decoder must reject a member whose FLG has a reserved bit
+ * (5-7) set; ISA-L does not look.  p: next input bytes; *seen: member
+ * header bytes already passed (FLG is the fourth). */
+static int gzip_flags_ok(const uint8_t *p, uint32_t len, uint8_t *seen)
+{
+	for (; *seen < 4 && len; (*seen)++, p++, len--)
+		if (*seen == 3 && (*p & 0xe0))
+			return 0;
+	return 1;
+}
+
 static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
 			      wd_cqe *c,
 			      const struct comp_param *p)
@@ -247,6 +266,12 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 
 	if (e->arg0 || e->arg1 || p->level || p->flush != WD_COMP_FINISH)
 		return -EINVAL;
+	if (p->framing == WD_COMP_GZIP) {
+		uint8_t seen = 0;
+
+		if (!gzip_flags_ok(io->src, e->len, &seen))
+			return -EBADMSG;
+	}
 	if (soft_ld_decompress(s, io->src, e->len, io->dst, e->dst_len, p->framing, c))
 		return 0;
 	if (!s->inf)
@@ -461,6 +486,7 @@ static struct soft_stream *stream_start(struct soft_queue *sq, unsigned id, unsi
 	st->framing = (uint8_t)p->framing;
 	st->level = (uint8_t)p->level;
 	st->ended = st->dead = 0;
+	st->gz_seen = 0;
 	st->crc = 0;
 	if (dir == DIR_COMP) {
 		isal_deflate_init(&st->u.z);
@@ -544,6 +570,28 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, const struct 
 	return 0;
 }
 
+/* WD_COMP_P_EXACT_IN: whole bytes ISA-L read ahead into its bit buffer in
+ * this call go back to the caller (counted as not consumed, fed again next
+ * time).  Otherwise a stream that ends in a later call would have used
+ * bytes the caller was told were consumed, and could not give back what
+ * follows the stream (a gzip trailer after raw deflate: pigz reads it from
+ * there).  Opt-in: a caller must then be ready to keep a few bytes. */
+static void inflate_give_back(struct inflate_state *inf, uint32_t read_now)
+{
+	uint32_t n = (uint32_t)inf->read_in_length / 8;
+
+	if (n > read_now)
+		n = read_now;
+	/* bits that came through ISA-L's own header buffer are not the tail
+	 * of this call's input: leave them */
+	if (!n || inf->tmp_in_size)
+		return;
+	inf->read_in_length -= (int32_t)(n * 8);
+	inf->read_in = inf->read_in_length ? inf->read_in & ((1ull << inf->read_in_length) - 1) : 0;
+	inf->next_in -= n;
+	inf->avail_in += n;
+}
+
 static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
 			     wd_cqe *c,
 			     const struct comp_param *p)
@@ -558,11 +606,18 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	if (ret)
 		return ret;
 	inf = &st->u.inf;
+	if (p->framing == WD_COMP_GZIP && !gzip_flags_ok(io->src, e->len, &st->gz_seen)) {
+		st->dead = 1;
+		return -EBADMSG;
+	}
 	inf->next_in = io->src;
 	inf->avail_in = e->len;
 	inf->next_out = io->dst;
 	inf->avail_out = e->dst_len;
 	ret = isal_inflate(inf);
+	if (p->exact_in && p->flush != WD_COMP_FINISH && ret >= 0 && ret != ISAL_NEED_DICT &&
+	    inf->block_state != ISAL_BLOCK_FINISH)
+		inflate_give_back(inf, e->len - inf->avail_in);
 	if (p->framing == WD_COMP_RAW)
 		st->crc = crc32_gzip_refl(st->crc, io->dst, e->dst_len - inf->avail_out);
 	report(c, e->dst_len - inf->avail_out, inflate_consumed(inf, e->len),

@@ -477,7 +477,7 @@ static size_t write_stored(uint8_t *dst, const uint8_t *src, size_t len, unsigne
 			   int final, uint32_t checksum)
 {
 	static const uint8_t gz_hdr[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff };
-	size_t o = 0, k;
+	size_t o = 0, k, total = len;
 
 	if (framing == WD_COMP_GZIP) {
 		memcpy(dst, gz_hdr, sizeof(gz_hdr));
@@ -500,7 +500,8 @@ static size_t write_stored(uint8_t *dst, const uint8_t *src, size_t len, unsigne
 	} while (len);
 	if (framing == WD_COMP_GZIP) {
 		put_le32(dst + o, checksum);
-		o += 4;
+		put_le32(dst + o + 4, (uint32_t)total); /* ISIZE */
+		o += 8;
 	} else if (framing == WD_COMP_ZLIB) {
 		put_be32(dst + o, checksum);
 		o += 4;
@@ -509,7 +510,7 @@ static size_t write_stored(uint8_t *dst, const uint8_t *src, size_t len, unsigne
 }
 
 int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
-		     uint32_t dst_len, unsigned level, unsigned framing, int final, int has_dict,
+		     uint32_t dst_len, unsigned level, unsigned framing, int final, unsigned flags,
 		     wd_cqe *c)
 {
 	static const uint8_t none;
@@ -519,7 +520,7 @@ int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void
 	size_t n, room = final ? dst_len : dst_len > 4 ? dst_len - 5 : 0;
 	uint32_t checksum;
 
-	if (has_dict)
+	if (flags & SOFT_LD_F_DICT)
 		return -EOPNOTSUPP; /* libdeflate has no preset dictionary */
 	ldc = compressor(s, level);
 	if (!ldc)
@@ -535,8 +536,8 @@ int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void
 	else if (n && framing == WD_COMP_ZLIB)
 		checksum = get_be32(out + n - 4);
 	else
-		checksum = framing == WD_COMP_ZLIB ? libdeflate_adler32(1, in, len)
-						   : crc32_gzip_refl(0, in, len);
+		checksum = framing == WD_COMP_ZLIB || flags & SOFT_LD_F_ADLER ?
+			   libdeflate_adler32(1, in, len) : crc32_gzip_refl(0, in, len);
 	if (!n) {
 		/* Too little room for libdeflate: stored blocks if they fit
 		 * (a non-final piece of them ends byte aligned as it is). */
@@ -545,6 +546,7 @@ int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void
 			return -ENOSPC;
 		}
 		n = write_stored(out, in, len, framing, final, checksum);
+		s->fallbacks |= 1u << SOFT_FB_DEFLATE_STORED;
 	} else if (!final) {
 		n = unfinish(out, n);
 		if (!n)
@@ -632,16 +634,25 @@ int soft_ld_decompress(struct soft_scratch *s, const void *src, uint32_t len, vo
 
 	if (!s->ldd)
 		s->ldd = libdeflate_alloc_decompressor();
-	if (!s->ldd || !len)
+	if (!s->ldd) {
+		s->fallbacks |= 1u << SOFT_FB_INFLATE_NOMEM;
 		return 0;
+	}
+	if (!len) {
+		s->fallbacks |= 1u << SOFT_FB_INFLATE_BADDATA; /* truncated: ISA-L says how */
+		return 0;
+	}
 	if (framing == WD_COMP_GZIP)
 		r = libdeflate_gzip_decompress_ex(s->ldd, src, len, dst, dst_len, &used, &made);
 	else if (framing == WD_COMP_ZLIB)
 		r = libdeflate_zlib_decompress_ex(s->ldd, src, len, dst, dst_len, &used, &made);
 	else
 		r = libdeflate_deflate_decompress_ex(s->ldd, src, len, dst, dst_len, &used, &made);
-	if (r != LIBDEFLATE_SUCCESS)
+	if (r != LIBDEFLATE_SUCCESS) {
+		s->fallbacks |= 1u << (r == LIBDEFLATE_INSUFFICIENT_SPACE ? SOFT_FB_INFLATE_NOSPACE
+									  : SOFT_FB_INFLATE_BADDATA);
 		return 0;
+	}
 	/* the checksums libdeflate has just checked are in the trailer */
 	if (framing == WD_COMP_GZIP)
 		checksum = get_le32((const uint8_t *)src + used - 8);

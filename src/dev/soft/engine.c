@@ -85,6 +85,27 @@ void soft_queue_stats(const struct soft_queue *sq, struct soft_stats *out)
 		     __atomic_load_n(&sq->inl.bytes, __ATOMIC_RELAXED);
 	out->busy_ns = __atomic_load_n(&sq->eng.busy_ns, __ATOMIC_RELAXED) +
 		       __atomic_load_n(&sq->inl.busy_ns, __ATOMIC_RELAXED);
+	for (unsigned k = 0; k < SOFT_FB__COUNT; k++)
+		out->fallback[k] = __atomic_load_n(&sq->eng.fallback[k], __ATOMIC_RELAXED) +
+				   __atomic_load_n(&sq->inl.fallback[k], __ATOMIC_RELAXED);
+}
+
+void soft_queue_stats_public(const struct soft_queue *sq, struct wd_queue_stats *st)
+{
+	struct soft_stats t;
+
+	soft_queue_stats(sq, &t);
+	st->requests = t.nreq;
+	st->errors = t.nerr;
+	st->bytes = t.bytes;
+	st->busy_ns = t.busy_ns;
+	st->inline_requests = __atomic_load_n(&sq->inl.nreq, __ATOMIC_RELAXED);
+	st->sync_ring_busy = t.fallback[SOFT_FB_SYNC_RING_BUSY];
+	st->sync_ring_nomem = t.fallback[SOFT_FB_SYNC_RING_NOMEM];
+	st->inflate_retry_nospace = t.fallback[SOFT_FB_INFLATE_NOSPACE];
+	st->inflate_retry_baddata = t.fallback[SOFT_FB_INFLATE_BADDATA];
+	st->inflate_retry_nomem = t.fallback[SOFT_FB_INFLATE_NOMEM];
+	st->deflate_stored = t.fallback[SOFT_FB_DEFLATE_STORED];
 }
 
 static void post_cqe(struct soft_queue *sq, const wd_cqe *c, uint64_t *errs)
@@ -185,6 +206,8 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		c.tag = e.tag;
 		c.status = soft_exec(sq, s, &e, &c);
 		bytes += s->src_bytes;
+		if (s->fallbacks)
+			soft_stats_fallback(&sq->eng, s->fallbacks);
 		/* the previous result was written back meanwhile, and its
 		 * completion posted: this one comes after it */
 		behind_done(w);

@@ -99,12 +99,18 @@ int soft_exec_inline(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c)
 	uint64_t weight = 1, busy = 0;
 	int64_t t0 = 0;
 
-	if (__builtin_expect(!s, 0))
+	/* Either way the request takes the ring: counted (this thread is the
+	 * queue's user, the one writer of inl). */
+	if (__builtin_expect(!s, 0)) {
+		soft_stats_fallback(&sq->inl, 1u << SOFT_FB_SYNC_RING_NOMEM);
 		return 1;
+	}
 	/* the engine is sweeping the queue's cipher contexts: use the ring */
 	if (!__atomic_compare_exchange_n(&sq->owner, &free_, SOFT_OWNER_INLINE, 0,
-					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		soft_stats_fallback(&sq->inl, 1u << SOFT_FB_SYNC_RING_BUSY);
 		return 1;
+	}
 	if (!e->flags && e->len < INLINE_TIME_MIN)
 		weight = s->small_reqs++ % INLINE_SAMPLE ? 0 : INLINE_SAMPLE;
 	if (weight)
@@ -115,6 +121,8 @@ int soft_exec_inline(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c)
 	if (weight)
 		busy = weight * (uint64_t)(mono_ns() - t0);
 	soft_stats_add(&sq->inl, 1, c->status != 0, s->src_bytes, busy);
+	if (s->fallbacks)
+		soft_stats_fallback(&sq->inl, s->fallbacks);
 	__atomic_store_n(&sq->owner, SOFT_OWNER_FREE, __ATOMIC_RELEASE);
 	return 0;
 }

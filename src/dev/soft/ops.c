@@ -391,6 +391,7 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 
 	/* a scatter-gather request's len counts entries; its bytes come later */
 	s->src_bytes = e->flags & WD_REQ_F_SRC_SG ? 0 : e->len;
+	s->fallbacks = 0;
 	if (e->op >= WD_OP__COUNT)
 		return -EINVAL;
 	if (!(sq->op_mask & (1u << e->op)))

@@ -127,6 +127,13 @@ static int soft_exec_sync(struct wd_queue *q, const wd_sqe *e, wd_cqe *c)
 	return soft_exec_inline(q->drv, e, c);
 }
 
+static int soft_stats_get(struct wd_queue *q, struct wd_queue_stats *st)
+{
+	if (q->drv) /* none before the queue started */
+		soft_queue_stats_public(q->drv, st);
+	return 0;
+}
+
 const struct wd_driver_ops wd_soft_driver = {
 	.name = "soft",
 	.probe = soft_probe,
@@ -138,4 +145,5 @@ const struct wd_driver_ops wd_soft_driver = {
 	.kick = soft_kick,
 	.cipher_session = soft_cipher_session,
 	.exec_sync = soft_exec_sync,
+	.queue_stats = soft_stats_get,
 };

@@ -30,6 +30,7 @@ struct soft_cipher;
 struct wd_cipher_setup;
 struct wd_domain;
 struct wd_map;
+struct wd_queue_stats;
 
 struct soft_seg {
 	void *p;
@@ -86,6 +87,7 @@ struct soft_scratch {
 	void *gather;                   /* XTS over segments: the data unit in one piece */
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
+	uint32_t fallbacks;             /* ... and its fallbacks, 1 << enum soft_fallback */
 	uint32_t small_reqs;            /* inline: small requests so far (time sampling) */
 	/* remote SVA (remote.c): the helper copying ahead and behind; the
 	 * request next in the ring, copied by the engine for a read ahead
@@ -111,13 +113,37 @@ struct soft_scratch {
 #define SOFT_REMOTE_AHEAD_MIN (32u << 10)
 #define SOFT_REMOTE_AHEAD_MAX (4u << 20)
 
+/* Why a request was not served the way the engine first meant to: each
+ * such retry or detour is counted where it happens (nothing is silent). */
+enum soft_fallback {
+	/* one-shot inflate: libdeflate gave up and ISA-L redid the request,
+	 * because the output did not fit dst (ISA-L then measures the size
+	 * that will), the input was corrupt, truncated or empty (ISA-L gives
+	 * the reference error, or decodes what libdeflate refused), or no
+	 * libdeflate decompressor could be allocated */
+	SOFT_FB_INFLATE_NOSPACE,
+	SOFT_FB_INFLATE_BADDATA,
+	SOFT_FB_INFLATE_NOMEM,
+	/* one-shot deflate at a libdeflate level: its output (with the slack
+	 * it wants) did not fit dst, stored blocks were written instead */
+	SOFT_FB_DEFLATE_STORED,
+	/* a synchronous helper's request went through the ring instead of
+	 * running inline: the engine held the queue's state (owner), or no
+	 * per-thread scratch could be allocated */
+	SOFT_FB_SYNC_RING_BUSY,
+	SOFT_FB_SYNC_RING_NOMEM,
+	SOFT_FB__COUNT
+};
+
 /* A queue's counters, each with one writer at a time (the engine thread for
- * eng, the owner of the queue's state for inl) and read with relaxed atomic
- * loads from anywhere (the daemon's statistics). */
+ * eng; the queue's user thread for inl: the requests it runs inline, under
+ * owner, and those it had to send through the ring instead) and read with
+ * relaxed atomic loads from anywhere (the daemon's statistics). */
 struct soft_stats {
 	uint64_t nreq, nerr;            /* served, failed */
 	uint64_t bytes;                 /* source bytes served */
 	uint64_t busy_ns;               /* time spent serving */
+	uint64_t fallback[SOFT_FB__COUNT]; /* by enum soft_fallback */
 };
 
 /* The device's private state for one queue: its own view of the ring and
@@ -163,7 +189,7 @@ struct soft_queue {
 	 * writes it per request, the engine reads it only to sweep.
 	 */
 	_Alignas(64) uint32_t owner;
-	struct soft_stats inl;          /* requests run inline (under owner) */
+	struct soft_stats inl;          /* run inline (under owner), or sent to the ring instead */
 	char pad_[64];
 };
 
@@ -183,8 +209,25 @@ static inline void soft_stats_add(struct soft_stats *st, uint64_t nreq, uint64_t
 			 __ATOMIC_RELAXED);
 }
 
+/* Count the fallbacks of one request (a mask of 1 << enum soft_fallback). */
+static inline void soft_stats_fallback(struct soft_stats *st, uint32_t mask)
+{
+	while (mask) {
+		unsigned k = (unsigned)__builtin_ctz(mask);
+
+		mask &= mask - 1;
+		__atomic_store_n(&st->fallback[k],
+				 __atomic_load_n(&st->fallback[k], __ATOMIC_RELAXED) + 1,
+				 __ATOMIC_RELAXED);
+	}
+}
+
 /* The queue's statistics: engine and inline requests together (a snapshot). */
 void soft_queue_stats(const struct soft_queue *sq, struct soft_stats *out);
+
+/* The queue's counters in the public form (wd_queue_stats); st's size is
+ * left as it is. */
+void soft_queue_stats_public(const struct soft_queue *sq, struct wd_queue_stats *st);
 
 /* Run one request in the calling thread (a synchronous helper on an idle
  * in-process queue; see owner): 0 with *c filled, or 1 when the engine
@@ -268,9 +311,11 @@ void soft_streams_free(struct soft_queue *sq);
  * >= SOFT_LD_LEVEL_MIN, final: it ends the stream (else a raw piece ending
  * on a byte boundary); fills the completion, returns 0 or the status.
  * soft_ld_decompress: 1 decoded (completion filled), 0 not decoded (let
- * ISA-L answer). */
+ * ISA-L answer; why is added to s->fallbacks). */
+#define SOFT_LD_F_DICT 1u   /* the request has a dictionary (refused: libdeflate has none) */
+#define SOFT_LD_F_ADLER 2u  /* raw: report Adler-32, not CRC-32 (WD_COMP_P_ADLER) */
 int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
-		     uint32_t dst_len, unsigned level, unsigned framing, int final, int has_dict,
+		     uint32_t dst_len, unsigned level, unsigned framing, int final, unsigned flags,
 		     wd_cqe *c);
 int soft_ld_compress_sg(struct soft_scratch *s, const struct soft_seg_list *in, uint64_t total,
 			const struct soft_seg_list *out, uint64_t out_total, unsigned level,

@@ -524,6 +524,23 @@ static int64_t wdd_dirty_read(struct wd_domain *d, uint64_t iova, uint64_t len, 
 	return ret ? ret : total;
 }
 
+static int wdd_queue_stats(struct wd_queue *q, struct wd_queue_stats *st)
+{
+	struct wdd_queue *wq = q->drv;
+	struct wdd_queue_stats_req req = { .queue = wq->id };
+	struct wd_queue_stats rep = { 0 };
+	uint32_t size = st->size;
+	int ret;
+
+	ret = xfer(q->dev->priv, WDD_QUEUE_STATS, &req, sizeof(req), NULL, 0, &rep, sizeof(rep),
+		   NULL, 0);
+	if (ret)
+		return ret;
+	*st = rep;
+	st->size = size;
+	return 0;
+}
+
 int wd__wdd_stats(struct wd_ctx *ctx, struct wdd_stats_rep *out)
 {
 	struct wd_dev *dev = wd_dev_by_name(ctx, "wdd0");
@@ -551,4 +568,5 @@ const struct wd_driver_ops wd_wdd_driver = {
 	.pin_limit = wdd_pin_limit,
 	.dirty_ctl = wdd_dirty_ctl,
 	.dirty_read = wdd_dirty_read,
+	.queue_stats = wdd_queue_stats,
 };
