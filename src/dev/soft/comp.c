@@ -84,6 +84,7 @@ void soft_scratch_free(struct soft_scratch *s)
 		free(s->bounce[i]);
 	free(s->gather);
 	soft_ld_scratch_free(s);
+	soft_remote_free(s); /* its thread, if any, was stopped */
 	memset(s, 0, sizeof(*s));
 }
 

@@ -108,18 +108,55 @@ void soft_queue_stats_public(const struct soft_queue *sq, struct wd_queue_stats 
 	st->deflate_stored = t.fallback[SOFT_FB_DEFLATE_STORED];
 }
 
+static void post_cqe(struct soft_queue *sq, const wd_cqe *c, uint64_t *errs)
+{
+	struct wd_ring *r = &sq->ring;
+
+	*errs += c->status != 0;
+	memcpy(&r->cqes[sq->cq_tail & r->cq_mask], c, sizeof(*c));
+	sq->cq_tail++;
+	wd_store_release(&r->ctl->cq_tail, sq->cq_tail);
+}
+
+void soft_cq_put(struct soft_queue *sq, uint32_t idx, const wd_cqe *c)
+{
+	struct wd_ring *r = &sq->ring;
+
+	memcpy(&r->cqes[idx & r->cq_mask], c, sizeof(*c));
+	/* Dekker half: publish, then look whether the user sleeps. */
+	wd_store_sc(&r->ctl->cq_tail, idx + 1);
+	if (wd_load_sc(&r->ctl->cq_flags) & WD_CQ_WAITING)
+		wake_user(sq);
+}
+
+/* A result written behind is done (its completion posted by the helper):
+ * its request's error, if any, counts now. */
+static void behind_done(struct soft_worker *w)
+{
+	struct soft_queue *hq;
+	int status;
+
+	if (soft_remote_write_done(&w->scratch, &hq, &status))
+		soft_stats_add(&hq->eng, 0, status != 0, 0, 0);
+}
+
 /* Serve up to SOFT_BUDGET requests or SOFT_BYTE_BUDGET bytes of one queue,
  * fewer if the thread is asked to drop a queue meanwhile; returns how many. */
 static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint32_t seen_gen)
 {
 	struct wd_ring *r = &sq->ring;
 	struct wd_ring_ctl *ctl = r->ctl;
+	struct soft_scratch *s = &w->scratch;
 	uint32_t avail, used, n, i, since_clock = 0;
 	uint64_t bytes = 0, errs = 0;
 	int64_t t0, now;
+	int held = 0;                   /* the pass's last completion is the helper's to post */
 
-	if (sq->broken)
+	if (sq->broken) {
+		if (soft_remote_behind(s) == sq)
+			behind_done(w);
 		return 0;
+	}
 	if (sq->cipher && soft_cipher_sweep_due(sq)) {
 		uint32_t free_ = SOFT_OWNER_FREE;
 
@@ -131,8 +168,13 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		}
 	}
 	avail = wd_load_acquire(&ctl->sq_tail) - sq->sq_head;
+	/* a result of this queue still being written behind, and nothing
+	 * to do meanwhile: wait for it (its error counts) */
+	if (!avail && soft_remote_behind(s) == sq)
+		behind_done(w);
 	if (!avail)
 		return 0;
+	/* cq_tail counts a completion the helper is still to post */
 	used = sq->cq_tail - wd_load_acquire(&ctl->cq_head);
 	if (avail > r->sq_entries || used > r->cq_entries) {
 		soft_break(sq, -EPROTO);
@@ -156,31 +198,50 @@ static unsigned soft_service(struct soft_queue *sq, struct soft_worker *w, uint3
 		memcpy(&e, &r->sqes[sq->sq_head & r->sq_mask], sizeof(e));
 		sq->sq_head++;
 		wd_store_release(&ctl->sq_head, sq->sq_head);
+		/* a client's memory is read ahead from the next request on
+		 * (remote.c): a copy of it, a hint only */
+		s->has_next = sq->remote_mem >= 0 && i + 1 < avail;
+		if (s->has_next)
+			memcpy(&s->next, &r->sqes[sq->sq_head & r->sq_mask], sizeof(e));
 		c.tag = e.tag;
-		c.status = soft_exec(sq, &w->scratch, &e, &c);
-		bytes += w->scratch.src_bytes;
-		errs += c.status != 0;
-		if (w->scratch.fallbacks)
-			soft_stats_fallback(&sq->eng, w->scratch.fallbacks);
-		memcpy(&r->cqes[sq->cq_tail & r->cq_mask], &c, sizeof(c));
-		sq->cq_tail++;
-		wd_store_release(&ctl->cq_tail, sq->cq_tail);
+		c.status = soft_exec(sq, s, &e, &c);
+		bytes += s->src_bytes;
+		if (s->fallbacks)
+			soft_stats_fallback(&sq->eng, s->fallbacks);
+		/* the previous result was written back meanwhile, and its
+		 * completion posted: this one comes after it */
+		behind_done(w);
+		held = s->wb_len != 0;
+		if (held) {
+			/* the helper writes the result, then posts c */
+			soft_remote_write_post(sq, s, 1, s->wb_addr, s->wb_len, &c, sq->cq_tail);
+			sq->cq_tail++;
+			s->wb_len = 0;
+		} else {
+			post_cqe(sq, &c, &errs);
+		}
 		/* The clock (a vDSO read, ~25 ns: a tenth of a 64-byte cipher
 		 * request) after every request whose time its bytes do not
 		 * bound (no-op delays, compression, inflating into a large
 		 * output) or that was large, else after every 8th. */
-		if (++since_clock >= 8 || w->scratch.src_bytes >= (16u << 10) ||
+		if (++since_clock >= 8 || s->src_bytes >= (16u << 10) ||
 		    e.op == WD_OP_NOP || e.op == WD_OP_COMPRESS || e.op == WD_OP_DECOMPRESS) {
 			now = mono_ns();
 			since_clock = 0;
 		}
 	}
+	/* no read ahead of this queue goes on past its pass */
+	if (sq->remote_mem >= 0)
+		soft_remote_settle(s);
 	if (since_clock)
 		now = mono_ns(); /* busy time counts the whole pass */
-	/* Dekker half: publish, then look whether the user sleeps. */
-	wd_store_sc(&ctl->cq_tail, sq->cq_tail);
-	if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
-		wake_user(sq);
+	/* Dekker half: publish, then look whether the user sleeps; or the
+	 * helper does, after the last completion, which is its to post. */
+	if (!held) {
+		wd_store_sc(&ctl->cq_tail, sq->cq_tail);
+		if (wd_load_sc(&ctl->cq_flags) & WD_CQ_WAITING)
+			wake_user(sq);
+	}
 	/* relaxed atomics: the daemon's stats read them from another thread */
 	soft_stats_add(&sq->eng, i, errs, bytes, (uint64_t)(now - t0));
 	return i;
@@ -272,6 +333,8 @@ static void *worker_main(void *arg)
 		uint32_t gen = __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE);
 
 		if (gen != seen_gen) {
+			/* a queue on its way out has its completions posted */
+			behind_done(w);
 			refresh_list(w);
 			seen_gen = gen;
 		}
@@ -293,6 +356,7 @@ static void *worker_main(void *arg)
 		}
 		wd_cpu_relax();
 	}
+	behind_done(w);
 	return NULL;
 }
 
@@ -302,6 +366,7 @@ int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queu
 
 	memset(w, 0, sizeof(*w));
 	w->idle_us = idle_us;
+	w->scratch.engine = 1;
 	w->list = calloc(max_queues, sizeof(*w->list));
 	w->local = calloc(max_queues, sizeof(*w->local));
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -348,6 +413,7 @@ void soft_worker_stop(struct soft_worker *w)
 	__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 	soft_worker_kick(w);
 	pthread_join(w->thread, NULL);
+	soft_remote_stop(&w->scratch);
 	soft_scratch_free(&w->scratch);
 	close(w->efd);
 	close(w->epfd);
@@ -450,6 +516,8 @@ void soft_dev_destroy(struct soft_dev *sd, int in_child)
 	free(sd);
 }
 
+static uint64_t next_queue_id;
+
 struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
 				     struct wd_domain *dom, int cq_fd, int remote_mem)
 {
@@ -470,6 +538,7 @@ struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mas
 	sq->max_delay_ns = SOFT_NOP_MAX_DELAY_NS;
 	sq->max_len = SOFT_MAX_LEN;
 	sq->remote_mem = remote_mem;
+	sq->id = __atomic_add_fetch(&next_queue_id, 1, __ATOMIC_RELAXED);
 	if ((op_mask & (1u << WD_OP_ENCRYPT)) && soft_cipher_init(sq)) {
 		free(sq);
 		return NULL;

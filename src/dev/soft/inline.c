@@ -31,7 +31,6 @@ static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static int scratch_key_ok;
 static __thread struct soft_scratch *tls_scratch;
-static __thread uint32_t tls_small;     /* small requests so far (time sampling) */
 
 static void scratch_dtor(void *p)
 {
@@ -113,7 +112,7 @@ int soft_exec_inline(struct soft_queue *sq, const wd_sqe *e, wd_cqe *c)
 		return 1;
 	}
 	if (!e->flags && e->len < INLINE_TIME_MIN)
-		weight = tls_small++ % INLINE_SAMPLE ? 0 : INLINE_SAMPLE;
+		weight = s->small_reqs++ % INLINE_SAMPLE ? 0 : INLINE_SAMPLE;
 	if (weight)
 		t0 = mono_ns();
 	memset(c, 0, sizeof(*c));

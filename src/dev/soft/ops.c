@@ -172,6 +172,10 @@ static int bounce(struct soft_queue *sq, struct soft_scratch *s, unsigned slot, 
 		return -EFAULT;
 	if (len > SOFT_REMOTE_MAX)
 		return -EMSGSIZE;
+	if (fill && soft_remote_read_take(sq, s, slot, addr, len)) {
+		*out = s->bounce[slot];
+		return 0;
+	}
 	if (s->bounce_len[slot] < len) {
 		void *p = realloc(s->bounce[slot], len);
 
@@ -183,13 +187,16 @@ static int bounce(struct soft_queue *sq, struct soft_scratch *s, unsigned slot, 
 	*out = s->bounce[slot];
 	if (!fill)
 		return 0;
+	soft_remote_fence(sq, s, addr, len, 0);
 	return pread(sq->remote_mem, *out, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-static int write_back(struct soft_queue *sq, void *buf, uint64_t addr, uint64_t len)
+static int write_back(struct soft_queue *sq, struct soft_scratch *s, void *buf, uint64_t addr,
+		      uint64_t len)
 {
 	if (!len)
 		return 0;
+	soft_remote_fence(sq, s, addr, len, 1);
 	return pwrite(sq->remote_mem, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EFAULT;
 }
 
@@ -212,6 +219,37 @@ static int map_remote(struct soft_queue *sq, struct soft_scratch *s, const struc
 	if (!ret && e->op == WD_OP_COMPRESS && e->arg1 && e->arg1 <= WD_COMP_DICT_MAX)
 		ret = bounce(sq, s, 2, e->arg0, e->arg1, 1, &io->dict);
 	return ret;
+}
+
+/* Have the next request's source read ahead if it is one bounce() would
+ * read (remote.c); whether the request is valid is decided in its turn. */
+static void read_ahead(struct soft_queue *sq, struct soft_scratch *s)
+{
+	const wd_sqe *e = &s->next;
+
+	if (!s->has_next)
+		return;
+	s->has_next = 0;
+	if (e->op >= WD_OP__COUNT || !(sq->op_mask & (1u << e->op)) || e->flags ||
+	    !(opdefs[e->op].flags & OP_NEEDS_SRC) || e->len < SOFT_REMOTE_AHEAD_MIN ||
+	    e->len > SOFT_REMOTE_AHEAD_MAX || e->len > sq->max_len || check_sva(e->src, e->len))
+		return;
+	soft_remote_read_post(sq, s, e->src, e->len);
+}
+
+/* Remote SVA: the request's result goes back to the client, behind (the
+ * engine thread writes it while it runs the next request) or now. */
+static int result_back(struct soft_queue *sq, struct soft_scratch *s, void *buf, uint64_t addr,
+		       uint64_t len)
+{
+	/* the buffer goes to the helper: only one the engine can do without */
+	if (buf == s->bounce[1] && s->bounce_len[1] <= SOFT_REMOTE_AHEAD_MAX &&
+	    soft_remote_write_later(s, len)) {
+		s->wb_addr = addr;
+		s->wb_len = len;
+		return 0;
+	}
+	return write_back(sq, s, buf, addr, len);
 }
 
 /* Reach [addr, addr+len) for the operation: the process's own address in
@@ -369,12 +407,14 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 		return -EMSGSIZE;
 	if (sq->remote_mem >= 0) {
 		ret = map_remote(sq, s, def, e, &io);
+		/* this source is in hand: the helper may read the next one */
+		read_ahead(sq, s);
 		if (!ret)
 			ret = def->fn(sq, s, e, &io, c);
 		/* results go back even on a failure that wrote part of them */
 		if ((def->flags & OP_NEEDS_DST) && !(def->flags & OP_DST_IN) && io.dst &&
 		    (!ret || ret == -ENOSPC || ret == -EBADMSG) &&
-		    write_back(sq, io.dst, e->dst, ret ? 0 : written_bytes(e, &io, c, ret)))
+		    result_back(sq, s, io.dst, e->dst, ret ? 0 : written_bytes(e, &io, c, ret)))
 			ret = -EFAULT;
 		return ret;
 	}

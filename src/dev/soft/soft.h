@@ -88,6 +88,17 @@ struct soft_scratch {
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
 	uint32_t fallbacks;             /* ... and its fallbacks, 1 << enum soft_fallback */
+	uint32_t small_reqs;            /* inline: small requests so far (time sampling) */
+	/* remote SVA (remote.c): the helper copying ahead and behind; the
+	 * request next in the ring, copied by the engine for a read ahead
+	 * (has_next); a result the engine is to have written behind (wb_len
+	 * bytes of bounce[1] to wb_addr; 0: none) */
+	int engine;                     /* an engine thread's (else a calling thread's) */
+	struct soft_remote *remote;
+	int remote_failed;              /* no helper could be started */
+	int has_next;
+	wd_sqe next;
+	uint64_t wb_addr, wb_len;
 	/* libdeflate (comp_ld.c): a compressor per level 4..12, allocated on
 	 * first use, the decompressor, and scatter-gather gather buffers */
 	struct libdeflate_compressor *ldc[SOFT_LD_NLEVELS];
@@ -97,6 +108,10 @@ struct soft_scratch {
 };
 
 #define SOFT_REMOTE_MAX (64u << 20)     /* largest remote-SVA buffer */
+/* Remote copies the helper makes (remote.c): smaller ones gain less than
+ * the hand-over costs; larger ones stay out of a second buffer. */
+#define SOFT_REMOTE_AHEAD_MIN (32u << 10)
+#define SOFT_REMOTE_AHEAD_MAX (4u << 20)
 
 /* Why a request was not served the way the engine first meant to: each
  * such retry or detour is counted where it happens (nothing is silent). */
@@ -136,6 +151,7 @@ struct soft_stats {
  * shared memory without a check. */
 struct soft_queue {
 	struct wd_ring ring;
+	uint64_t id;                    /* never reused in the process (remote.c) */
 	uint32_t sq_head;
 	uint32_t cq_tail;
 	uint32_t op_mask;
@@ -307,6 +323,42 @@ int soft_ld_compress_sg(struct soft_scratch *s, const struct soft_seg_list *in, 
 int soft_ld_decompress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
 		       uint32_t dst_len, unsigned framing, wd_cqe *c);
 void soft_ld_scratch_free(struct soft_scratch *s);
+
+/* Remote SVA, copies by the helper (remote.c), all called by the engine
+ * thread but the last two.  read_post: read [addr, addr+len) of sq's
+ * client ahead (checked by the caller as bounce() checks); read_take: put
+ * it in the bounce buffer of slot if it is exactly that range of sq, read
+ * whole (1; else 0: read it yourself); fence: before the engine itself
+ * reads (write 0) or writes (write 1) a range of sq's client, whatever of
+ * the helper's could cross it is done (or dropped); write_later: may a
+ * result of len bytes be written behind; write_post: write len bytes of the
+ * bounce buffer of slot to addr (the buffer goes to the helper), then post
+ * c (-EFAULT if the write failed) at completion slot cq_idx of sq, which
+ * the engine leaves alone meanwhile; behind: the queue of such a write not
+ * yet done with, or NULL; write_done: wait for it and say its queue and
+ * final status (1; 0: none); settle: no read ahead of sq goes on (end of
+ * its pass); stop the helper (engine thread gone), or only free its memory
+ * (fork child). */
+int soft_remote_helper(struct soft_scratch *s);
+void soft_remote_read_post(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr,
+			   uint64_t len);
+int soft_remote_read_take(struct soft_queue *sq, struct soft_scratch *s, unsigned slot,
+			  uint64_t addr, uint64_t len);
+void soft_remote_fence(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr,
+		       uint64_t len, int write);
+int soft_remote_write_later(struct soft_scratch *s, uint64_t len);
+void soft_remote_write_post(struct soft_queue *sq, struct soft_scratch *s, unsigned slot,
+			    uint64_t addr, uint64_t len, const wd_cqe *c, uint32_t cq_idx);
+struct soft_queue *soft_remote_behind(const struct soft_scratch *s);
+int soft_remote_write_done(struct soft_scratch *s, struct soft_queue **sq, int *status);
+void soft_remote_settle(struct soft_scratch *s);
+void soft_remote_stop(struct soft_scratch *s);
+void soft_remote_free(struct soft_scratch *s);
+
+/* Fill completion slot idx of sq, publish the tail past it and wake a
+ * waiting user: the engine's, or its helper's for a result written behind
+ * (remote.c), never both at once for one queue. */
+void soft_cq_put(struct soft_queue *sq, uint32_t idx, const wd_cqe *c);
 
 /* Cipher ops and sessions (crypto.c).  soft_cipher_set is the control
  * path (any thread but the engine's; cs NULL closes the session);
