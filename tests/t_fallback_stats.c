@@ -27,10 +27,12 @@
 #include "t_sync.h"
 #include "t_zlib.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+/* T_ASAN: a sanitizer owns malloc (ASan, TSan): calloc is not replaced
+ * (a replacement calling glibc's would hand out memory it does not know) */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define T_ASAN 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define T_ASAN 1
 #endif
 #endif
