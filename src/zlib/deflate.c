@@ -199,10 +199,44 @@ static void hist_add(struct wz_def *d, const uint8_t *p, uint32_t n)
 
 /* ---- pieces ---- */
 
+static uint32_t check_init(const struct wz_def *d)
+{
+	return d->wrap == WZ_WRAP_ZLIB ? 1 : 0;
+}
+
+/* strm->adler is the checksum of all input read (zlib.h): gathered bytes
+ * are summed as they come (zlib's own adler32/crc32), pieces straight from
+ * the caller by the engine. */
+static void gather_sum(struct wz_def *d, const uint8_t *p, uint32_t n)
+{
+	if (d->wrap == WZ_WRAP_ZLIB)
+		d->gather_check = (uint32_t)adler32(d->gather_check, p, n);
+	else if (d->wrap == WZ_WRAP_GZIP)
+		d->gather_check = (uint32_t)crc32(d->gather_check, p, n);
+}
+
+static uint32_t check_combine(const struct wz_def *d, uint32_t a, uint32_t b, uint32_t len)
+{
+	return d->wrap == WZ_WRAP_ZLIB ? (uint32_t)adler32_combine(a, b, (z_off_t)len) :
+	       (uint32_t)crc32_combine(a, b, (z_off_t)len);
+}
+
+void wz_deflate_adler(z_streamp strm, struct wz_def *d)
+{
+	if (d->wrap == WZ_WRAP_RAW)
+		return; /* zlib leaves it alone */
+	strm->adler = d->gather_len ? check_combine(d, d->check, d->gather_check, d->gather_len) :
+		      d->check;
+}
+
 static void account(struct wz_def *d, const uint8_t *src, uint32_t len, uint32_t crc)
 {
-	/* the engine's checksum of the piece: Adler-32 for zlib (asked for
-	 * with WD_COMP_P_ADLER), else CRC-32 */
+	/* a gathered piece: the sum made while gathering; else the engine's
+	 * (Adler-32 for zlib, asked for with WD_COMP_P_ADLER, else CRC-32) */
+	if (src == d->gather) {
+		crc = d->gather_check;
+		d->gather_check = check_init(d);
+	}
 	if (d->wrap == WZ_WRAP_ZLIB)
 		d->check = (uint32_t)adler32_combine(d->check, crc, (z_off_t)len);
 	else
@@ -359,6 +393,7 @@ static int run_pieces(z_streamp strm, struct wz_def *d)
 			if (take > strm->avail_in)
 				take = strm->avail_in;
 			memcpy(d->gather + d->gather_len, strm->next_in, take);
+			gather_sum(d, strm->next_in, take);
 			d->gather_len += take;
 			strm->next_in += take;
 			strm->avail_in -= take;
@@ -445,6 +480,7 @@ int wz_deflate_run(z_streamp strm, struct wz_def *d, int flush)
 		return map_errno(strm, ret);
 done:
 	wz_count_bytes(1, strm->total_in - in0, strm->total_out - out0);
+	wz_deflate_adler(strm, d);
 	if (d->finished && !d->stage_len)
 		return Z_STREAM_END;
 	return Z_OK;

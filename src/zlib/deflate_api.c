@@ -50,7 +50,7 @@ static void def_reset(z_streamp strm, struct wz_def *d)
 	d->started = d->finished = d->header_done = d->has_dict = 0;
 	d->last_flush = -2;
 	d->need_flush = 0;
-	d->check = d->wrap == WZ_WRAP_ZLIB ? 1 : 0;
+	d->check = d->gather_check = d->wrap == WZ_WRAP_ZLIB ? 1 : 0;
 	strm->adler = d->wrap == WZ_WRAP_GZIP ? 0 : 1;
 	d->dict_id = 0;
 	d->isize = d->out_bytes = 0;

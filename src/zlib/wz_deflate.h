@@ -14,6 +14,7 @@ struct wz_def {
 	uint8_t started, finished, header_done, has_dict;
 	int last_flush, need_flush;
 	uint32_t check, dict_id;
+	uint32_t gather_check;          /* checksum of the gathered input */
 	uint64_t isize, out_bytes;
 	uint8_t *gather;                /* input for the next piece */
 	uint32_t gather_len, gather_cap;
@@ -26,6 +27,9 @@ struct wz_def {
 void wz_deflate_free(z_streamp strm, struct wz_def *d);
 /* The dictionary for the next piece (deflateSetDictionary). */
 int wz_deflate_set_hist(z_streamp strm, struct wz_def *d, const uint8_t *p, uint32_t n);
+
+/* strm->adler from what was compressed and what is gathered */
+void wz_deflate_adler(z_streamp strm, struct wz_def *d);
 
 /* One deflate() call on a stream of the layer. */
 int wz_deflate_run(z_streamp strm, struct wz_def *d, int flush);

@@ -22,22 +22,6 @@ int zl_trace;
 int zl_running_adler_strict;
 static unsigned long running_adler_notes;
 
-/* The layer's deflate gathers input for its next piece and states the
- * checksum of what it has compressed (libwd-zlib(7): exact after each piece
- * and at the end): a documented difference, noted, never fatal. */
-static void running_adler_lag(const char *what, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (!running_adler_notes++) {
-		fprintf(stderr, "note [%s] ", what);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
-	va_end(ap);
-}
-
 static void running_adler_off(const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -395,7 +379,7 @@ long zl_deflate_drive(const struct zl_api *api, const struct zl_run *run, const 
 			 * checked; the value at the end is checked below in any case */
 			if (!adler_bad && z.adler != check) {
 				adler_bad = 1;
-				running_adler_lag(what, "%s deflate: strm->adler %#lx, not the check "
+				running_adler_off(what, "%s deflate: strm->adler %#lx, not the check "
 						  "value %#lx of the %zu bytes read so far", api->name,
 						  z.adler, check, consumed + used);
 			}
