@@ -84,6 +84,11 @@ enum wd_comp_flush {
 /* Decompression stream, with WD_COMP_P_START: the session becomes a copy of
  * session arg0 (no input; wd_comp_stream_copy() makes such requests). */
 #define WD_COMP_P_COPY       (1u << 15)
+/* The window, zlib's windowBits: log2 of the farthest distance, 8..15 (0 or
+ * 15: 32 KiB).  Compression at ISA-L's levels (0-3) makes no farther
+ * match (libdeflate's levels: -EOPNOTSUPP below 15); decompression refuses
+ * a farther distance as corrupt data.  Plain buffers only (not SG). */
+#define WD_COMP_P_WBITS(x)   (((uint32_t)(x) & 0xfu) << 16)
 
 /* Engine level for a zlib/gzip level (-1: zlib's default, 6), one-shot. */
 static inline unsigned wd_comp_level_from_zlib(int zlevel)
@@ -267,6 +272,10 @@ int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_t in_len,
 #define WD_COMP_STREAM_F_EXACT_IN 1u
 
 int wd_comp_stream_set_flags(struct wd_comp_stream *s, unsigned flags);
+
+/* The window of the stream's next start (after new or reset): bits 8..15 as
+ * WD_COMP_P_WBITS; -EINVAL otherwise. */
+int wd_comp_stream_set_window(struct wd_comp_stream *s, unsigned bits);
 
 /*
  * A second decompression stream on the same queue that goes on from where

@@ -15,6 +15,7 @@ struct wd_comp_stream {
 	uint8_t need_start, ended;
 	uint32_t checksum;
 	uint32_t flags;         /* WD_COMP_STREAM_F_* */
+	uint8_t wbits;          /* window of the next start, 0: 32 KiB */
 };
 
 WD_EXPORT int wd_compress(struct wd_queue *q, const void *src, size_t len, void *dst,
@@ -157,7 +158,16 @@ WD_EXPORT int wd_comp_stream_copy(struct wd_comp_stream **out, const struct wd_c
 	s->ended = src->ended;
 	s->checksum = src->checksum;
 	s->flags = src->flags;
+	s->wbits = src->wbits;
 	*out = s;
+	return 0;
+}
+
+WD_EXPORT int wd_comp_stream_set_window(struct wd_comp_stream *s, unsigned bits)
+{
+	if (!s || bits < 8 || bits > 15)
+		return -EINVAL;
+	s->wbits = bits == 15 ? 0 : (uint8_t)bits;
 	return 0;
 }
 
@@ -213,7 +223,8 @@ WD_EXPORT int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_
 	r.dst_len = out_len > REQ_MAX ? REQ_MAX : (uint32_t)out_len;
 	r.param = WD_COMP_P_LEVEL(s->level) | WD_COMP_P_FRAMING(s->framing) |
 		  WD_COMP_P_FLUSH(flush) | (s->need_start ? WD_COMP_P_START : 0) |
-		  (s->flags & WD_COMP_STREAM_F_EXACT_IN ? WD_COMP_P_EXACT_IN : 0);
+		  (s->flags & WD_COMP_STREAM_F_EXACT_IN ? WD_COMP_P_EXACT_IN : 0) |
+		  (s->need_start ? WD_COMP_P_WBITS(s->wbits) : 0);
 	ret = wd__run_sync(s->q, &r, &c);
 	if (ret)
 		return ret;

@@ -27,14 +27,19 @@
 
 #define PIECE_ISAL (64u << 10)
 #define PIECE_LD (120u << 10)
-#define HIST_MAX 32768u
+/* the history a piece's dictionary keeps: the window */
+#define HIST_MAX(d) (1u << (d)->wbits)
 /* Input the caller hands over in large calls, with room for the output,
  * goes in pieces up to this size: fewer cuts (each costs the engine a
  * dictionary to hash, and a libdeflate piece its history) and no copies. */
 #define PIECE_BIG (1u << 20)
 
+/* A small window (nginx's for short responses) comes with a small memory
+ * budget (zlib's own grows with the window): pieces of twice the window. */
 static uint32_t piece_size(const struct wz_def *d)
 {
+	if (d->wbits < 15)
+		return 2u << d->wbits;
 	return d->level > WD_COMP_STREAM_LEVEL_MAX ? PIECE_LD : PIECE_ISAL;
 }
 
@@ -82,8 +87,8 @@ static uint32_t header(const struct wz_def *d, uint8_t *p)
 	/* as zlib: FLEVEL from the zlib level, FDICT with the dictionary's id */
 	flevel = d->zlevel < 2 ? 0 : d->zlevel < 6 ? 1 : d->zlevel == 6 ? 2 : 3;
 	flg = flevel << 6 | (d->has_dict ? 0x20 : 0);
-	flg += 31 - ((0x78u << 8 | flg) % 31);
-	p[0] = 0x78;
+	p[0] = (uint8_t)((d->wbits - 8) << 4 | Z_DEFLATED); /* CINFO: the window */
+	flg += 31 - (((unsigned)p[0] << 8 | flg) % 31);
 	p[1] = (uint8_t)flg;
 	if (!d->has_dict)
 		return 2;
@@ -128,12 +133,12 @@ static int grow(z_streamp strm, uint8_t **p, uint32_t *have, uint32_t cap, uint3
 /* Buffers for the current level (deflateParams may change it). */
 static int buffers(z_streamp strm, struct wz_def *d)
 {
-	uint32_t hist_cap = d->hist ? HIST_MAX : 0;
+	uint32_t hist_cap = d->hist ? HIST_MAX(d) : 0;
 
 	if (grow(strm, &d->gather, &d->gather_cap, piece_size(d), d->gather_len) ||
 	    grow(strm, &d->stage, &d->stage_cap, stage_size(d), d->stage_len))
 		return -ENOMEM;
-	if (uses_hist(d) && grow(strm, &d->hist, &hist_cap, HIST_MAX, d->hist_len))
+	if (uses_hist(d) && grow(strm, &d->hist, &hist_cap, HIST_MAX(d), d->hist_len))
 		return -ENOMEM;
 	return 0;
 }
@@ -182,13 +187,13 @@ static void hist_add(struct wz_def *d, const uint8_t *p, uint32_t n)
 		d->hist_len = 0; /* not kept at this level: none for a later one */
 		return;
 	}
-	if (n >= HIST_MAX) {
-		memcpy(d->hist, p + n - HIST_MAX, HIST_MAX);
-		d->hist_len = HIST_MAX;
+	if (n >= HIST_MAX(d)) {
+		memcpy(d->hist, p + n - HIST_MAX(d), HIST_MAX(d));
+		d->hist_len = HIST_MAX(d);
 		return;
 	}
-	if (d->hist_len + n > HIST_MAX) {
-		uint32_t keep = HIST_MAX - n;
+	if (d->hist_len + n > HIST_MAX(d)) {
+		uint32_t keep = HIST_MAX(d) - n;
 
 		memmove(d->hist, d->hist + d->hist_len - keep, keep);
 		d->hist_len = keep;
@@ -254,7 +259,7 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 	struct wd_req r;
 	struct wd_cpl c;
 	uint8_t *dst;
-	uint32_t cap, hdr = 0;
+	uint32_t cap, hdr = 0, hist_len;
 	enum wd_comp_flush flush = final ? WD_COMP_FINISH :
 				   full ? WD_COMP_FULL_FLUSH : WD_COMP_SYNC_FLUSH;
 	int direct, ret;
@@ -277,9 +282,13 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 	dst = direct ? strm->next_out : d->stage + d->stage_len;
 	cap = direct ? (strm->avail_out > UINT32_MAX ? UINT32_MAX : (uint32_t)strm->avail_out) :
 		       d->stage_cap - d->stage_len - 16;
+	hist_len = uses_hist(d) ? d->hist_len : 0;
+	if (hist_len > 1u << d->wbits)
+		hist_len = 1u << d->wbits; /* no match reaches farther back */
 	wd_prep_compress_piece(&r, dst, cap, src, len, d->level, flush,
-			       uses_hist(d) && d->hist_len ? d->hist : NULL,
-			       uses_hist(d) ? d->hist_len : 0);
+			       hist_len ? d->hist + d->hist_len - hist_len : NULL, hist_len);
+	if (d->wbits < 15)
+		r.param |= WD_COMP_P_WBITS(d->wbits);
 	if (d->wrap == WZ_WRAP_ZLIB)
 		r.param |= WD_COMP_P_ADLER;
 	wq = wz_queue_get();
@@ -334,6 +343,8 @@ static int run_whole(z_streamp strm, struct wz_def *d)
 	wd_prep_compress(&r, strm->next_out, strm->avail_out, strm->next_in, strm->avail_in,
 			 d->level, d->wrap == WZ_WRAP_GZIP ? WD_COMP_GZIP :
 			 d->wrap == WZ_WRAP_ZLIB ? WD_COMP_ZLIB : WD_COMP_RAW);
+	if (d->wbits < 15)
+		r.param |= WD_COMP_P_WBITS(d->wbits);
 	wq = wz_queue_get();
 	if (!wq)
 		return -ENODEV;
@@ -466,7 +477,9 @@ int wz_deflate_run(z_streamp strm, struct wz_def *d, int flush)
 	if (!d->started) {
 		d->started = 1;
 		wz_count_stream(WZ_DEFLATE, 1);
+		/* the engine's zlib header states a 32 KiB window */
 		if (flush == Z_FINISH && !d->has_dict && strm->avail_in &&
+		    (d->wbits == 15 || d->wrap != WZ_WRAP_ZLIB) &&
 		    strm->avail_in <= (1u << 30) &&
 		    strm->avail_out >= wd_comp_bound(strm->avail_in) + 16) {
 			ret = run_whole(strm, d);
@@ -488,13 +501,13 @@ done:
 
 int wz_deflate_set_hist(z_streamp strm, struct wz_def *d, const uint8_t *p, uint32_t n)
 {
-	uint32_t cap = d->hist ? HIST_MAX : 0;
+	uint32_t cap = d->hist ? HIST_MAX(d) : 0;
 
-	if (grow(strm, &d->hist, &cap, HIST_MAX, 0))
+	if (grow(strm, &d->hist, &cap, HIST_MAX(d), 0))
 		return -ENOMEM;
-	if (n > HIST_MAX) {
-		p += n - HIST_MAX;
-		n = HIST_MAX;
+	if (n > HIST_MAX(d)) {
+		p += n - HIST_MAX(d);
+		n = HIST_MAX(d);
 	}
 	memcpy(d->hist, p, n);
 	d->hist_len = n;

@@ -28,8 +28,12 @@ static int why_zlib(int level, int method, int wrap, int bits, int strategy)
 		return WZ_WHY_DISABLED;
 	if (method != Z_DEFLATED)
 		return WZ_WHY_METHOD;
-	if (wrap < 0 || bits != 15)
-		return WZ_WHY_WINDOW; /* the peer's window may be smaller than ours */
+	if (wrap < 0)
+		return WZ_WHY_WINDOW; /* not a window zlib takes: zlib says so */
+	/* a window under 32 KiB binds ISA-L's levels; libdeflate has none */
+	if (bits < 15 && level > 0 &&
+	    wz_config()->level_map[level] > WD_COMP_STREAM_LEVEL_MAX)
+		return WZ_WHY_WINDOW;
 	if (strategy != Z_DEFAULT_STRATEGY)
 		return WZ_WHY_STRATEGY;
 	if (level == 0)
@@ -76,16 +80,22 @@ static int def_to_zlib(z_streamp strm, struct wz_def *d, enum wz_why why)
 WZ_EXPORT int deflateInit2_(z_streamp strm, int level, int method, int window_bits,
 			    int mem_level, int strategy, const char *version, int stream_size)
 {
-	int wrap, why;
+	int wrap, why, bits;
 	struct wz_def *d;
 
 	if (!version_ok(version, stream_size) || !strm || wz_bypass)
 		return wz_real()->deflateInit2_(strm, level, method, window_bits, mem_level,
 						strategy, version, stream_size);
-	/* the engine's window is 32 KiB: other sizes go to zlib */
-	wrap = window_bits == 15 ? WZ_WRAP_ZLIB : window_bits == -15 ? WZ_WRAP_RAW :
-	       window_bits == 31 ? WZ_WRAP_GZIP : -1;
-	why = why_zlib(zlevel_norm(level), method, wrap, 15, strategy);
+	/* zlib's windows: 9..15 (8 is taken as 9 for zlib framing), -9..-15,
+	 * 25..31; anything else goes to zlib, which refuses it */
+	wrap = window_bits >= 8 && window_bits <= 15 ? WZ_WRAP_ZLIB :
+	       window_bits >= -15 && window_bits <= -9 ? WZ_WRAP_RAW :
+	       window_bits >= 25 && window_bits <= 31 ? WZ_WRAP_GZIP : -1;
+	bits = window_bits < 0 ? -window_bits : window_bits & 15;
+	if (bits == 8)
+		bits = 9;
+	why = wrap < 0 || level < -1 || level > 9 ? WZ_WHY_WINDOW :
+	      why_zlib(zlevel_norm(level), method, wrap, bits, strategy);
 	if (level < -1 || level > 9 || mem_level < 1 || mem_level > 9 || strategy < 0 ||
 	    strategy > Z_FIXED)
 		why = WZ_WHY_LEVEL; /* zlib gives the error */
@@ -111,6 +121,7 @@ WZ_EXPORT int deflateInit2_(z_streamp strm, int level, int method, int window_bi
 	d->mem_level = mem_level;
 	d->strategy = strategy;
 	d->wrap = wrap;
+	d->wbits = bits;
 	strm->state = (struct internal_state *)d;
 	def_reset(strm, d);
 	return Z_OK;
@@ -201,6 +212,9 @@ WZ_EXPORT int deflateParams(z_streamp strm, int level, int strategy)
 	 * zlib too leaves the level of not yet compressed data unspecified. */
 	d->zlevel = zl;
 	d->level = (unsigned)wz_config()->level_map[zl];
+	/* a small window binds the level to ISA-L's (libdeflate has none) */
+	if (d->wbits < 15 && d->level > WD_COMP_STREAM_LEVEL_MAX)
+		d->level = WD_COMP_STREAM_LEVEL_MAX;
 	return Z_OK;
 }
 
@@ -315,7 +329,7 @@ WZ_EXPORT int deflateCopy(z_streamp dest, z_streamp source)
 	d->gather_cap = d->stage_cap = 0;
 	dest->state = (struct internal_state *)d;
 	d->gather = s->gather ? wz_alloc(dest, s->gather_cap) : NULL;
-	d->hist = s->hist ? wz_alloc(dest, 32768) : NULL;
+	d->hist = s->hist ? wz_alloc(dest, 1u << s->wbits) : NULL;
 	d->stage = s->stage ? wz_alloc(dest, s->stage_cap) : NULL;
 	if ((s->gather && !d->gather) || (s->hist && !d->hist) || (s->stage && !d->stage)) {
 		wz_deflate_free(dest, d);

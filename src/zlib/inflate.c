@@ -34,6 +34,7 @@ static int detect(struct wz_inf *s, int *framing)
 {
 	unsigned cmf, flg;
 
+	s->win = s->bits ? s->bits : 15;
 	if (s->wrap == WZ_WRAP_RAW || s->wrap == WZ_WRAP_GZIP) {
 		*framing = s->wrap == WZ_WRAP_RAW ? WD_COMP_RAW : WD_COMP_GZIP;
 		return 0;
@@ -49,6 +50,12 @@ static int detect(struct wz_inf *s, int *framing)
 	if ((cmf << 8 | flg) % 31 || (cmf & 0xf) != Z_DEFLATED || (cmf >> 4) > 7)
 		return -EBADMSG;
 	*framing = WD_COMP_ZLIB;
+	/* as zlib: a header window larger than asked for is refused; with
+	 * windowBits 0 the header's is the window */
+	if (s->bits && (cmf >> 4) + 8 > (unsigned)s->bits)
+		return -EBADMSG;
+	if (!s->bits)
+		s->win = (int)(cmf >> 4) + 8;
 	return flg & 0x20 ? 1 : 0;
 }
 
@@ -112,7 +119,7 @@ static int open_session(struct wz_inf *s, int framing)
 	int ret;
 
 	if (s->ws && s->framing == framing && s->wq->gen == wz_fork_gen())
-		return 0; /* reset streams keep their session */
+		return wd_comp_stream_set_window(s->ws, (unsigned)s->win); /* kept on reset */
 	close_session(s);
 	wq = wz_queue_get_session();
 	if (!wq)
@@ -120,6 +127,8 @@ static int open_session(struct wz_inf *s, int framing)
 	ret = wd_comp_stream_new(&s->ws, wq->q, WD_DECOMPRESS, (enum wd_comp_framing)framing, 0);
 	if (!ret)
 		ret = wd_comp_stream_set_flags(s->ws, WD_COMP_STREAM_F_EXACT_IN);
+	if (!ret)
+		ret = wd_comp_stream_set_window(s->ws, (unsigned)s->win);
 	wz_queue_put(wq);
 	if (ret) {
 		wz_queue_drop_session(wq);
@@ -237,7 +246,9 @@ static int start(z_streamp strm, struct wz_inf *s, int flush, int *zret)
 	}
 	if (ret == -EBADMSG) {
 		s->failed = 1;
-		strm->msg = (char *)"incorrect header check";
+		strm->msg = (char *)(s->hdr_len == 2 && !((s->hdr[0] << 8 | s->hdr[1]) % 31) &&
+				     (s->hdr[0] & 0xf) == Z_DEFLATED ? "invalid window size" :
+				     "incorrect header check");
 		*zret = Z_DATA_ERROR;
 		return -1;
 	}

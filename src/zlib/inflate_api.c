@@ -11,13 +11,22 @@ static struct wz_inf *inf_of(z_streamp strm)
 	return h && h->kind == WZ_INFLATE && h->strm == strm ? (struct wz_inf *)h : NULL;
 }
 
-/* The layer's wrapper for windowBits, or -1 when zlib must decode
- * (a window below 32 KiB must reject distances beyond it, as zlib does). */
+/* The layer's wrapper for windowBits, or -1 when zlib must answer (an
+ * invalid value); windows under 32 KiB are the engine's too (it refuses
+ * farther distances, as zlib does). */
 static int inf_wrap(int window_bits)
 {
-	int bits, wrap = wz_wrap(window_bits, &bits);
+	int bits;
 
-	return wrap >= 0 && bits == 15 ? wrap : -1;
+	return wz_wrap(window_bits, &bits);
+}
+
+/* The window asked for: 8..15, or 0 for "the zlib header's" */
+static int inf_bits(int window_bits)
+{
+	if (window_bits < 0)
+		return -window_bits;
+	return window_bits & 15;
 }
 
 /* zlib's rule for inflate's windowBits (inflateReset2) */
@@ -53,6 +62,7 @@ WZ_EXPORT int inflateInit2_(z_streamp strm, int window_bits, const char *version
 	s->h.strm = strm;
 	s->h.kind = WZ_INFLATE;
 	s->window_bits = window_bits;
+	s->bits = inf_bits(window_bits);
 	s->wrap = wrap;
 	strm->state = (struct internal_state *)s;
 	return wz_inflate_reset(strm, s);
@@ -125,6 +135,7 @@ WZ_EXPORT int inflateReset2(z_streamp strm, int window_bits)
 		return wz_inflate_handoff(strm, s, WZ_WHY_WINDOW);
 	}
 	s->window_bits = window_bits;
+	s->bits = inf_bits(window_bits);
 	s->wrap = wrap;
 	return wz_inflate_reset(strm, s);
 }

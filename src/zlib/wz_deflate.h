@@ -10,6 +10,7 @@ struct wz_def {
 	/* as given to deflateInit2_, to hand the stream to zlib unchanged */
 	int zlevel, window_bits, mem_level, strategy;
 	int wrap;                       /* WZ_WRAP_RAW/ZLIB/GZIP */
+	int wbits;                      /* window: 9..15 */
 	unsigned level;                 /* engine level */
 	uint8_t started, finished, header_done, has_dict;
 	int last_flush, need_flush;

@@ -8,6 +8,8 @@
 struct wz_inf {
 	struct wz_head h;
 	int window_bits;                /* as given, to hand the stream to zlib */
+	int bits;                       /* window asked for: 8..15, 0: the zlib header's */
+	int win;                        /* the stream's window, once known */
 	int wrap;                       /* WZ_WRAP_* */
 	int framing;                    /* decided: enum wd_comp_framing */
 	uint8_t started, ended, failed;

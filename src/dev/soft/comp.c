@@ -37,6 +37,7 @@ struct soft_stream {
 
 struct comp_param {
 	unsigned level, framing, flush, start, exact_in, adler, copy;
+	unsigned wbits;         /* WD_COMP_P_WBITS: 0 (32 KiB) or 8..15 */
 };
 
 static const uint32_t level_buf_sizes[4] = {
@@ -52,7 +53,10 @@ static int parse_param(const wd_sqe *e, struct comp_param *p)
 	p->exact_in = !!(e->param & WD_COMP_P_EXACT_IN);
 	p->adler = !!(e->param & WD_COMP_P_ADLER);
 	p->copy = !!(e->param & WD_COMP_P_COPY);
-	if (e->param >> 16 || (p->copy && (!p->start || e->op != WD_OP_DECOMPRESS)) || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) ||
+	p->wbits = (e->param >> 16) & 0xf;
+	if (p->wbits == 15)
+		p->wbits = 0;
+	if (e->param >> 20 || (p->wbits && p->wbits < 8) || (p->copy && (!p->start || e->op != WD_OP_DECOMPRESS)) || (p->exact_in && (!e->session || e->op != WD_OP_DECOMPRESS)) ||
 	    (p->adler && (e->session || e->op != WD_OP_COMPRESS || p->framing != WD_COMP_RAW)) ||
 	    p->level > WD_COMP_LEVEL_MAX || p->framing > WD_COMP_GZIP ||
 	    p->flush > WD_COMP_FINISH || e->session > WD_MAX_SESSIONS)
@@ -142,6 +146,7 @@ static struct isal_zstream *scratch_deflate(struct soft_scratch *s, const struct
 	z->level_buf = s->level_buf[p->level];
 	z->level_buf_size = level_buf_sizes[p->level];
 	z->gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
+	z->hist_bits = (uint16_t)p->wbits;
 	return z;
 }
 
@@ -205,6 +210,8 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 	if (e->arg1 > WD_COMP_DICT_MAX || (e->arg1 && p->framing != WD_COMP_RAW) ||
 	    (!e->arg1 && e->arg0))
 		return -EINVAL;
+	if (p->level >= SOFT_LD_LEVEL_MIN && p->wbits)
+		return -EOPNOTSUPP; /* libdeflate has no window limit */
 	if (p->level >= SOFT_LD_LEVEL_MIN)
 		return soft_ld_compress(s, io->src, e->len, io->dst, e->dst_len, p->level, p->framing,
 					p->flush == WD_COMP_FINISH,
@@ -292,7 +299,9 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 		if (!gzip_flags_ok(io->src, e->len, &seen))
 			return -EBADMSG;
 	}
-	if (soft_ld_decompress(s, io->src, e->len, io->dst, e->dst_len, p->framing, c))
+	/* libdeflate knows no window smaller than 32 KiB: ISA-L checks it */
+	if (!p->wbits &&
+	    soft_ld_decompress(s, io->src, e->len, io->dst, e->dst_len, p->framing, c))
 		return 0;
 	if (!s->inf)
 		s->inf = malloc(sizeof(*s->inf));
@@ -301,6 +310,7 @@ static int decompress_oneshot(struct soft_scratch *s, const wd_sqe *e, const str
 	inf = s->inf;
 	isal_inflate_init(inf);
 	inf->crc_flag = (uint32_t)isal_wrap_decomp(p->framing);
+	inf->hist_bits = p->wbits;
 	inf->next_in = io->src;
 	inf->avail_in = e->len;
 	inf->next_out = io->dst;
@@ -514,9 +524,11 @@ static struct soft_stream *stream_start(struct soft_queue *sq, unsigned id, unsi
 		st->u.z.level_buf = need ? st->level_buf : NULL;
 		st->u.z.level_buf_size = need;
 		st->u.z.gzip_flag = (uint16_t)isal_wrap_comp(p->framing);
+		st->u.z.hist_bits = (uint16_t)p->wbits;
 	} else {
 		isal_inflate_init(&st->u.inf);
 		st->u.inf.crc_flag = (uint32_t)isal_wrap_decomp(p->framing);
+		st->u.inf.hist_bits = p->wbits;
 	}
 	return st;
 }
@@ -695,7 +707,7 @@ int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	if (ret)
 		return ret;
 	if (io->src_segs || io->dst_segs)
-		return compress_sg(s, e, io, c, &p);
+		return p.wbits ? -EINVAL : compress_sg(s, e, io, c, &p);
 	return e->session ? compress_stream(sq, e, io, c, &p) : compress_oneshot(s, e, io, c, &p);
 }
 
@@ -708,7 +720,7 @@ int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe 
 	if (ret)
 		return ret;
 	if (io->src_segs || io->dst_segs)
-		return decompress_sg(s, e, io, c, &p);
+		return p.wbits ? -EINVAL : decompress_sg(s, e, io, c, &p);
 	return e->session ? decompress_stream(sq, e, io, c, &p)
 			  : decompress_oneshot(s, e, io, c, &p);
 }
