@@ -341,6 +341,17 @@ static void i_compare(const char *when)
 	int end0 = I.rc[0] == Z_STREAM_END, end1 = I.rc[1] == Z_STREAM_END;
 	int err0 = I.rc[0] == Z_DATA_ERROR, err1 = I.rc[1] == Z_DATA_ERROR;
 
+	/* Damage one decoder has judged and the other not yet (ISA-L and zlib
+	 * look at a broken header or code set at different moments): not a
+	 * verdict against each other, as long as neither has ended and the
+	 * bytes so far agree; the comparison of this stream ends there.  Valid
+	 * streams never take this way (a side would have to reject them). */
+	if (err0 != err1 && !end0 && !end1 &&
+	    (I.rc[err0 ? 1 : 0] == Z_OK || I.rc[err0 ? 1 : 0] == Z_BUF_ERROR) &&
+	    !memcmp(I.out[0], I.out[1], common)) {
+		i_end();
+		return;
+	}
 	if (end0 != end1 || err0 != err1 || (I.rc[0] == Z_NEED_DICT) != (I.rc[1] == Z_NEED_DICT)) {
 		DIFF("inflate-end", "%s: inflate ended with %d (%s) after %zu bytes out, stock %d "
 		     "(%s) after %zu", when, I.rc[0], I.z[0].msg ? I.z[0].msg : "", I.out_len[0],
@@ -477,6 +488,14 @@ static void op_idict(struct prog *g)
 	rc[1] = side[1]->inflateSetDictionary(&I.z[1], dict, (uInt)n);
 	if (trace)
 		fprintf(stderr, "  inflateSetDictionary(%zu bytes) = %d, stock %d\n", n, rc[0], rc[1]);
+	/* libwd-zlib(7) BUGS: a raw stream that has begun on the engine cannot
+	 * take a new window (zlib's mid-stream inflateSetDictionary): refused
+	 * loudly (before any data the layer hands the stream to zlib and
+	 * answers as zlib); the two sides part there: this comparison ends */
+	if (rc[0] == Z_STREAM_ERROR && rc[1] == Z_OK && I.bits < 0) {
+		i_end();
+		return;
+	}
 	if (rc[0] != rc[1])
 		DIFF("idict", "inflateSetDictionary(%zu bytes) = %d, stock %d", n, rc[0], rc[1]);
 	for (int s = 0; s < 2; s++)

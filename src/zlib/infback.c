@@ -36,8 +36,7 @@ WZ_EXPORT int inflateBackInit_(z_streamp strm, int window_bits, unsigned char *w
 	int ret;
 
 	if (!version || version[0] != ZLIB_VERSION[0] || stream_size != (int)sizeof(z_stream) ||
-	    !strm || !window || window_bits < 8 || window_bits > 15 || !wz_config()->enabled ||
-	    wz_bypass) {
+	    !strm || !window || window_bits != 15 || !wz_config()->enabled || wz_bypass) {
 		ret = wz_real()->inflateBackInit_(strm, window_bits, window, version, stream_size);
 		if (ret == Z_OK && !wz_bypass)
 			wz_count_zlib(WZ_INFLATE, !wz_config()->enabled ? WZ_WHY_DISABLED :
@@ -53,8 +52,7 @@ WZ_EXPORT int inflateBackInit_(z_streamp strm, int window_bits, unsigned char *w
 		ret = wd_comp_stream_new(&b->ws, wq->q, WD_DECOMPRESS, WD_COMP_RAW, 0);
 		if (!ret)
 			ret = wd_comp_stream_set_flags(b->ws, WD_COMP_STREAM_F_EXACT_IN);
-		if (!ret)
-			ret = wd_comp_stream_set_window(b->ws, (unsigned)window_bits);
+
 		wz_queue_put(wq);
 		if (ret)
 			wz_queue_drop_session(wq);

@@ -28,15 +28,24 @@ static const char *err_msg(int err)
 }
 
 /* Decide the framing from the header bytes: 0 and *framing set, 1 when
- * zlib must take the stream (a preset dictionary), -1 need more bytes,
- * -EBADMSG not a valid header. */
+ * zlib must take the stream (a preset dictionary), 2 (a window under
+ * 32 KiB), -1 need more bytes, -EBADMSG not a valid header. */
 static int detect(struct wz_inf *s, int *framing)
 {
 	unsigned cmf, flg;
 
 	s->win = s->bits ? s->bits : 15;
-	if (s->wrap == WZ_WRAP_RAW || s->wrap == WZ_WRAP_GZIP) {
-		*framing = s->wrap == WZ_WRAP_RAW ? WD_COMP_RAW : WD_COMP_GZIP;
+	if (s->wrap == WZ_WRAP_RAW) {
+		*framing = WD_COMP_RAW;
+		return 0;
+	}
+	if (s->wrap == WZ_WRAP_GZIP) {
+		/* as zlib: the magic is checked as soon as it is there */
+		if (s->hdr_len < 2)
+			return -1;
+		if (s->hdr[0] != 0x1f || s->hdr[1] != 0x8b)
+			return -EBADMSG;
+		*framing = WD_COMP_GZIP;
 		return 0;
 	}
 	if (s->wrap == WZ_WRAP_AUTO && s->hdr_len >= 1 && s->hdr[0] == 0x1f) {
@@ -51,11 +60,12 @@ static int detect(struct wz_inf *s, int *framing)
 		return -EBADMSG;
 	*framing = WD_COMP_ZLIB;
 	/* as zlib: a header window larger than asked for is refused; with
-	 * windowBits 0 the header's is the window */
+	 * windowBits 0 a smaller header window is the window: zlib's rule for
+	 * it (see inflate_api.c) is zlib's to apply */
 	if (s->bits && (cmf >> 4) + 8 > (unsigned)s->bits)
 		return -EBADMSG;
-	if (!s->bits)
-		s->win = (int)(cmf >> 4) + 8;
+	if (!s->bits && (cmf >> 4) + 8 < 15)
+		return 2;
 	return flg & 0x20 ? 1 : 0;
 }
 
@@ -233,7 +243,6 @@ static int start(z_streamp strm, struct wz_inf *s, int flush, int *zret)
 		return *zret == Z_OK ? 1 : -1;
 	}
 	while (s->hdr_len < 2 && strm->avail_in && s->wrap != WZ_WRAP_RAW &&
-	       s->wrap != WZ_WRAP_GZIP &&
 	       !(s->wrap == WZ_WRAP_AUTO && s->hdr_len && s->hdr[0] == 0x1f)) {
 		s->hdr[s->hdr_len++] = *strm->next_in++;
 		strm->avail_in--;
@@ -252,8 +261,8 @@ static int start(z_streamp strm, struct wz_inf *s, int flush, int *zret)
 		*zret = Z_DATA_ERROR;
 		return -1;
 	}
-	if (ret == 1) {
-		*zret = inf_to_zlib(strm, s, WZ_WHY_DICT);
+	if (ret == 1 || ret == 2) {
+		*zret = inf_to_zlib(strm, s, ret == 1 ? WZ_WHY_DICT : WZ_WHY_WINDOW);
 		return *zret == Z_OK ? 1 : -1;
 	}
 	ret = open_session(s, framing);
@@ -284,9 +293,18 @@ int wz_inflate_run(z_streamp strm, struct wz_inf *s, int flush)
 	in0 = strm->total_in;
 	out0 = strm->total_out;
 	if (!s->started) {
+		z_const Bytef *next0 = strm->next_in;
+
 		ret = start(strm, s, flush, &zret);
-		if (ret == 1)
-			return wz_real()->inflate(strm, flush);
+		if (ret == 1) {
+			/* zlib has the stream; header bytes taken in this call
+			 * count as progress, as they would in zlib */
+			zret = strm->avail_in || flush == Z_FINISH ?
+			       wz_real()->inflate(strm, flush) : Z_BUF_ERROR;
+			if (zret == Z_BUF_ERROR && strm->next_in != next0 && flush != Z_FINISH)
+				zret = Z_OK;
+			return zret;
+		}
 		if (ret < 0)
 			return zret;
 	} else if (flush == Z_BLOCK || flush == Z_TREES) {

@@ -11,14 +11,15 @@ static struct wz_inf *inf_of(z_streamp strm)
 	return h && h->kind == WZ_INFLATE && h->strm == strm ? (struct wz_inf *)h : NULL;
 }
 
-/* The layer's wrapper for windowBits, or -1 when zlib must answer (an
- * invalid value); windows under 32 KiB are the engine's too (it refuses
- * farther distances, as zlib does). */
+/* The layer's wrapper for windowBits, or -1 when zlib decodes: invalid
+ * values, and windows under 32 KiB.  zlib bounds distances by its window
+ * only across calls (within one call's output any distance back into that
+ * output is taken), a rule the engine's strict window cannot follow. */
 static int inf_wrap(int window_bits)
 {
-	int bits;
+	int bits, wrap = wz_wrap(window_bits, &bits);
 
-	return wz_wrap(window_bits, &bits);
+	return wrap >= 0 && bits == 15 ? wrap : -1;
 }
 
 /* The window asked for: 8..15, or 0 for "the zlib header's" */
