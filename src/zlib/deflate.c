@@ -255,7 +255,6 @@ static void account(struct wz_def *d, const uint8_t *src, uint32_t len, uint32_t
 static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint32_t len,
 		     int final, int full)
 {
-	struct wz_queue *wq;
 	struct wd_req r;
 	struct wd_cpl c;
 	uint8_t *dst;
@@ -291,13 +290,7 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 		r.param |= WD_COMP_P_WBITS(d->wbits);
 	if (d->wrap == WZ_WRAP_ZLIB)
 		r.param |= WD_COMP_P_ADLER;
-	wq = wz_queue_get();
-	if (!wq)
-		return -ENODEV;
-	ret = wd_run(wq->q, &r, &c);
-	wz_queue_put(wq);
-	if (!ret)
-		ret = c.status;
+	ret = wz_run_one(&r, &c);
 	if (ret)
 		return ret;
 	account(d, src, len, wd_cpl_checksum(&c));
@@ -335,7 +328,6 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 /* The whole stream in one request: first call, all input, Z_FINISH. */
 static int run_whole(z_streamp strm, struct wz_def *d)
 {
-	struct wz_queue *wq;
 	struct wd_req r;
 	struct wd_cpl c;
 	int ret;
@@ -345,13 +337,7 @@ static int run_whole(z_streamp strm, struct wz_def *d)
 			 d->wrap == WZ_WRAP_ZLIB ? WD_COMP_ZLIB : WD_COMP_RAW);
 	if (d->wbits < 15)
 		r.param |= WD_COMP_P_WBITS(d->wbits);
-	wq = wz_queue_get();
-	if (!wq)
-		return -ENODEV;
-	ret = wd_run(wq->q, &r, &c);
-	wz_queue_put(wq);
-	if (!ret)
-		ret = c.status;
+	ret = wz_run_one(&r, &c);
 	if (ret)
 		return ret;
 	d->check = d->wrap == WZ_WRAP_RAW ? d->check : wd_cpl_checksum(&c);

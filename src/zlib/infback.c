@@ -47,17 +47,7 @@ WZ_EXPORT int inflateBackInit_(z_streamp strm, int window_bits, unsigned char *w
 	if (!b)
 		return Z_MEM_ERROR;
 	memset(b, 0, sizeof(*b));
-	wq = wz_queue_get_session();
-	if (wq) {
-		ret = wd_comp_stream_new(&b->ws, wq->q, WD_DECOMPRESS, WD_COMP_RAW, 0);
-		if (!ret)
-			ret = wd_comp_stream_set_flags(b->ws, WD_COMP_STREAM_F_EXACT_IN);
-
-		wz_queue_put(wq);
-		if (ret)
-			wz_queue_drop_session(wq);
-	}
-	if (!wq || !b->ws) {
+	if (wz_session_open(&wq, &b->ws, WD_COMP_RAW, 15)) {
 		wz_free(strm, b);
 		ret = wz_real()->inflateBackInit_(strm, window_bits, window, version, stream_size);
 		if (ret == Z_OK)
@@ -137,13 +127,7 @@ WZ_EXPORT int inflateBackEnd(z_streamp strm)
 
 	if (!b)
 		return wz_real()->inflateBackEnd(strm);
-	if (!wz_queue_lock(b->wq)) {
-		wd_comp_stream_free(b->ws);
-		wz_queue_put(b->wq);
-		wz_queue_drop_session(b->wq);
-	} else {
-		wz_count_event("fork_lost");
-	}
+	wz_session_close(b->wq, b->ws);
 	b->h.magic = 0;
 	wz_free(strm, b);
 	strm->state = NULL;

@@ -113,41 +113,21 @@ static void close_session(struct wz_inf *s)
 {
 	if (!s->ws)
 		return;
-	if (!wz_queue_lock(s->wq)) {
-		wd_comp_stream_free(s->ws);
-		wz_queue_put(s->wq);
-		wz_queue_drop_session(s->wq);
-	} else {
-		wz_count_event("fork_lost"); /* the parent's session: not ours */
-	}
+	wz_session_close(s->wq, s->ws);
 	s->ws = NULL;
 }
 
 static int open_session(struct wz_inf *s, int framing)
 {
-	struct wz_queue *wq;
 	int ret;
 
 	if (s->ws && s->framing == framing && s->wq->gen == wz_fork_gen())
 		return wd_comp_stream_set_window(s->ws, (unsigned)s->win); /* kept on reset */
 	close_session(s);
-	wq = wz_queue_get_session();
-	if (!wq)
-		return -ENODEV;
-	ret = wd_comp_stream_new(&s->ws, wq->q, WD_DECOMPRESS, (enum wd_comp_framing)framing, 0);
+	ret = wz_session_open(&s->wq, &s->ws, framing, (unsigned)s->win);
 	if (!ret)
-		ret = wd_comp_stream_set_flags(s->ws, WD_COMP_STREAM_F_EXACT_IN);
-	if (!ret)
-		ret = wd_comp_stream_set_window(s->ws, (unsigned)s->win);
-	wz_queue_put(wq);
-	if (ret) {
-		wz_queue_drop_session(wq);
-		s->ws = NULL;
-		return ret;
-	}
-	s->wq = wq;
-	s->framing = framing;
-	return 0;
+		s->framing = framing;
+	return ret;
 }
 
 static int run(struct wz_queue *wq, struct wd_comp_stream *ws, const uint8_t *in, size_t len,

@@ -35,19 +35,6 @@ static int real_uncompress2(Bytef *dst, uLongf *dst_len, const Bytef *src, uLong
 	return ret;
 }
 
-/* One request on a pool queue; the completion's status, or -errno. */
-static int run_one(struct wd_req *r, struct wd_cpl *c)
-{
-	struct wz_queue *wq = wz_queue_get();
-	int ret;
-
-	if (!wq)
-		return -ENODEV;
-	ret = wd_run(wq->q, r, c);
-	wz_queue_put(wq);
-	return ret ? ret : c->status;
-}
-
 static enum wz_why why_of(int err)
 {
 	return err == -ENOSPC ? WZ_WHY_BOUND : err == -ENODEV ? WZ_WHY_NODEV : WZ_WHY_ERROR;
@@ -70,7 +57,7 @@ WZ_EXPORT int compress2(Bytef *dst, uLongf *dst_len, const Bytef *src, uLong len
 	}
 	wd_prep_compress(&r, dst, (uint32_t)*dst_len, src, (uint32_t)len,
 			 (unsigned)cfg->level_map[zl], WD_COMP_ZLIB);
-	ret = run_one(&r, &c);
+	ret = wz_run_one(&r, &c);
 	if (ret) {
 		wz_count_zlib(WZ_DEFLATE, why_of(ret));
 		return real_compress2(dst, dst_len, src, len, level);
@@ -109,7 +96,7 @@ WZ_EXPORT int uncompress2(Bytef *dst, uLongf *dst_len, const Bytef *src, uLong *
 		return real_uncompress2(dst, dst_len, src, len);
 	}
 	wd_prep_decompress(&r, dst, (uint32_t)*dst_len, src, (uint32_t)*len, WD_COMP_ZLIB);
-	ret = run_one(&r, &c);
+	ret = wz_run_one(&r, &c);
 	if (ret) {
 		wz_count_zlib(WZ_INFLATE, why_of(ret));
 		return real_uncompress2(dst, dst_len, src, len);

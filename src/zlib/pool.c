@@ -198,3 +198,52 @@ int wz_queue_lock(struct wz_queue *wq)
 	pthread_mutex_lock(&wq->lock);
 	return 0;
 }
+
+int wz_run_one(struct wd_req *r, struct wd_cpl *c)
+{
+	struct wz_queue *wq = wz_queue_get();
+	int ret;
+
+	if (!wq)
+		return -ENODEV;
+	ret = wd_run(wq->q, r, c);
+	wz_queue_put(wq);
+	return ret ? ret : c->status;
+}
+
+int wz_session_open(struct wz_queue **wq_out, struct wd_comp_stream **ws_out, int framing,
+		    unsigned window)
+{
+	struct wd_comp_stream *ws = NULL;
+	struct wz_queue *wq = wz_queue_get_session();
+	int ret;
+
+	if (!wq)
+		return -ENODEV;
+	ret = wd_comp_stream_new(&ws, wq->q, WD_DECOMPRESS, (enum wd_comp_framing)framing, 0);
+	if (!ret)
+		ret = wd_comp_stream_set_flags(ws, WD_COMP_STREAM_F_EXACT_IN);
+	if (!ret)
+		ret = wd_comp_stream_set_window(ws, window);
+	if (ret && ws)
+		wd_comp_stream_free(ws);
+	wz_queue_put(wq);
+	if (ret) {
+		wz_queue_drop_session(wq);
+		return ret;
+	}
+	*wq_out = wq;
+	*ws_out = ws;
+	return 0;
+}
+
+void wz_session_close(struct wz_queue *wq, struct wd_comp_stream *ws)
+{
+	if (wz_queue_lock(wq)) {
+		wz_count_event("fork_lost"); /* the parent's session: not ours */
+		return;
+	}
+	wd_comp_stream_free(ws);
+	wz_queue_put(wq);
+	wz_queue_drop_session(wq);
+}

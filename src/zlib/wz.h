@@ -128,6 +128,14 @@ void wz_queue_drop_session(struct wz_queue *wq);
 /* Lock the queue a stream's session lives on: -ECHILD when it is the
  * parent's (the stream began before a fork). */
 int wz_queue_lock(struct wz_queue *wq);
+/* One request on a pool queue: the completion's status, or -errno. */
+int wz_run_one(struct wd_req *r, struct wd_cpl *c);
+/* A decompression session with exact input accounting (the layer's carry
+ * relies on it) and the given window, on a pool queue. */
+int wz_session_open(struct wz_queue **wq, struct wd_comp_stream **ws, int framing,
+		    unsigned window);
+/* Free it; in a fork child the parent's is left alone (counted). */
+void wz_session_close(struct wz_queue *wq, struct wd_comp_stream *ws);
 /* The current fork generation: streams of another one lost their queue. */
 uint64_t wz_fork_gen(void);
 
