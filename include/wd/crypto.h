@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Symmetric ciphers through WarpDrive queues: AES in CBC, CTR and XTS modes.
+ * Symmetric ciphers through WarpDrive queues: AES in CBC, CTR and XTS modes,
+ * and AES-GCM authenticated encryption (see "AEAD" below).
  *
  * Open a queue for "cipher" (any device with a cipher), or for one mode -
- * "aes-cbc", "aes-ctr", "aes-xts" - to pick a device that offers it.  A
+ * "aes-cbc", "aes-ctr", "aes-xts", "aes-gcm" - to pick a device that offers it.  A
  * session holds a key and a mode; it is set up on the control path (never
  * through the ring, so keys do not sit in request memory) and named by
  * every request that uses it.  Then either
@@ -52,6 +53,7 @@ enum wd_cipher_alg {
 	WD_CIPHER_AES_CBC = 1,  /* keys of 16, 24 or 32 bytes */
 	WD_CIPHER_AES_CTR = 2,  /* keys of 16, 24 or 32 bytes; 128-bit big-endian counter */
 	WD_CIPHER_AES_XTS = 3,  /* keys of 32 or 64 bytes (two AES keys, which must differ) */
+	WD_CIPHER_AES_GCM = 4,  /* keys of 16, 24 or 32 bytes; AEAD, see below */
 };
 
 #define WD_CIPHER_KEY_MAX 64
@@ -125,6 +127,78 @@ static inline void wd_prep_decrypt(struct wd_req *r, const struct wd_cipher_sess
  */
 int wd_encrypt(struct wd_cipher_sess *s, const void *iv, const void *src, void *dst, size_t len);
 int wd_decrypt(struct wd_cipher_sess *s, const void *iv, const void *src, void *dst, size_t len);
+
+/*
+ * AEAD: AES-GCM (NIST SP 800-38D).  A message is one request, or a run of
+ * requests on one session that the device serves in order (a queue serves
+ * its requests in submission order).  Each request names its part of the
+ * message in param, and carries a small header beside the text:
+ *
+ *   param  WD_AEAD_P_INIT:  this request starts a message (a message the
+ *                           session had open is dropped); the header
+ *                           begins with the IV, WD_AEAD_P_IVLEN(n) bytes
+ *                           (1..WD_AEAD_IV_MAX; n is 0 without INIT)
+ *          WD_AEAD_P_FINAL: this request ends the message; the header ends
+ *                           with a tag slot of WD_AEAD_P_TAGLEN(t) bytes
+ *                           (4..16; t is 0 without FINAL): an encryption
+ *                           writes the tag there, a decryption reads the
+ *                           expected tag from there
+ *   arg0   AAD bytes in this request's header (after the IV, before the
+ *          tag slot); AAD must come before any text of the message
+ *   arg1   device address of the header: [IV][AAD][tag slot], flat (never
+ *          a table), not overlapping the text's source or destination
+ *   src, dst, len, flags: the text exactly as for the other modes (any
+ *          length, in place or not, tables allowed); len may be 0
+ *
+ * Completion: result = text bytes written.  Errors: -EINVAL (a request
+ * without INIT and no open message, AAD after text, bad IV or tag length,
+ * nonzero unused fields), -EBADMSG (decryption: the tag does not match;
+ * this request's text output is zeroed), and those of the other modes.
+ * Any error closes the message.  One request with INIT | FINAL never
+ * releases unverified plaintext; a streamed decryption releases each
+ * part's plaintext as it goes (as every streaming GCM does): the verdict
+ * comes with the FINAL request.
+ */
+#define WD_AEAD_P_INIT   (1u << 0)
+#define WD_AEAD_P_FINAL  (1u << 1)
+#define WD_AEAD_P_TAGLEN(t) (((uint32_t)(t) & 0x1fu) << 8)
+#define WD_AEAD_P_IVLEN(n)  (((uint32_t)(n) & 0xffffu) << 16)
+#define WD_AEAD_P_TAGLEN_OF(p) (((p) >> 8) & 0x1fu)
+#define WD_AEAD_P_IVLEN_OF(p)  ((p) >> 16)
+#define WD_AEAD_IV_MAX   1024
+#define WD_AEAD_TAG_MAX  16
+
+/* Fill r for one part of an AEAD message (see above); op is WD_OP_ENCRYPT
+ * or WD_OP_DECRYPT, param the WD_AEAD_P_* bits.  Sets tag 0. */
+static inline void wd_prep_aead(struct wd_req *r, uint8_t op, const struct wd_cipher_sess *s,
+				uint32_t param, uint64_t hdr, uint32_t aad_len, uint64_t src,
+				uint64_t dst, uint32_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->session = wd_cipher_sess_id(s);
+	r->len = len;
+	r->src = src;
+	r->dst = dst;
+	r->param = param;
+	r->arg0 = aad_len;
+	r->arg1 = hdr;
+}
+
+/*
+ * Synchronous one-request AEAD helpers (rules of wd_encrypt): the whole
+ * message in one call.  The helpers build the header themselves.  Encrypt
+ * writes len bytes to dst and tag_len (4..16) bytes to tag; decrypt checks
+ * tag and returns -EBADMSG, with dst zeroed, when it does not match.
+ * aad may be NULL when aad_len is 0.  Errors as the request's, and
+ * -ENOMEM.
+ */
+int wd_aead_encrypt(struct wd_cipher_sess *s, const void *iv, size_t iv_len, const void *aad,
+		    size_t aad_len, const void *src, void *dst, size_t len, void *tag,
+		    size_t tag_len);
+int wd_aead_decrypt(struct wd_cipher_sess *s, const void *iv, size_t iv_len, const void *aad,
+		    size_t aad_len, const void *src, void *dst, size_t len, const void *tag,
+		    size_t tag_len);
 
 #ifdef __cplusplus
 }
