@@ -122,15 +122,16 @@ int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_s
 
 static const EVP_CIPHER *evp_cipher(uint32_t alg, uint32_t key_len)
 {
+	/* the engine's own library context (evp.c), never the application's */
 	switch (alg) {
 	case WD_CIPHER_AES_CBC:
-		return key_len == 16 ? EVP_aes_128_cbc() : key_len == 24 ? EVP_aes_192_cbc()
-									 : EVP_aes_256_cbc();
+		return soft_evp(key_len == 16 ? SOFT_EVP_AES_128_CBC : key_len == 24
+				? SOFT_EVP_AES_192_CBC : SOFT_EVP_AES_256_CBC);
 	case WD_CIPHER_AES_CTR:
-		return key_len == 16 ? EVP_aes_128_ctr() : key_len == 24 ? EVP_aes_192_ctr()
-									 : EVP_aes_256_ctr();
+		return soft_evp(key_len == 16 ? SOFT_EVP_AES_128_CTR : key_len == 24
+				? SOFT_EVP_AES_192_CTR : SOFT_EVP_AES_256_CTR);
 	default:
-		return key_len == 32 ? EVP_aes_128_xts() : EVP_aes_256_xts();
+		return soft_evp(key_len == 32 ? SOFT_EVP_AES_128_XTS : SOFT_EVP_AES_256_XTS);
 	}
 }
 
@@ -140,6 +141,8 @@ static int ctx_key_one(EVP_CIPHER_CTX **pc, const struct wd_cipher_setup *cs, in
 		*pc = EVP_CIPHER_CTX_new();
 	if (!*pc)
 		return -ENOMEM;
+	if (!evp_cipher(cs->alg, cs->key_len))
+		return -EIO;
 	if (!EVP_CipherInit_ex(*pc, evp_cipher(cs->alg, cs->key_len), NULL, cs->key, NULL, enc) ||
 	    !EVP_CIPHER_CTX_set_padding(*pc, 0))
 		return -EIO;

@@ -360,6 +360,18 @@ void soft_remote_free(struct soft_scratch *s);
  * (remote.c), never both at once for one queue. */
 void soft_cq_put(struct soft_queue *sq, uint32_t idx, const wd_cqe *c);
 
+/* OpenSSL ciphers from the engine's own library context (evp.c): never
+ * the application's, where a provider may send the work back to a queue. */
+enum soft_evp_id {
+	SOFT_EVP_AES_128_CBC, SOFT_EVP_AES_192_CBC, SOFT_EVP_AES_256_CBC,
+	SOFT_EVP_AES_128_CTR, SOFT_EVP_AES_192_CTR, SOFT_EVP_AES_256_CTR,
+	SOFT_EVP_AES_128_XTS, SOFT_EVP_AES_256_XTS,
+	SOFT_EVP_AES_128_GCM, SOFT_EVP_AES_192_GCM, SOFT_EVP_AES_256_GCM,
+	SOFT_EVP__COUNT
+};
+typedef struct evp_cipher_st EVP_CIPHER;
+const EVP_CIPHER *soft_evp(enum soft_evp_id id);
+
 /* Cipher ops and sessions (crypto.c).  soft_cipher_set is the control
  * path (any thread but the engine's; cs NULL closes the session);
  * soft_cipher_sweep lets the engine drop the keys of closed sessions. */
