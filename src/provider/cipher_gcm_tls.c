@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AES-GCM parameters, and TLS 1.2 records.  libssl runs TLS 1.2 AES-GCM
+ * through EVP_CTRL_GCM_SET_IV_FIXED (the 4-byte implicit part of the nonce;
+ * the cipher then makes the 8-byte explicit part, a counter) and, per
+ * record, EVP_CTRL_AEAD_TLS1_AAD (the 13-byte header) followed by one
+ * in-place call over [explicit IV][text][tag]: the cipher writes or reads
+ * the explicit IV and the tag itself.  A record is one message, so it goes
+ * to a queue whole (one request) or to the default provider whole; the
+ * nonce counter is kept here so both places continue one sequence.
+ */
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "gcm.h"
+
+static int tls_err(struct wdp_cctx *c, const char *what)
+{
+	wdp_raise(c->prov, WDP_R_OPERATION, "AES-GCM TLS record: %s", what);
+	return 0;
+}
+
+/* The invocation field (the IV's last 8 bytes) += 1 */
+static void invocation_inc(struct wdp_gcm *g)
+{
+	int i;
+
+	for (i = (int)g->ivlen - 1; i >= (int)g->ivlen - 8 && ++g->iv[i] == 0; i--)
+		;
+}
+
+int wdp_gcm_tls_record(struct wdp_cctx *c, uint8_t *out, size_t *outl, const uint8_t *in,
+		       size_t len)
+{
+	struct wdp_gcm *g = c->gcm;
+	size_t tl;
+	int ok;
+
+	*outl = 0;
+	if (out != in || len < GCM_TLS_EXPLICIT + GCM_TAG_MAX || !g->iv_gen)
+		return tls_err(c, "needs the fixed IV, in place, 24 bytes at least");
+	if (c->enc && ++g->tls_records == 0)
+		return tls_err(c, "too many records for one key");
+	if (c->enc) {
+		memcpy(out, g->iv + g->ivlen - GCM_TLS_EXPLICIT, GCM_TLS_EXPLICIT);
+	} else {
+		memcpy(g->iv + g->ivlen - GCM_TLS_EXPLICIT, in, GCM_TLS_EXPLICIT);
+	}
+	tl = len - GCM_TLS_EXPLICIT - GCM_TAG_MAX;
+	/* the record is a message of its own; its header is the AAD */
+	wdp_gcm_end(c);
+	if (!wdp_gcm_aad_add(c, g->tls_aad, GCM_TLS_AAD))
+		return 0;
+	if (!c->enc) {
+		memcpy(g->tag, in + GCM_TLS_EXPLICIT + tl, GCM_TAG_MAX);
+		g->taglen = GCM_TAG_MAX;
+	}
+	ok = wdp_gcm_oneshot(c, out + GCM_TLS_EXPLICIT, in + GCM_TLS_EXPLICIT, tl);
+	if (ok && c->enc)
+		memcpy(out + GCM_TLS_EXPLICIT + tl, g->tag, GCM_TAG_MAX);
+	if (c->enc)
+		invocation_inc(g);
+	if (!ok && !c->enc)
+		OPENSSL_cleanse(out + GCM_TLS_EXPLICIT, tl);
+	wdp_gcm_end(c);
+	g->tls_aad_len = 0;
+	g->iv_state = IV_DONE;
+	if (ok)
+		*outl = c->enc ? len : tl;
+	return ok;
+}
+
+/* ---- parameters ---- */
+
+static const OSSL_PARAM gcm_gettable[] = {
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TAGLEN, NULL),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_IV, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_UPDATED_IV, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD, NULL),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN, NULL, 0),
+	OSSL_PARAM_END
+};
+
+static const OSSL_PARAM gcm_settable[] = {
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, NULL),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_AAD, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV, NULL, 0),
+	OSSL_PARAM_END
+};
+
+const OSSL_PARAM *wdp_gcm_gettable(void *vctx, void *provctx)
+{
+	return gcm_gettable;
+}
+
+const OSSL_PARAM *wdp_gcm_settable(void *vctx, void *provctx)
+{
+	return gcm_settable;
+}
+
+static int bad(struct wdp_cctx *c, const char *key)
+{
+	wdp_raise(c->prov, WDP_R_BAD_PARAM, "AES-GCM: bad parameter \"%s\"", key);
+	return 0;
+}
+
+/* The IV asked for before any was set: encryption makes a random one. */
+static int iv_for_get(struct wdp_cctx *c)
+{
+	struct wdp_gcm *g = c->gcm;
+
+	if (g->iv_state != IV_UNSET)
+		return 1;
+	if (g->tls_aad_len || !c->enc || g->ivlen < GCM_IV_DEFAULT ||
+	    RAND_bytes_ex(c->prov->sw.libctx, g->iv, g->ivlen, 0) <= 0)
+		return 0;
+	g->iv_state = IV_SET;
+	return 1;
+}
+
+static int get_iv(struct wdp_cctx *c, OSSL_PARAM *p)
+{
+	struct wdp_gcm *g = c->gcm;
+
+	if (!iv_for_get(c) || (p->data && p->data_size < g->ivlen))
+		return bad(c, p->key);
+	if (!OSSL_PARAM_set_octet_ptr(p, g->iv, g->ivlen) &&
+	    !OSSL_PARAM_set_octet_string(p, g->iv, g->ivlen))
+		return bad(c, p->key);
+	return 1;
+}
+
+/* EVP_CTRL_GCM_IV_GEN: the invocation field for the next record. */
+static int get_iv_gen(struct wdp_cctx *c, OSSL_PARAM *p)
+{
+	struct wdp_gcm *g = c->gcm;
+	size_t n = p->data_size;
+
+	if (!g->iv_gen || !c->key_set || !p->data || p->data_type != OSSL_PARAM_OCTET_STRING)
+		return bad(c, p->key);
+	if (!n || n > g->ivlen)
+		n = g->ivlen;
+	memcpy(p->data, g->iv + g->ivlen - n, n);
+	p->return_size = n;
+	/* the record about to run uses the IV as it was */
+	g->iv_state = IV_SET;
+	invocation_inc(g);
+	return 1;
+}
+
+int wdp_gcm_get_params(struct wdp_cctx *c, OSSL_PARAM params[])
+{
+	struct wdp_gcm *g = c->gcm;
+	OSSL_PARAM *p;
+
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) &&
+	    !OSSL_PARAM_set_size_t(p, c->key_len))
+		return bad(c, p->key);
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) &&
+	    !OSSL_PARAM_set_size_t(p, g->ivlen))
+		return bad(c, p->key);
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAGLEN)) &&
+	    !OSSL_PARAM_set_size_t(p, g->taglen ? g->taglen : GCM_TAG_MAX))
+		return bad(c, p->key);
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IV)) && !get_iv(c, p))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_UPDATED_IV)) && !get_iv(c, p))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD)) &&
+	    !OSSL_PARAM_set_size_t(p, g->tls_pad))
+		return bad(c, p->key);
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAG))) {
+		size_t n = p->data ? p->data_size : g->taglen;
+
+		if (!c->enc || !g->taglen) {
+			wdp_raise(c->prov, WDP_R_TAG, "AES-GCM: no tag made yet");
+			return 0;
+		}
+		if (!n || n > GCM_TAG_MAX || !OSSL_PARAM_set_octet_string(p, g->tag, n))
+			return bad(c, p->key);
+	}
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN)) &&
+	    !get_iv_gen(c, p))
+		return 0;
+	return 1;
+}
+
+/* EVP_CTRL_AEAD_TLS1_AAD: the record header, its length made the text's. */
+static size_t tls_aad(struct wdp_cctx *c, const uint8_t *aad, size_t n)
+{
+	struct wdp_gcm *g = c->gcm;
+	size_t len;
+
+	if (n != GCM_TLS_AAD)
+		return 0;
+	memcpy(g->tls_aad, aad, n);
+	len = (size_t)aad[n - 2] << 8 | aad[n - 1];
+	if (len < GCM_TLS_EXPLICIT + (c->enc ? 0 : GCM_TAG_MAX))
+		return 0;
+	len -= GCM_TLS_EXPLICIT + (c->enc ? 0 : GCM_TAG_MAX);
+	g->tls_aad[n - 2] = (uint8_t)(len >> 8);
+	g->tls_aad[n - 1] = (uint8_t)len;
+	g->tls_aad_len = n;
+	return GCM_TAG_MAX;
+}
+
+/* EVP_CTRL_GCM_SET_IV_FIXED: the implicit part; encryption draws the
+ * invocation field at random, decryption reads it from each record. */
+static int tls_fixed(struct wdp_cctx *c, const uint8_t *iv, size_t n)
+{
+	struct wdp_gcm *g = c->gcm;
+
+	if (n < GCM_TLS_FIXED || n > g->ivlen || g->ivlen - n < GCM_TLS_EXPLICIT)
+		return 0;
+	memcpy(g->iv, iv, n);
+	if (c->enc && RAND_bytes_ex(c->prov->sw.libctx, g->iv + n, g->ivlen - n, 0) <= 0)
+		return 0;
+	g->iv_gen = 1;
+	g->iv_state = IV_SET;
+	return 1;
+}
+
+static int set_tag(struct wdp_cctx *c, const OSSL_PARAM *p)
+{
+	struct wdp_gcm *g = c->gcm;
+	void *v = g->tag;
+	size_t n;
+
+	if (!OSSL_PARAM_get_octet_string(p, &v, GCM_TAG_MAX, &n))
+		return bad(c, p->key);
+	if (c->enc) {
+		wdp_raise(c->prov, WDP_R_TAG, "AES-GCM: a tag is not set for encryption");
+		return 0;
+	}
+	if (!n)
+		return bad(c, p->key);
+	g->taglen = n;
+	return 1;
+}
+
+int wdp_gcm_set_params(struct wdp_cctx *c, const OSSL_PARAM params[])
+{
+	struct wdp_gcm *g = c->gcm;
+	const OSSL_PARAM *p;
+	size_t sz;
+
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TAG)) && !set_tag(c, p))
+		return 0;
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_IVLEN))) {
+		if (!OSSL_PARAM_get_size_t(p, &sz) || !sz || sz > GCM_IV_MAX)
+			return bad(c, p->key);
+		if (sz != g->ivlen) {
+			if (g->iv_state != IV_UNSET)
+				g->iv_state = IV_DONE; /* the IV set was for another length */
+			g->ivlen = sz;
+		}
+	}
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD))) {
+		if (p->data_type != OSSL_PARAM_OCTET_STRING)
+			return bad(c, p->key);
+		g->tls_pad = tls_aad(c, p->data, p->data_size);
+		if (!g->tls_pad)
+			return bad(c, p->key);
+	}
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED))) {
+		if (p->data_type != OSSL_PARAM_OCTET_STRING || !tls_fixed(c, p->data, p->data_size))
+			return bad(c, p->key);
+	}
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV))) {
+		if (p->data_type != OSSL_PARAM_OCTET_STRING || !p->data || !g->iv_gen || c->enc ||
+		    !c->key_set || p->data_size > g->ivlen)
+			return bad(c, p->key);
+		memcpy(g->iv + g->ivlen - p->data_size, p->data, p->data_size);
+		g->iv_state = IV_SET;
+	}
+	return 1;
+}

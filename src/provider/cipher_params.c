@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parameters of the ciphers and their contexts: what EVP_CIPHER_get_*(),
+ * EVP_CIPHER_CTX_get_*() and the OpenSSL commands ask for, answered as
+ * OpenSSL's own AES ciphers answer them (same names, types and values), so
+ * EVP derives the same flags and programs cannot tell the difference.
+ */
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/prov_ssl.h>
+
+#include "cipher.h"
+
+/* ---- the algorithm ---- */
+
+static const OSSL_PARAM alg_gettable[] = {
+	OSSL_PARAM_uint(OSSL_CIPHER_PARAM_MODE, NULL),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_BLOCK_SIZE, NULL),
+	OSSL_PARAM_int(OSSL_CIPHER_PARAM_AEAD, NULL),
+	OSSL_PARAM_int(OSSL_CIPHER_PARAM_CUSTOM_IV, NULL),
+	OSSL_PARAM_int(OSSL_CIPHER_PARAM_CTS, NULL),
+	OSSL_PARAM_int(OSSL_CIPHER_PARAM_TLS1_MULTIBLOCK, NULL),
+	OSSL_PARAM_int(OSSL_CIPHER_PARAM_HAS_RAND_KEY, NULL),
+	OSSL_PARAM_END
+};
+
+const OSSL_PARAM *wdp_alg_gettable(void *provctx)
+{
+	return alg_gettable;
+}
+
+int wdp_alg_get_params(const struct wdp_alg *a, OSSL_PARAM params[])
+{
+	OSSL_PARAM *p;
+
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_MODE)) &&
+	    !OSSL_PARAM_set_uint(p, a->evp_mode))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) &&
+	    !OSSL_PARAM_set_size_t(p, a->key_len))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) &&
+	    !OSSL_PARAM_set_size_t(p, a->iv_len))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_BLOCK_SIZE)) &&
+	    !OSSL_PARAM_set_size_t(p, a->block))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD)) &&
+	    !OSSL_PARAM_set_int(p, (int)a->aead))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_CUSTOM_IV)) &&
+	    !OSSL_PARAM_set_int(p, (int)a->custom_iv))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_CTS)) && !OSSL_PARAM_set_int(p, 0))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_TLS1_MULTIBLOCK)) &&
+	    !OSSL_PARAM_set_int(p, 0))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_HAS_RAND_KEY)) &&
+	    !OSSL_PARAM_set_int(p, 0))
+		return 0;
+	return 1;
+}
+
+/* ---- contexts of CBC, CTR and XTS ---- */
+
+static const OSSL_PARAM ctx_gettable[] = {
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_IVLEN, NULL),
+	OSSL_PARAM_uint(OSSL_CIPHER_PARAM_PADDING, NULL),
+	OSSL_PARAM_uint(OSSL_CIPHER_PARAM_NUM, NULL),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_IV, NULL, 0),
+	OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_UPDATED_IV, NULL, 0),
+	OSSL_PARAM_octet_ptr(OSSL_CIPHER_PARAM_TLS_MAC, NULL, 0),
+	OSSL_PARAM_END
+};
+
+static const OSSL_PARAM ctx_settable[] = {
+	OSSL_PARAM_uint(OSSL_CIPHER_PARAM_PADDING, NULL),
+	OSSL_PARAM_uint(OSSL_CIPHER_PARAM_NUM, NULL),
+	OSSL_PARAM_uint(OSSL_CIPHER_PARAM_USE_BITS, NULL),
+	OSSL_PARAM_uint(OSSL_CIPHER_PARAM_TLS_VERSION, NULL),
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_TLS_MAC_SIZE, NULL),
+	OSSL_PARAM_END
+};
+
+static const OSSL_PARAM xts_settable[] = {
+	OSSL_PARAM_size_t(OSSL_CIPHER_PARAM_KEYLEN, NULL),
+	OSSL_PARAM_END
+};
+
+const OSSL_PARAM *wdp_ctx_gettable(void *vctx, void *provctx)
+{
+	return ctx_gettable;
+}
+
+const OSSL_PARAM *wdp_ctx_settable(void *vctx, void *provctx)
+{
+	return ctx_settable;
+}
+
+const OSSL_PARAM *wdp_xts_settable(void *vctx, void *provctx)
+{
+	return xts_settable;
+}
+
+/* Octet parameters as OpenSSL's ciphers give them: a pointer when asked
+ * for one, else a copy. */
+static int set_octets(OSSL_PARAM *p, const void *v, size_t len)
+{
+	return OSSL_PARAM_set_octet_ptr(p, v, len) || OSSL_PARAM_set_octet_string(p, v, len);
+}
+
+int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[])
+{
+	OSSL_PARAM *p;
+
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) &&
+	    !OSSL_PARAM_set_size_t(p, c->key_len))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) &&
+	    !OSSL_PARAM_set_size_t(p, WDP_BLOCK))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_PADDING)) &&
+	    !OSSL_PARAM_set_uint(p, c->pad))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_NUM)) &&
+	    !OSSL_PARAM_set_uint(p, c->num))
+		return 0;
+	if (c->tls) /* the default provider runs the records: it knows the rest */
+		return c->swi->get_ctx_params(c->sw, params);
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IV)) &&
+	    !set_octets(p, c->oiv, WDP_BLOCK))
+		return 0;
+	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_UPDATED_IV)) &&
+	    !set_octets(p, c->iv, WDP_BLOCK))
+		return 0;
+	return 1;
+}
+
+/*
+ * TLS records on CBC (libssl sets the version and MAC size): the padding
+ * and MAC checks must run in constant time, which is the default
+ * provider's code; the records go there (counted: unsupported:tls).
+ */
+static int enter_tls(struct wdp_cctx *c, const OSSL_PARAM params[])
+{
+	OSSL_PARAM pad[2];
+	unsigned v = c->pad;
+
+	if (c->alg->mode != WDP_CBC || !c->key_set) {
+		wdp_raise(c->prov, WDP_R_BAD_PARAM, "TLS record mode needs a keyed CBC context");
+		return 0;
+	}
+	pad[0] = OSSL_PARAM_construct_uint(OSSL_CIPHER_PARAM_PADDING, &v);
+	pad[1] = OSSL_PARAM_construct_end();
+	if ((!c->tls && !wdp_sw_sync(c)) || !c->swi->set_ctx_params(c->sw, pad) ||
+	    !c->swi->set_ctx_params(c->sw, params))
+		return 0;
+	c->tls = 1;
+	c->no_wd = WDP_WHY_TLS;
+	return 1;
+}
+
+int wdp_cctx_set_common(struct wdp_cctx *c, const OSSL_PARAM params[])
+{
+	const OSSL_PARAM *p;
+	unsigned v;
+	size_t sz;
+
+	if (!params)
+		return 1;
+	if (c->alg->mode == WDP_GCM)
+		return wdp_gcm_set_params(c, params);
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_PADDING))) {
+		if (!OSSL_PARAM_get_uint(p, &v))
+			goto bad;
+		c->pad = v ? 1 : 0;
+	}
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_NUM))) {
+		if (!OSSL_PARAM_get_uint(p, &v) || !wdp_ctr_set_num(c, v))
+			goto bad;
+	}
+	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_KEYLEN))) {
+		if (!OSSL_PARAM_get_size_t(p, &sz) || sz != c->key_len)
+			goto bad;
+	}
+	if (OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_TLS_VERSION) ||
+	    OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_TLS_MAC_SIZE))
+		return enter_tls(c, params);
+	return 1;
+bad:
+	wdp_raise(c->prov, WDP_R_BAD_PARAM, "bad value for parameter \"%s\"", p->key);
+	return 0;
+}
