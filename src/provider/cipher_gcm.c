@@ -147,7 +147,7 @@ int wdp_gcm_sw_start(struct wdp_cctx *c, const uint8_t *aad, size_t aad_len)
 		ok = c->swi->einit(c->sw, NULL, 0, g->iv, g->ivlen, NULL);
 	else
 		ok = c->swi->dinit(c->sw, NULL, 0, g->iv, g->ivlen, NULL);
-	if (!ok || (aad_len && !c->swi->update(c->sw, NULL, &outl, 0, aad, aad_len)))
+	if (!ok || (aad_len && !c->swi->update(c->sw, NULL, &outl, aad_len, aad, aad_len)))
 		return 0;
 	g->route = ROUTE_SW;
 	return 1;
@@ -262,7 +262,7 @@ int wdp_gcm_aad_add(struct wdp_cctx *c, const uint8_t *in, size_t inl)
 	uint8_t *a;
 
 	if (g->route == ROUTE_SW)
-		return c->swi->update(c->sw, NULL, &outl, 0, in, inl);
+		return c->swi->update(c->sw, NULL, &outl, inl, in, inl);
 	if (g->route != ROUTE_NONE)
 		return gcm_err(c, WDP_R_OPERATION, "AAD after text");
 	if (g->aad_len + inl > g->aad_cap) {

@@ -253,6 +253,7 @@ static struct wdp_queue *queue_open(struct wdp_prov *prov)
 	}
 	pthread_mutex_init(&wq->lock, NULL);
 	wq->home = pthread_self();
+	wq->dev = dev;
 	/* the in-process engine fails a request before writing anything */
 	wq->in_process = !!(di.flags & WD_DEV_F_SOFT) && !wq->bounce;
 	if (!p->device[0] && !wd_queue_info(wq->q, &qi))
@@ -262,6 +263,12 @@ static struct wdp_queue *queue_open(struct wdp_prov *prov)
 	p->nqueues++;
 	return wq;
 }
+
+/* The algorithm name a device lists for each wd_cipher_alg. */
+static const char *const mode_alg[] = {
+	[WD_CIPHER_AES_CBC] = "aes-cbc", [WD_CIPHER_AES_CTR] = "aes-ctr",
+	[WD_CIPHER_AES_XTS] = "aes-xts", [WD_CIPHER_AES_GCM] = "aes-gcm",
+};
 
 static int has_room(const struct wdp_queue *wq)
 {
@@ -313,6 +320,12 @@ int wdp_sess_open(struct wdp_prov *prov, struct wdp_sess *ws, uint32_t alg, cons
 		ret = p->queues ? -EBUSY : p->last_err ? p->last_err : -ENODEV;
 		pthread_mutex_unlock(&p->lock);
 		return ret;
+	}
+	if (alg >= WDP_ARRAY_SIZE(mode_alg) || !mode_alg[alg] || !wd_dev_has_alg(wq->dev, mode_alg[alg])) {
+		/* asked of the device, not guessed from a refused session */
+		__atomic_or_fetch(&p->unsupported, 1u << alg, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&p->lock);
+		return -EOPNOTSUPP;
 	}
 	wq->sessions++;
 	pthread_mutex_unlock(&p->lock);

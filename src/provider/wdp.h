@@ -165,6 +165,7 @@ void wdp_sw_unload(struct wdp_sw *sw);
 struct wdp_queue {
 	pthread_mutex_t lock;           /* held while a request or a session call runs */
 	struct wd_queue *q;
+	struct wd_dev *dev;             /* the context's, lives as long */
 	pthread_t home;                 /* the thread that opened it: its sessions go here */
 	unsigned sessions;              /* under the pool's lock */
 	int broken;                     /* under the pool's lock: no new sessions */
