@@ -254,10 +254,12 @@ static int keep_input(struct wdp_cctx *c, const struct wdp_op *op)
 
 static int fail(struct wdp_cctx *c, int err, const char *what)
 {
+	char dev[WD_NAME_MAX + 8];
+
 	wdp_bump(&c->n.errors, 1);
+	wdp_pool_device(c->prov, dev, sizeof(dev));
 	wdp_raise(c->prov, err == -EBADMSG ? WDP_R_BAD_DECRYPT : WDP_R_DEVICE_FAILED,
-		  "%s %s on device %s: %s", c->alg->name, what,
-		  c->prov->pool.device[0] ? c->prov->pool.device : "(none)", wd_strerror(err));
+		  "%s: %s (device %s: %s)", c->alg->name, what, dev, wd_strerror(err));
 	return 0;
 }
 
@@ -294,7 +296,7 @@ again:
 	}
 fallback:
 	if (!c->prov->cfg.fallback)
-		return fail(c, ret, "request failed, fallback off");
+		return fail(c, ret, "the request failed and fallback is off");
 	return -1;
 }
 

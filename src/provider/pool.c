@@ -25,6 +25,7 @@
  * their locks) and bumps the pool's epoch; contexts notice it on their
  * next operation and open a session on a queue of the child's own.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -195,6 +196,18 @@ __attribute__((destructor)) static void registry_fini(void)
 
 /* ---- queues ---- */
 
+/* The device work goes to, for messages: the one the first queue landed
+ * on, else the one configured. */
+void wdp_pool_device(struct wdp_prov *prov, char *buf, size_t len)
+{
+	struct wdp_pool *p = &prov->pool;
+
+	pthread_mutex_lock(&p->lock);
+	snprintf(buf, len, "%s", p->device[0] ? p->device : prov->cfg.device[0] ?
+				prov->cfg.device : "(auto)");
+	pthread_mutex_unlock(&p->lock);
+}
+
 /* With the pool's lock held. */
 static struct wd_ctx *pool_ctx(struct wdp_prov *prov)
 {
@@ -317,7 +330,8 @@ int wdp_sess_open(struct wdp_prov *prov, struct wdp_sess *ws, uint32_t alg, cons
 	epoch = p->epoch;
 	wq = queue_pick(prov);
 	if (!wq) {
-		ret = p->queues ? -EBUSY : p->last_err ? p->last_err : -ENODEV;
+		/* full queues: busy; none to be had (p->last_err says why): no device */
+		ret = p->queues ? -EBUSY : -ENODEV;
 		pthread_mutex_unlock(&p->lock);
 		return ret;
 	}

@@ -60,7 +60,8 @@ static const OSSL_ITEM reasons[] = {
 	{ 0, NULL }
 };
 
-void wdp_raise(struct wdp_prov *p, int reason, const char *fmt, ...)
+void wdp_raise_at(struct wdp_prov *p, const char *file, int line, const char *func, int reason,
+		  const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,7 +69,7 @@ void wdp_raise(struct wdp_prov *p, int reason, const char *fmt, ...)
 		return;
 	p->new_error(p->handle);
 	if (p->set_error_debug)
-		p->set_error_debug(p->handle, NULL, 0, NULL);
+		p->set_error_debug(p->handle, file, line, func);
 	va_start(ap, fmt);
 	p->vset_error(p->handle, (uint32_t)reason, fmt, ap);
 	va_end(ap);

@@ -116,15 +116,13 @@ static size_t put(char *buf, size_t len, size_t n, const char *fmt, const char *
 size_t wdp_stats_format(struct wdp_prov *p, char *buf, size_t len)
 {
 	struct wdp_counts s;
-	const char *dev;
+	char dev[WD_NAME_MAX + 8];
 	size_t n;
 	int i, w;
 
 	wdp_stats_sum(&p->stats, &s);
-	pthread_mutex_lock(&p->pool.lock);
-	dev = p->pool.device[0] ? p->pool.device : p->cfg.device[0] ? p->cfg.device : "none";
+	wdp_pool_device(p, dev, sizeof(dev));
 	w = snprintf(buf, len, "wd-prov: pid=%d device=%s", (int)getpid(), dev);
-	pthread_mutex_unlock(&p->pool.lock);
 	n = w < 0 ? 0 : (size_t)w;
 	n = put(buf, len, n, " %s=%llu", "ops.wd", s.ops[1]);
 	n = put(buf, len, n, " %s=%llu", "bytes.wd", s.bytes[1]);

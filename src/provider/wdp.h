@@ -206,6 +206,7 @@ int wdp_sess_open(struct wdp_prov *prov, struct wdp_sess *ws, uint32_t alg, cons
 /* Close a session; broken: the queue failed (no new sessions go there). */
 void wdp_sess_close(struct wdp_prov *prov, struct wdp_sess *ws, int broken);
 static inline int wdp_sess_live(const struct wdp_prov *prov, const struct wdp_sess *ws);
+void wdp_pool_device(struct wdp_prov *prov, char *buf, size_t len);
 void wdp_registry_add(struct wdp_prov *p);
 void wdp_registry_del(struct wdp_prov *p);
 
@@ -269,8 +270,10 @@ struct wdp_prov {
 	struct wdp_prov *next;          /* the list of live instances (pool.c) */
 };
 
-void wdp_raise(struct wdp_prov *p, int reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* An error on OpenSSL's stack, under the provider's name and reasons. */
+void wdp_raise_at(struct wdp_prov *p, const char *file, int line, const char *func, int reason,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+#define wdp_raise(p, reason, ...) wdp_raise_at(p, __FILE__, __LINE__, __func__, reason, __VA_ARGS__)
 int64_t wdp_now_ns(void);
 
 static inline int wdp_sess_live(const struct wdp_prov *prov, const struct wdp_sess *ws)
