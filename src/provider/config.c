@@ -161,6 +161,9 @@ static int apply(struct wdp_cfg *cfg, const char *key, const char *val, const ch
 	}
 	if (ret)
 		snprintf(err, errlen, "bad %s value \"%s\" (%s)", key, val, where);
+	if (ret && !strcmp(key, "algorithms"))
+		snprintf(err, errlen, "bad algorithms value \"%s\" (%s): unknown or empty; offered: "
+			 "all, cbc, ctr, xts, gcm or names such as aes-128-cbc", val, where);
 	return ret;
 }
 

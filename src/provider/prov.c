@@ -317,6 +317,9 @@ WDP_EXPORT int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DIS
 	gp = core_functions(p, in);
 	if (wdp_cfg_load(&p->cfg, handle, gp, err, sizeof(err))) {
 		wdp_raise(p, WDP_R_CONFIG, "%s", err);
+		/* OpenSSL drops errors of the configuration it loads by itself:
+		 * a provider that refuses to load says so where it is seen */
+		fprintf(stderr, "wd provider: not loaded: %s\n", err);
 		goto fail;
 	}
 	if (wdp_sw_load(&p->sw, err, sizeof(err))) {
