@@ -313,6 +313,10 @@ int wd_cmd_bench(int argc, char **argv)
 		optind = 1;
 		return wd_bench_wdd(argc - 1, argv + 1);
 	}
+	if (argc >= 2 && !strcmp(argv[1], "provider")) {
+		optind = 1;
+		return wd_bench_provider(argc - 1, argv + 1);
+	}
 	if (argc >= 2 && !strcmp(argv[1], "mem")) {
 		optind = 1;
 		return wd_bench_mem(argc - 1, argv + 1);
@@ -335,6 +339,7 @@ int wd_cmd_bench(int argc, char **argv)
 		"       wd bench mem [-j FILE]\n"
 		"       wd bench wdd [-w WDD] [-n ITERS] [-j FILE]\n"
 		"       wd bench crypto [-t SECONDS] [-j FILE] [-q]\n"
-		"       wd bench sync [-t SECONDS] [-s SEED] [-j FILE] [-q]\n");
+		"       wd bench sync [-t SECONDS] [-s SEED] [-j FILE] [-q]\n"
+		"       wd bench provider [-t SECONDS] [-m DIR] [-j FILE] [-q]\n");
 	return help ? 0 : 2;
 }

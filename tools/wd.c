@@ -20,7 +20,7 @@ static const struct {
 	{ "gunzip", wd_cmd_gzip, "the same as 'wd gzip -d'" },
 	{ "stat", wd_cmd_stat, "counters of the wdd daemon" },
 	{ "run", wd_cmd_run, "run a program with its zlib calls on WarpDrive (wd run -h)" },
-	{ "bench", wd_cmd_bench, "benchmarks: wd bench comp | ring | mem | wdd | crypto | sync" },
+	{ "bench", wd_cmd_bench, "benchmarks: wd bench comp | ring | mem | wdd | crypto | sync | zlib | provider" },
 };
 
 static void usage(FILE *f)

@@ -16,6 +16,7 @@ int wd_bench_wdd(int argc, char **argv);   /* bench/bench_wdd.c */
 int wd_bench_crypto(int argc, char **argv); /* bench/bench_crypto.c */
 int wd_bench_sync(int argc, char **argv);   /* bench/bench_sync.c */
 int wd_bench_zlib(int argc, char **argv);   /* bench/bench_zlib.c */
+int wd_bench_provider(int argc, char **argv); /* bench/bench_provider.c */
 /* The zlib layer's path ($WD_ZLIB_LIB, beside wd, the build tree, the
  * prefix): 0, or -ENOENT. */
 int wd_cli_find_layer(char *out, size_t len);

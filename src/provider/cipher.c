@@ -28,6 +28,8 @@ void *wdp_cctx_new(struct wdp_prov *p, enum wdp_alg_id id)
 	c->enc = 1;
 	c->key_len = c->alg->key_len;
 	c->no_wd = WDP_WHY__COUNT;
+	c->threshold = p->cfg.threshold[c->alg->mode];
+	c->sw_cipher = c->swi->cipher;
 	c->sw = c->swi->newctx(p->sw.provctx);
 	if (!c->sw)
 		goto fail;
@@ -148,6 +150,8 @@ int wdp_cctx_init(struct wdp_cctx *c, const unsigned char *key, size_t keylen,
 {
 	int key_changed = 0;
 
+	if (c->alg->mode == WDP_CTR)
+		wdp_ctr_settle(c); /* a restart without an IV keeps the counter */
 	c->enc = enc;
 	c->bufsz = 0;
 	c->num = 0;

@@ -28,6 +28,8 @@ struct wdp_cctx {
 	int sw_dir;                     /* direction sw was keyed for, -1: not keyed */
 	unsigned key_set : 1, iv_set : 1, pad : 1, sw_synced : 1, tls : 1;
 	enum wdp_why no_wd;             /* != WDP_WHY__COUNT: every piece to sw, why */
+	size_t threshold;               /* the instance's, for this mode */
+	OSSL_FUNC_cipher_cipher_fn *sw_cipher; /* swi->cipher, one load less per call */
 	size_t key_len;
 	uint8_t key[WD_CIPHER_KEY_MAX];
 	uint8_t oiv[WDP_BLOCK];         /* the IV as set */
@@ -35,6 +37,8 @@ struct wdp_cctx {
 	uint8_t buf[WDP_BLOCK];         /* CBC: a partial block */
 	size_t bufsz;
 	unsigned num;                   /* CTR: keystream bytes used of the current block */
+	uint64_t sw_run;                /* CTR: bytes the default provider went through since
+					 * iv and num were brought up to date (wdp_ctr_settle) */
 
 	struct wdp_sess sess;
 	uint8_t *keep;                  /* in place on a remote device: the input, kept */
@@ -60,7 +64,7 @@ int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[]);
  */
 static inline int wdp_route(struct wdp_cctx *c, size_t n, enum wdp_why *why)
 {
-	if (n < c->prov->cfg.threshold[c->alg->mode]) {
+	if (n < c->threshold) {
 		*why = WDP_WHY_THRESHOLD;
 		return 0;
 	}
@@ -78,12 +82,15 @@ static inline int wdp_route(struct wdp_cctx *c, size_t n, enum wdp_why *why)
  */
 int wdp_run_queue(struct wdp_cctx *c, const struct wdp_op *op, enum wdp_why *why);
 
-/* A piece that went to the default provider, or to a queue. */
+/* A piece that went to the default provider, or to a queue.  The
+ * threshold is the reason of the pieces counted with no other reason
+ * (wdp_stats_sum): small pieces cost two increments, not three. */
 static inline void wdp_count_sw(struct wdp_cctx *c, size_t n, enum wdp_why why)
 {
 	wdp_bump(&c->n.ops[0], 1);
 	wdp_bump(&c->n.bytes[0], n);
-	wdp_bump(&c->n.why[why], 1);
+	if (why != WDP_WHY_THRESHOLD)
+		wdp_bump(&c->n.why[why], 1);
 }
 
 static inline void wdp_count_wd(struct wdp_cctx *c, size_t n)
@@ -97,10 +104,17 @@ static inline int wdp_sw_cipher(struct wdp_cctx *c, uint8_t *out, const uint8_t 
 {
 	size_t outl;
 
-	return c->swi->cipher(c->sw, out, &outl, n, in, n);
+	return c->sw_cipher(c->sw, out, &outl, n, in, n);
 }
 
 /* parameters (cipher_params.c, cipher_gcm_tls.c) */
+enum wdp_param {
+	WP_UNKNOWN, WP_KEYLEN, WP_IVLEN, WP_IV, WP_UPDATED_IV, WP_PADDING, WP_NUM, WP_USE_BITS,
+	WP_TLS_VERSION, WP_TLS_MAC, WP_TLS_MAC_SIZE, WP_TAG, WP_TAGLEN, WP_TLS_AAD,
+	WP_TLS_AAD_PAD, WP_TLS_IV_FIXED, WP_TLS_IV_GEN, WP_TLS_IV_INV,
+};
+enum wdp_param wdp_param_id(const char *key);
+int wdp_set_octets(OSSL_PARAM *p, const void *v, size_t len);
 const OSSL_PARAM *wdp_alg_gettable(void *provctx);
 int wdp_alg_get_params(const struct wdp_alg *a, OSSL_PARAM params[]);
 const OSSL_PARAM *wdp_ctx_gettable(void *vctx, void *provctx);
@@ -119,6 +133,7 @@ int wdp_ctr_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 		   const unsigned char *in, size_t inl);
 int wdp_ctr_final(void *vctx, unsigned char *out, size_t *outl, size_t outsize);
 int wdp_ctr_set_num(struct wdp_cctx *c, unsigned num);
+void wdp_ctr_settle(struct wdp_cctx *c);
 int wdp_xts_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 		   const unsigned char *in, size_t inl);
 int wdp_xts_final(void *vctx, unsigned char *out, size_t *outl, size_t outsize);

@@ -298,7 +298,7 @@ static int text(struct wdp_cctx *c, uint8_t *out, const uint8_t *in, size_t inl)
 		return c->swi->update(c->sw, out, &outl, inl, in, inl);
 	}
 	if (g->route == ROUTE_SW) {
-		wdp_count_sw(c, inl, inl < c->prov->cfg.threshold[WDP_GCM] ? WDP_WHY_THRESHOLD
+		wdp_count_sw(c, inl, inl < c->threshold ? WDP_WHY_THRESHOLD
 									  : WDP_WHY_MSG);
 		return c->swi->update(c->sw, out, &outl, inl, in, inl);
 	}

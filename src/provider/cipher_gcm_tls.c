@@ -157,40 +157,60 @@ static int get_iv_gen(struct wdp_cctx *c, OSSL_PARAM *p)
 	return 1;
 }
 
+/* The tag of the message just finished (encryption). */
+static int get_tag(struct wdp_cctx *c, OSSL_PARAM *p)
+{
+	struct wdp_gcm *g = c->gcm;
+	size_t n = p->data ? p->data_size : g->taglen;
+
+	if (!c->enc || !g->taglen) {
+		wdp_raise(c->prov, WDP_R_TAG, "AES-GCM: no tag made yet");
+		return 0;
+	}
+	if (!n || n > GCM_TAG_MAX || !OSSL_PARAM_set_octet_string(p, g->tag, n))
+		return bad(c, p->key);
+	return 1;
+}
+
 int wdp_gcm_get_params(struct wdp_cctx *c, OSSL_PARAM params[])
 {
 	struct wdp_gcm *g = c->gcm;
 	OSSL_PARAM *p;
+	int ok = 1;
 
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) &&
-	    !OSSL_PARAM_set_size_t(p, c->key_len))
-		return bad(c, p->key);
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) &&
-	    !OSSL_PARAM_set_size_t(p, g->ivlen))
-		return bad(c, p->key);
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAGLEN)) &&
-	    !OSSL_PARAM_set_size_t(p, g->taglen ? g->taglen : GCM_TAG_MAX))
-		return bad(c, p->key);
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IV)) && !get_iv(c, p))
-		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_UPDATED_IV)) && !get_iv(c, p))
-		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD_PAD)) &&
-	    !OSSL_PARAM_set_size_t(p, g->tls_pad))
-		return bad(c, p->key);
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TAG))) {
-		size_t n = p->data ? p->data_size : g->taglen;
-
-		if (!c->enc || !g->taglen) {
-			wdp_raise(c->prov, WDP_R_TAG, "AES-GCM: no tag made yet");
-			return 0;
+	for (p = params; p && p->key; p++) {
+		switch (wdp_param_id(p->key)) {
+		case WP_KEYLEN:
+			ok = OSSL_PARAM_set_size_t(p, c->key_len);
+			break;
+		case WP_IVLEN:
+			ok = OSSL_PARAM_set_size_t(p, g->ivlen);
+			break;
+		case WP_TAGLEN:
+			ok = OSSL_PARAM_set_size_t(p, g->taglen ? g->taglen : GCM_TAG_MAX);
+			break;
+		case WP_IV:
+		case WP_UPDATED_IV:
+			if (!get_iv(c, p))
+				return 0;
+			break;
+		case WP_TLS_AAD_PAD:
+			ok = OSSL_PARAM_set_size_t(p, g->tls_pad);
+			break;
+		case WP_TAG:
+			if (!get_tag(c, p))
+				return 0;
+			break;
+		case WP_TLS_IV_GEN:
+			if (!get_iv_gen(c, p))
+				return 0;
+			break;
+		default:
+			break;
 		}
-		if (!n || n > GCM_TAG_MAX || !OSSL_PARAM_set_octet_string(p, g->tag, n))
+		if (!ok)
 			return bad(c, p->key);
 	}
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_AEAD_TLS1_GET_IV_GEN)) &&
-	    !get_iv_gen(c, p))
-		return 0;
 	return 1;
 }
 
@@ -247,40 +267,65 @@ static int set_tag(struct wdp_cctx *c, const OSSL_PARAM *p)
 	return 1;
 }
 
+static int set_ivlen(struct wdp_cctx *c, const OSSL_PARAM *p)
+{
+	struct wdp_gcm *g = c->gcm;
+	size_t sz;
+
+	if (!OSSL_PARAM_get_size_t(p, &sz) || !sz || sz > GCM_IV_MAX)
+		return bad(c, p->key);
+	if (sz != g->ivlen) {
+		if (g->iv_state != IV_UNSET)
+			g->iv_state = IV_DONE; /* the IV set was for another length */
+		g->ivlen = sz;
+	}
+	return 1;
+}
+
+static int set_iv_inv(struct wdp_cctx *c, const OSSL_PARAM *p)
+{
+	struct wdp_gcm *g = c->gcm;
+
+	if (p->data_type != OSSL_PARAM_OCTET_STRING || !p->data || !g->iv_gen || c->enc ||
+	    !c->key_set || p->data_size > g->ivlen)
+		return bad(c, p->key);
+	memcpy(g->iv + g->ivlen - p->data_size, p->data, p->data_size);
+	g->iv_state = IV_SET;
+	return 1;
+}
+
 int wdp_gcm_set_params(struct wdp_cctx *c, const OSSL_PARAM params[])
 {
 	struct wdp_gcm *g = c->gcm;
 	const OSSL_PARAM *p;
-	size_t sz;
 
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TAG)) && !set_tag(c, p))
-		return 0;
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_IVLEN))) {
-		if (!OSSL_PARAM_get_size_t(p, &sz) || !sz || sz > GCM_IV_MAX)
-			return bad(c, p->key);
-		if (sz != g->ivlen) {
-			if (g->iv_state != IV_UNSET)
-				g->iv_state = IV_DONE; /* the IV set was for another length */
-			g->ivlen = sz;
+	for (p = params; p->key; p++) {
+		switch (wdp_param_id(p->key)) {
+		case WP_TAG:
+			if (!set_tag(c, p))
+				return 0;
+			break;
+		case WP_IVLEN:
+			if (!set_ivlen(c, p))
+				return 0;
+			break;
+		case WP_TLS_AAD:
+			if (p->data_type != OSSL_PARAM_OCTET_STRING ||
+			    !(g->tls_pad = tls_aad(c, p->data, p->data_size)))
+				return bad(c, p->key);
+			break;
+		case WP_TLS_IV_FIXED:
+			if (p->data_type != OSSL_PARAM_OCTET_STRING ||
+			    !tls_fixed(c, p->data, p->data_size))
+				return bad(c, p->key);
+			break;
+		case WP_TLS_IV_INV:
+			if (!set_iv_inv(c, p))
+				return 0;
+			break;
+		default:
+			break;
 		}
-	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_AAD))) {
-		if (p->data_type != OSSL_PARAM_OCTET_STRING)
-			return bad(c, p->key);
-		g->tls_pad = tls_aad(c, p->data, p->data_size);
-		if (!g->tls_pad)
-			return bad(c, p->key);
-	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED))) {
-		if (p->data_type != OSSL_PARAM_OCTET_STRING || !tls_fixed(c, p->data, p->data_size))
-			return bad(c, p->key);
-	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV))) {
-		if (p->data_type != OSSL_PARAM_OCTET_STRING || !p->data || !g->iv_gen || c->enc ||
-		    !c->key_set || p->data_size > g->ivlen)
-			return bad(c, p->key);
-		memcpy(g->iv + g->ivlen - p->data_size, p->data, p->data_size);
-		g->iv_state = IV_SET;
 	}
 	return 1;
 }

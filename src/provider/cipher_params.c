@@ -108,9 +108,52 @@ const OSSL_PARAM *wdp_xts_settable(void *vctx, void *provctx)
 	return xts_settable;
 }
 
+/*
+ * Parameter names to ids, one pass over what the caller gave.  EVP asks a
+ * context for its IV length at every init and programs read the tag of
+ * every message: looking each known name up in the caller's array
+ * (OSSL_PARAM_locate per name) cost hundreds of instructions a call.
+ */
+enum wdp_param wdp_param_id(const char *k)
+{
+	switch (k[0]) {
+	case 'i':
+		return !strcmp(k, "ivlen") ? WP_IVLEN : !strcmp(k, "iv") ? WP_IV : WP_UNKNOWN;
+	case 'k':
+		return !strcmp(k, "keylen") ? WP_KEYLEN : WP_UNKNOWN;
+	case 'n':
+		return !strcmp(k, "num") ? WP_NUM : WP_UNKNOWN;
+	case 'p':
+		return !strcmp(k, "padding") ? WP_PADDING : WP_UNKNOWN;
+	case 'u':
+		return !strcmp(k, "updated-iv") ? WP_UPDATED_IV :
+		       !strcmp(k, "use-bits") ? WP_USE_BITS : WP_UNKNOWN;
+	case 't':
+		if (!strcmp(k, "tag"))
+			return WP_TAG;
+		if (!strcmp(k, "taglen"))
+			return WP_TAGLEN;
+		if (!strncmp(k, "tls", 3)) {
+			static const struct { const char *n; enum wdp_param id; } t[] = {
+				{ "tls-version", WP_TLS_VERSION }, { "tls-mac", WP_TLS_MAC },
+				{ "tls-mac-size", WP_TLS_MAC_SIZE }, { "tlsaad", WP_TLS_AAD },
+				{ "tlsaadpad", WP_TLS_AAD_PAD }, { "tlsivfixed", WP_TLS_IV_FIXED },
+				{ "tlsivgen", WP_TLS_IV_GEN }, { "tlsivinv", WP_TLS_IV_INV },
+			};
+			unsigned i;
+
+			for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+				if (!strcmp(k, t[i].n))
+					return t[i].id;
+		}
+		return WP_UNKNOWN;
+	}
+	return WP_UNKNOWN;
+}
+
 /* Octet parameters as OpenSSL's ciphers give them: a pointer when asked
  * for one, else a copy. */
-static int set_octets(OSSL_PARAM *p, const void *v, size_t len)
+int wdp_set_octets(OSSL_PARAM *p, const void *v, size_t len)
 {
 	return OSSL_PARAM_set_octet_ptr(p, v, len) || OSSL_PARAM_set_octet_string(p, v, len);
 }
@@ -118,28 +161,39 @@ static int set_octets(OSSL_PARAM *p, const void *v, size_t len)
 int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[])
 {
 	OSSL_PARAM *p;
+	int ok = 1;
 
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_KEYLEN)) &&
-	    !OSSL_PARAM_set_size_t(p, c->key_len))
-		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IVLEN)) &&
-	    !OSSL_PARAM_set_size_t(p, WDP_BLOCK))
-		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_PADDING)) &&
-	    !OSSL_PARAM_set_uint(p, c->pad))
-		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_NUM)) &&
-	    !OSSL_PARAM_set_uint(p, c->num))
-		return 0;
-	if (c->tls) /* the default provider runs the records: it knows the rest */
+	if (c->tls) /* the default provider runs the records: it knows it all */
 		return c->swi->get_ctx_params(c->sw, params);
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_IV)) &&
-	    !set_octets(p, c->oiv, WDP_BLOCK))
-		return 0;
-	if ((p = OSSL_PARAM_locate(params, OSSL_CIPHER_PARAM_UPDATED_IV)) &&
-	    !set_octets(p, c->iv, WDP_BLOCK))
-		return 0;
-	return 1;
+	if (c->alg->mode == WDP_CTR)
+		wdp_ctr_settle(c);
+	for (p = params; p && p->key && ok; p++) {
+		switch (wdp_param_id(p->key)) {
+		case WP_KEYLEN:
+			ok = OSSL_PARAM_set_size_t(p, c->key_len);
+			break;
+		case WP_IVLEN:
+			ok = OSSL_PARAM_set_size_t(p, WDP_BLOCK);
+			break;
+		case WP_PADDING:
+			ok = OSSL_PARAM_set_uint(p, c->pad);
+			break;
+		case WP_NUM:
+			ok = OSSL_PARAM_set_uint(p, c->num);
+			break;
+		case WP_IV:
+			ok = wdp_set_octets(p, c->oiv, WDP_BLOCK);
+			break;
+		case WP_UPDATED_IV:
+			ok = wdp_set_octets(p, c->iv, WDP_BLOCK);
+			break;
+		default:
+			break; /* not ours to answer, as OpenSSL's ciphers do */
+		}
+	}
+	if (!ok)
+		wdp_raise(c->prov, WDP_R_BAD_PARAM, "cannot return parameter \"%s\"", (p - 1)->key);
+	return ok;
 }
 
 /*
@@ -169,6 +223,7 @@ static int enter_tls(struct wdp_cctx *c, const OSSL_PARAM params[])
 int wdp_cctx_set_common(struct wdp_cctx *c, const OSSL_PARAM params[])
 {
 	const OSSL_PARAM *p;
+	int tls = 0, ok = 1;
 	unsigned v;
 	size_t sz;
 
@@ -176,24 +231,29 @@ int wdp_cctx_set_common(struct wdp_cctx *c, const OSSL_PARAM params[])
 		return 1;
 	if (c->alg->mode == WDP_GCM)
 		return wdp_gcm_set_params(c, params);
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_PADDING))) {
-		if (!OSSL_PARAM_get_uint(p, &v))
-			goto bad;
-		c->pad = v ? 1 : 0;
+	for (p = params; p->key && ok; p++) {
+		switch (wdp_param_id(p->key)) {
+		case WP_PADDING:
+			ok = OSSL_PARAM_get_uint(p, &v);
+			c->pad = v ? 1 : 0;
+			break;
+		case WP_NUM:
+			ok = OSSL_PARAM_get_uint(p, &v) && wdp_ctr_set_num(c, v);
+			break;
+		case WP_KEYLEN:
+			ok = OSSL_PARAM_get_size_t(p, &sz) && sz == c->key_len;
+			break;
+		case WP_TLS_VERSION:
+		case WP_TLS_MAC_SIZE:
+			tls = 1;
+			break;
+		default:
+			break;
+		}
 	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_NUM))) {
-		if (!OSSL_PARAM_get_uint(p, &v) || !wdp_ctr_set_num(c, v))
-			goto bad;
+	if (!ok) {
+		wdp_raise(c->prov, WDP_R_BAD_PARAM, "bad value for parameter \"%s\"", (p - 1)->key);
+		return 0;
 	}
-	if ((p = OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_KEYLEN))) {
-		if (!OSSL_PARAM_get_size_t(p, &sz) || sz != c->key_len)
-			goto bad;
-	}
-	if (OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_TLS_VERSION) ||
-	    OSSL_PARAM_locate_const(params, OSSL_CIPHER_PARAM_TLS_MAC_SIZE))
-		return enter_tls(c, params);
-	return 1;
-bad:
-	wdp_raise(c->prov, WDP_R_BAD_PARAM, "bad value for parameter \"%s\"", p->key);
-	return 0;
+	return tls ? enter_tls(c, params) : 1;
 }

@@ -84,12 +84,21 @@ void wdp_stats_sum(struct wdp_stats *st, struct wdp_counts *out)
 {
 	struct wdp_cctx *c;
 
+	uint64_t other = 0;
+	int i;
+
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&st->lock);
 	add_counts(out, &st->total);
 	for (c = st->live; c; c = c->live_next)
 		add_counts(out, &c->n);
 	pthread_mutex_unlock(&st->lock);
+	/* pieces with no other reason went to the default provider for
+	 * their size (wdp_count_sw does not count them one by one) */
+	for (i = 0; i < WDP_WHY__COUNT; i++)
+		if (i != WDP_WHY_THRESHOLD)
+			other += out->why[i];
+	out->why[WDP_WHY_THRESHOLD] = out->ops[0] >= other ? out->ops[0] - other : 0;
 }
 
 /* In a fork child (one thread, every lock held by it): the parent's
