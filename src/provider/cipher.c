@@ -28,7 +28,7 @@ void *wdp_cctx_new(struct wdp_prov *p, enum wdp_alg_id id)
 	c->enc = 1;
 	c->key_len = c->alg->key_len;
 	c->no_wd = WDP_WHY__COUNT;
-	c->threshold = p->cfg.threshold[c->alg->mode];
+	c->threshold = p->cfg.threshold[c->alg->mode][1];
 	c->sw_cipher = c->swi->cipher;
 	c->sw = c->swi->newctx(p->sw.provctx);
 	if (!c->sw)
@@ -153,6 +153,7 @@ int wdp_cctx_init(struct wdp_cctx *c, const unsigned char *key, size_t keylen,
 	if (c->alg->mode == WDP_CTR)
 		wdp_ctr_settle(c); /* a restart without an IV keeps the counter */
 	c->enc = enc;
+	c->threshold = c->prov->cfg.threshold[c->alg->mode][!!enc];
 	c->bufsz = 0;
 	c->num = 0;
 	c->sw_synced = 0;

@@ -28,18 +28,22 @@
 
 /*
  * Default thresholds: the smallest operation that goes to a queue, per
- * mode, measured on the in-process software device (soft0) with
- * `wd bench provider`: from these sizes on every run of the provider
- * through soft0 stayed at or above 0.95x of OpenSSL's default provider
- * (below them it hands the work to the default provider, at 0.95-1.0x).
- * A real accelerator crosses over lower (uadk uses 192 bytes, QAT_Engine
- * 2 KiB): set "threshold" for it.
+ * mode and direction ([mode][encrypt]), measured on the in-process
+ * software device (soft0) with `wd bench provider` (README, wd-provider(7)):
+ * from these sizes on, every run through a soft0 queue stayed at or above
+ * 0.95x of OpenSSL's default provider; under them the provider hands the
+ * work to the default provider directly.  A queue on soft0 costs a fixed
+ * amount per request (mostly OpenSSL setting the request's IV in the
+ * engine), so the fast modes (CTR, XTS, CBC decryption: several GB/s)
+ * cross over later than serial CBC encryption.  A real accelerator
+ * crosses over much lower (uadk uses 192 bytes, QAT_Engine 2 KiB): set
+ * "threshold" for it.
  */
-static const size_t threshold_default[WDP_MODE__COUNT] = {
-	[WDP_CBC] = 16384,
-	[WDP_CTR] = 16384,
-	[WDP_XTS] = 16384,
-	[WDP_GCM] = 16384,
+static const size_t threshold_default[WDP_MODE__COUNT][2] = {
+	[WDP_CBC] = { 65536, 16384 },
+	[WDP_CTR] = { 65536, 65536 },
+	[WDP_XTS] = { 65536, 65536 },
+	[WDP_GCM] = { 65536, 65536 },
 };
 
 static int parse_bool(const char *s, int *out)
@@ -74,6 +78,73 @@ static int parse_size(const char *s, size_t *out)
 		return -EINVAL;
 	*out = (size_t)v;
 	return 0;
+}
+
+/*
+ * "4096" (every mode and direction), or a list of "MODE[-enc|-dec]=SIZE"
+ * items ("cbc-enc=16k,ctr=64k"); what a list does not name keeps its
+ * value.
+ */
+static int parse_threshold(const char *s, size_t th[WDP_MODE__COUNT][2])
+{
+	char item[48], *eq;
+	size_t n, v, m, len;
+	int dir;
+
+	if (!parse_size(s, &v)) {
+		for (m = 0; m < WDP_MODE__COUNT; m++)
+			th[m][0] = th[m][1] = v;
+		return 0;
+	}
+	while (*s) {
+		n = strcspn(s, ", ");
+		if (n >= sizeof(item))
+			return -EINVAL;
+		memcpy(item, s, n);
+		item[n] = '\0';
+		eq = strchr(item, '=');
+		if (!eq || parse_size(eq + 1, &v))
+			return -EINVAL;
+		*eq = '\0';
+		len = strlen(item);
+		dir = -1;
+		if (len > 4 && !strcmp(item + len - 4, "-enc"))
+			dir = 1, item[len - 4] = '\0';
+		else if (len > 4 && !strcmp(item + len - 4, "-dec"))
+			dir = 0, item[len - 4] = '\0';
+		for (m = 0; m < WDP_MODE__COUNT; m++)
+			if (!strcasecmp(item, wdp_mode_names[m]))
+				break;
+		if (m == WDP_MODE__COUNT)
+			return -EINVAL;
+		if (dir != 0)
+			th[m][1] = v;
+		if (dir != 1)
+			th[m][0] = v;
+		s += n;
+		s += strspn(s, ", ");
+	}
+	return 0;
+}
+
+size_t wdp_cfg_format_threshold(const struct wdp_cfg *cfg, char *buf, size_t len)
+{
+	size_t n = 0, m;
+	int w;
+
+	if (len)
+		buf[0] = '\0';
+	for (m = 0; m < WDP_MODE__COUNT; m++) {
+		if (cfg->threshold[m][0] == cfg->threshold[m][1])
+			w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, "%s%s=%zu",
+				     n ? "," : "", wdp_mode_names[m], cfg->threshold[m][0]);
+		else
+			w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0,
+				     "%s%s-enc=%zu,%s-dec=%zu", n ? "," : "", wdp_mode_names[m],
+				     cfg->threshold[m][1], wdp_mode_names[m], cfg->threshold[m][0]);
+		n += w < 0 ? 0 : (size_t)w;
+	}
+	return n;
 }
 
 /* One item of the algorithm list: "all", a mode ("cbc"), or a name. */
@@ -132,8 +203,6 @@ static int apply(struct wdp_cfg *cfg, const char *key, const char *val, const ch
 		 char *err, size_t errlen)
 {
 	int ret = 0;
-	size_t th;
-	unsigned i;
 
 	if (!strcmp(key, "device")) {
 		if (strlen(val) >= sizeof(cfg->device))
@@ -143,10 +212,7 @@ static int apply(struct wdp_cfg *cfg, const char *key, const char *val, const ch
 		else
 			strcpy(cfg->device, val), cfg->device_named = 1;
 	} else if (!strcmp(key, "threshold")) {
-		ret = parse_size(val, &th);
-		for (i = 0; !ret && i < WDP_MODE__COUNT; i++)
-			cfg->threshold[i] = th;
-		cfg->threshold_set |= !ret;
+		ret = parse_threshold(val, cfg->threshold);
 	} else if (!strcmp(key, "fallback")) {
 		ret = parse_bool(val, &cfg->fallback);
 	} else if (!strcmp(key, "algorithms")) {

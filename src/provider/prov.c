@@ -188,8 +188,6 @@ static int get_params(void *provctx, OSSL_PARAM params[])
 	struct wdp_prov *p = provctx;
 	char buf[1024];
 	OSSL_PARAM *q;
-	unsigned i;
-	size_t n;
 
 	if ((q = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME)) &&
 	    !set_str(q, "WarpDrive provider"))
@@ -211,9 +209,7 @@ static int get_params(void *provctx, OSSL_PARAM params[])
 	    !set_str(q, p->cfg.device[0] ? p->cfg.device : "auto"))
 		return 0;
 	if ((q = OSSL_PARAM_locate(params, "wd-threshold"))) {
-		for (i = 0, n = 0; i < WDP_MODE__COUNT && n < sizeof(buf); i++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s=%zu", i ? "," : "",
-					      wdp_mode_names[i], p->cfg.threshold[i]);
+		wdp_cfg_format_threshold(&p->cfg, buf, sizeof(buf));
 		if (!set_str(q, buf))
 			return 0;
 	}

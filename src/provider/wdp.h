@@ -64,8 +64,8 @@ extern const char *const wdp_mode_names[WDP_MODE__COUNT];
 struct wdp_cfg {
 	char device[WD_NAME_MAX];       /* "" : the best device offering ciphers */
 	int device_named;               /* by the user: config or environment */
-	size_t threshold[WDP_MODE__COUNT]; /* smaller operations: the default provider */
-	int threshold_set;              /* given by the user (one value for all modes) */
+	/* smaller operations go to the default provider: [mode][encrypt] */
+	size_t threshold[WDP_MODE__COUNT][2];
 	int fallback;                   /* device trouble: run in the default provider */
 	uint32_t algs;                  /* bit per enum wdp_alg_id: offered */
 	int explicit_mem;               /* share a bounce buffer even on an SVA device */
@@ -78,6 +78,7 @@ struct wdp_cfg {
 int wdp_cfg_load(struct wdp_cfg *cfg, const OSSL_CORE_HANDLE *handle,
 		 OSSL_FUNC_core_get_params_fn *get_params, char *err, size_t errlen);
 size_t wdp_cfg_format_algs(const struct wdp_cfg *cfg, char *buf, size_t len);
+size_t wdp_cfg_format_threshold(const struct wdp_cfg *cfg, char *buf, size_t len);
 
 /* ---- statistics (stats.c) ---- */
 

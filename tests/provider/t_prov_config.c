@@ -90,6 +90,15 @@ static void env_threshold(void)
 	T_ASSERT(!strcmp(buf, "cbc=100,ctr=100,xts=100,gcm=100"));
 }
 
+static void env_list(void)
+{
+	char buf[256];
+
+	get("wd-threshold", buf, sizeof(buf));
+	printf("  %s\n", buf);
+	T_ASSERT(!strcmp(buf, "cbc-enc=1024,cbc-dec=4096,ctr=2048,xts=4096,gcm=4096"));
+}
+
 static void env_algs(void)
 {
 	char buf[256];
@@ -156,6 +165,8 @@ int main(int argc, char **argv)
 	in_child("work goes to the configured device", used, NULL);
 	in_child("environment wins (threshold)", env_threshold, "WD_PROV_THRESHOLD=100");
 	in_child("environment wins (algorithms)", env_algs, "WD_PROV_ALGS=xts");
+	in_child("threshold per mode and direction", env_list,
+		 "WD_PROV_THRESHOLD=cbc-enc=1k, ctr=2KiB");
 	write_conf(argv[1], "threshold = lots\n");
 	in_child("bad threshold refused", refused, NULL);
 	write_conf(argv[1], "algorithms = aes-128-ecb\n");

@@ -40,7 +40,7 @@ static void prov_params(struct tp *t)
 	T_EQ(status, 1);
 	T_EQ(fallback, 1);
 	T_ASSERT(!strcmp(dev, "auto"));
-	T_ASSERT(strstr(th, "cbc=") && strstr(th, "gcm="));
+	T_ASSERT(strstr(th, "cbc-enc=") && strstr(th, "cbc-dec=") && strstr(th, "gcm="));
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strstr(algs, names[i]))
 			T_FAIL("%s not in wd-algorithms \"%s\"", names[i], algs);
