@@ -4,10 +4,14 @@
 # corpus file through wd gives the default provider's bytes (threshold 0:
 # every piece through a queue, and the defaults), and decrypts them back;
 # `openssl speed` runs (bounded) and its statistics show queue work.
-# usage: t_prov_openssl.sh MODULE_DIR CORPUS_DIR
+# usage: t_prov_openssl.sh MODULE_DIR CORPUS_DIR [SANITIZER_RUNTIME]
+# (the runtime is preloaded into openssl when wd.so is a sanitizer build)
 set -eu
 mod=$1
 corpus=$2
+pre=${3:-}
+# openssl, with the runtime preloaded into it alone (not into the shell's tools)
+ossl() { if [ -n "$pre" ]; then LD_PRELOAD="$pre" openssl "$@"; else openssl "$@"; fi; }
 command -v openssl >/dev/null || { echo "no openssl command: skipped"; exit 77; }
 [ -f "$mod/wd.so" ] || { echo "no $mod/wd.so"; exit 1; }
 files=$(find "$corpus" -maxdepth 1 -type f ! -name README.md ! -name '.*' | sort)
@@ -20,7 +24,7 @@ K=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 IV=f0e0d0c0b0a090807060504030201000
 
 # --- loading and describing
-openssl list -providers -verbose -provider-path "$mod" -provider wd > "$tmp/list"
+ossl list -providers -verbose -provider-path "$mod" -provider wd > "$tmp/list"
 grep -q "name: WarpDrive provider" "$tmp/list" || fail "no name in: $(cat "$tmp/list")"
 grep -q "status: active" "$tmp/list" || fail "not active"
 grep -q "wd-stats" "$tmp/list" || fail "no wd-stats parameter listed"
@@ -38,7 +42,7 @@ threshold = 0
 [def_sect]
 activate = 1
 EOF
-OPENSSL_CONF="$tmp/openssl.cnf" openssl list -providers > "$tmp/list2"
+OPENSSL_CONF="$tmp/openssl.cnf" ossl list -providers > "$tmp/list2"
 grep -q "WarpDrive provider" "$tmp/list2" || fail "not loaded from openssl.cnf"
 
 # --- enc: every corpus file, both ways, against the default provider
@@ -46,22 +50,22 @@ for th in 0 default; do
 	if [ $th = 0 ]; then export WD_PROV_THRESHOLD=0; else unset WD_PROV_THRESHOLD; fi
 	export WD_PROV_STATS="$tmp/stats.$th"
 	for c in aes-128-cbc aes-192-cbc aes-256-cbc aes-128-ctr aes-256-ctr; do
-		kl=$(openssl enc -$c -P -K $K -iv $IV -nosalt 2>/dev/null | sed -n 's/^key=//p' | wc -c)
+		kl=$(ossl enc -$c -P -K $K -iv $IV -nosalt 2>/dev/null | sed -n 's/^key=//p' | wc -c)
 		key=$(echo $K | cut -c1-$((kl - 1)))
 		for f in $files; do
 			b=$(basename "$f")
-			openssl enc -e -$c -K "$key" -iv $IV -in "$f" -out "$tmp/ref" 2>/dev/null
-			openssl enc -e -$c $WD -K "$key" -iv $IV -in "$f" -out "$tmp/wd"
+			ossl enc -e -$c -K "$key" -iv $IV -in "$f" -out "$tmp/ref" 2>/dev/null
+			ossl enc -e -$c $WD -K "$key" -iv $IV -in "$f" -out "$tmp/wd"
 			cmp -s "$tmp/ref" "$tmp/wd" || fail "enc -$c $b (threshold $th) differs"
-			openssl enc -d -$c $WD -K "$key" -iv $IV -in "$tmp/ref" -out "$tmp/back"
+			ossl enc -d -$c $WD -K "$key" -iv $IV -in "$tmp/ref" -out "$tmp/back"
 			cmp -s "$f" "$tmp/back" || fail "enc -d -$c $b (threshold $th) differs"
 		done
 	done
 	# a password, PBKDF2 from the default provider, the cipher from wd
 	f=$(echo "$files" | head -1)
-	openssl enc -e -aes-256-cbc -pbkdf2 -S 0102030405060708 -pass pass:wd -in "$f" \
+	ossl enc -e -aes-256-cbc -pbkdf2 -S 0102030405060708 -pass pass:wd -in "$f" \
 		-out "$tmp/ref" 2>/dev/null
-	openssl enc -e -aes-256-cbc -pbkdf2 $WD -S 0102030405060708 -pass pass:wd -in "$f" \
+	ossl enc -e -aes-256-cbc -pbkdf2 $WD -S 0102030405060708 -pass pass:wd -in "$f" \
 		-out "$tmp/wd"
 	cmp -s "$tmp/ref" "$tmp/wd" || fail "enc -pbkdf2 (threshold $th) differs"
 done
@@ -73,7 +77,7 @@ echo "enc: $(echo "$files" | wc -l) files x 5 ciphers x 2 settings, $wdops queue
 
 # --- speed, bounded: the statistics show queue work at the default threshold
 export WD_PROV_STATS="$tmp/stats.speed"
-timeout 120 openssl speed $WD -evp aes-128-cbc -seconds 1 > "$tmp/speed" 2>&1 ||
+timeout 120 env ${pre:+LD_PRELOAD=$pre} openssl speed $WD -evp aes-128-cbc -seconds 1 > "$tmp/speed" 2>&1 ||
 	fail "openssl speed failed: $(tail -5 "$tmp/speed")"
 tail -3 "$tmp/speed"
 cat "$tmp/stats.speed"

@@ -18,7 +18,7 @@ static const char *moddir;
 static void enc(struct tp *t, const char *name, size_t len, int chunk)
 {
 	static uint8_t buf[65536 + 32];
-	uint8_t key[32] = { 1 }, iv[16] = { 2 };
+	uint8_t key[64] = { 1 }, iv[16] = { 2 };
 	EVP_CIPHER *c = tp_fetch(t, name, 1);
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	size_t off;
