@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,14 +362,31 @@ static void wdd_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_t
 	*sq_head = *cq_tail;
 }
 
+/*
+ * The doorbell is a pipe whose reader is the daemon.  A daemon that died
+ * leaves it without one, and a plain write would raise SIGPIPE, which
+ * kills a program that does not ignore it: the write runs with SIGPIPE
+ * blocked in this thread, and a SIGPIPE it raised (none was pending
+ * before) is taken back.  The queue then finds the daemon gone as usual.
+ */
 static void wdd_kick(struct wd_queue *q)
 {
 	struct wdd_queue *wq = q->drv;
 	static const char bell = 1;
+	struct timespec zero = { 0, 0 };
+	sigset_t pipe_set, old, pending;
+	int was_pending;
 
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
 	/* full (EAGAIN): a wake-up is pending anyway */
-	if (write(wq->kick_fd, &bell, 1) < 0)
-		return;
+	if (write(wq->kick_fd, &bell, 1) < 0 && errno == EPIPE && !was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static int wdd_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs)
