@@ -26,7 +26,7 @@
 #include "../tools/wd_cli.h"
 #include "bench_util.h"
 
-#define REPS 5
+#define REPS_MAX 31
 #define MAX_MSG (64u << 10)
 #define NSIZES 7
 #define NMODES 6
@@ -54,7 +54,8 @@ struct place {
 
 static uint8_t *src, *dst;
 static uint8_t key[64];
-static double min_time = 0.1;
+static double min_time = 0.05;
+static int reps = 9;
 
 /* A library context with the default provider and, unless wd_conf is
  * NULL, the wd provider from moddir with those settings. */
@@ -182,8 +183,9 @@ static const char *module_dir(const char *given)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: wd bench provider [-t SECONDS] [-m DIR] [-j FILE] [-q]\n"
-		   "  -t SECONDS  length of one measurement (default 0.1)\n"
+	fprintf(f, "usage: wd bench provider [-t SECONDS] [-r RUNS] [-m DIR] [-j FILE] [-q]\n"
+		   "  -t SECONDS  length of one measurement (default 0.05)\n"
+		   "  -r RUNS     interleaved runs per figure, the median kept (default 9)\n"
 		   "  -m DIR      directory holding wd.so (default: the build tree, then %s)\n"
 		   "  -j FILE     also write the figures as JSON to FILE\n"
 		   "  -q          JSON only, on stdout\n", WD_PROVIDER_INSTALL_DIR);
@@ -195,7 +197,7 @@ static void report(FILE *jf, int quiet, double mb[NMODES][NSIZES][NPLACES], cons
 
 	if (!quiet) {
 		printf("\nwd bench provider: EVP through the wd provider vs OpenSSL's default "
-		       "provider, 1 thread, median of %d runs (MB/s)\n", REPS);
+		       "provider, 1 thread, median of %d runs (MB/s)\n", reps);
 		printf("wd: provider defaults; wd-queue: threshold 0, every operation through a "
 		       "soft0 queue\n\n");
 		printf("%-16s %8s %10s %10s %7s %10s %7s\n", "mode", "bytes", "default", "wd",
@@ -210,7 +212,7 @@ static void report(FILE *jf, int quiet, double mb[NMODES][NSIZES][NPLACES], cons
 	}
 	if (!jf)
 		return;
-	fprintf(jf, "{\n  \"bench\": \"provider\",\n  \"runs\": %d,\n  \"results\": [", REPS);
+	fprintf(jf, "{\n  \"bench\": \"provider\",\n  \"runs\": %d,\n  \"results\": [", reps);
 	for (m = 0; m < NMODES; m++)
 		for (z = 0; z < NSIZES; z++)
 			fprintf(jf, "%s\n    {\"mode\": \"%s\", \"bytes\": %zu, \"default_mbps\": %.1f, "
@@ -231,8 +233,13 @@ int wd_bench_provider(int argc, char **argv)
 	FILE *jf = NULL;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "t:m:j:qh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:m:j:qh")) != -1) {
 		switch (opt) {
+		case 'r':
+			reps = atoi(optarg);
+			if (reps < 1 || reps > REPS_MAX)
+				reps = reps < 1 ? 1 : REPS_MAX;
+			break;
 		case 't':
 			min_time = strtod(optarg, NULL);
 			if (min_time < 0.01)
@@ -271,18 +278,18 @@ int wd_bench_provider(int argc, char **argv)
 		return wd_cli_fail("bench provider: cannot load the providers", -ENOENT);
 	if (!quiet)
 		fprintf(stderr, "measuring: %d interleaved runs of about %.2f s each, module %s...\n",
-			REPS, min_time, moddir);
+			reps, min_time, moddir);
 	for (m = 0; m < NMODES && !ret; m++) {
 		for (z = 0; z < NSIZES && !ret; z++) {
-			double v[NPLACES][REPS];
+			double v[NPLACES][REPS_MAX];
 			size_t n[NPLACES] = { 0 };
 
-			for (r = 0; r < REPS; r++)
+			for (r = 0; r < reps; r++)
 				for (k = 0; k < NPLACES; k++)
 					if ((v[k][r] = run(&pl[k], &modes[m], sizes[z], &n[k])) < 0)
 						ret = -EIO;
 			for (k = 0; k < NPLACES; k++)
-				mb[m][z][k] = bench_median(v[k], REPS);
+				mb[m][z][k] = bench_median(v[k], reps);
 		}
 	}
 	if (ret)

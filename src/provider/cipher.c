@@ -261,7 +261,8 @@ static int fail(struct wdp_cctx *c, int err, const char *what)
 {
 	char dev[WD_NAME_MAX + 8];
 
-	wdp_bump(&c->n.errors, 1);
+	if (err != -EBADMSG) /* a tag that does not match is a verdict, not a failure */
+		wdp_bump(&c->n.errors, 1);
 	wdp_pool_device(c->prov, dev, sizeof(dev));
 	wdp_raise(c->prov, err == -EBADMSG ? WDP_R_BAD_DECRYPT : WDP_R_DEVICE_FAILED,
 		  "%s: %s (device %s: %s)", c->alg->name, what, dev, wd_strerror(err));

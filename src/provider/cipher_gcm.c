@@ -398,10 +398,13 @@ int wdp_gcm_final(void *vctx, unsigned char *out, size_t *outl, size_t outsize)
 	if (!c->enc && !g->taglen)
 		return gcm_err(c, WDP_R_TAG, "no tag set for decryption");
 	if (g->route == ROUTE_NONE) {
+		/* no text: the whole message is its end */
 		r = start_msg(c, NULL, NULL, 0, 1);
 		if (r < 0) {
 			wdp_count_sw(c, 0, g->why);
 			r = final_sw(c);
+		} else if (r > 0 && c->enc) {
+			g->taglen = GCM_TAG_MAX;
 		}
 	} else if (g->route == ROUTE_SW) {
 		r = final_sw(c);

@@ -82,7 +82,8 @@ static int run_sva(struct wdp_queue *wq, const struct wdp_sess *ws, const struct
 {
 	struct wd_req r;
 
-	prep(&r, ws, op, op->param, op->iv, (uint64_t)(uintptr_t)op->hdr,
+	/* an empty header has no address (an unused field must be 0) */
+	prep(&r, ws, op, op->param, op->iv, op->hdr_len ? (uint64_t)(uintptr_t)op->hdr : 0,
 	     (uint64_t)(uintptr_t)op->in, (uint64_t)(uintptr_t)op->out, op->len);
 	return run_one(wq, &r);
 }
@@ -141,7 +142,7 @@ static int run_bounce(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 			memcpy(hdr, op->hdr + (param & WD_AEAD_P_INIT ? 0 : op->hdr_len - hdr_now),
 			       hdr_now);
 		}
-		prep(&r, ws, op, param, iv, hdr_iova, text_iova, text_iova, k);
+		prep(&r, ws, op, param, iv, hdr_now ? hdr_iova : 0, text_iova, text_iova, k);
 		if (op->mode == WDP_GCM && !(param & WD_AEAD_P_INIT))
 			r.arg0 = 0; /* AAD travels with the first part */
 		ret = run_one(wq, &r);
