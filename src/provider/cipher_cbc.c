@@ -73,7 +73,9 @@ static inline int cbc_small(struct wdp_cctx *c, unsigned char *out, size_t *outl
 
 	if (!c->enc)
 		memcpy(next, in + inl - WDP_BLOCK, WDP_BLOCK);
-	if (!c->sw_cipher(c->sw, out, outl, outsize, in, inl))
+	/* its update entry: with padding off and whole blocks, the raw
+	 * transform, and measurably quicker than its cipher entry here */
+	if (!c->swi->update(c->sw, out, outl, outsize, in, inl))
 		return 0;
 	memcpy(c->iv, c->enc ? out + inl - WDP_BLOCK : next, WDP_BLOCK);
 	wdp_bump(&c->n.ops[0], 1);
