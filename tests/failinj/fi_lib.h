@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Small steps the fault-injection scenarios share (t_failinj_*.c). */
+#ifndef T_FI_LIB_H
+#define T_FI_LIB_H
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <wd/comp.h>
+#include <wd/crypto.h>
+#include <wd/mem.h>
+#include <wd/mover.h>
+#include <wd/wd.h>
+
+#include "fi.h"
+
+#define FI_CRC_CHECK 0xE3069283u        /* CRC32C of "123456789" */
+
+/* A context with one engine thread, in-process devices only. */
+static inline struct wd_ctx *fi_ctx_local(void)
+{
+	struct wd_ctx_opts o = { .size = sizeof(o), .soft_threads = 1,
+				 .flags = WD_CTX_F_LOCAL_ONLY };
+	struct wd_ctx *ctx = NULL;
+
+	FI_TRY(wd_ctx_new(&ctx, &o));
+	return ctx;
+}
+
+static inline struct wd_queue *fi_queue(struct wd_ctx *ctx, const char *alg, const char *dev,
+					unsigned flags, struct wd_domain *dom)
+{
+	struct wd_queue_opts o = { .size = sizeof(o), .depth = 16, .device = dev, .flags = flags,
+				   .domain = dom };
+	struct wd_queue *q = NULL;
+
+	FI_TRY(wd_queue_new(&q, ctx, alg, &o));
+	return q;
+}
+
+/* Submit one request, wait for it (a failure here is the test's). */
+static inline struct wd_cpl fi_run_req(struct wd_queue *q, struct wd_req *r)
+{
+	struct wd_cpl c;
+	int ret;
+
+	r->tag = 0x7e57;
+	ret = wd_send(q, r, 1);
+	if (ret != 1)
+		FI_FAIL("wd_send: %d (%s)", ret, wd_strerror(ret));
+	ret = wd_wait(q, &c, 1, 10000);
+	if (ret != 1)
+		FI_FAIL("wd_wait: %d (%s)", ret, wd_strerror(ret));
+	FI_ASSERT(c.tag == 0x7e57);
+	return c;
+}
+
+/* The queue serves: a CRC32C through the ring. */
+static inline void fi_check_crc(struct wd_queue *q)
+{
+	struct wd_req r;
+	struct wd_cpl c;
+
+	wd_prep_crc32c(&r, "123456789", 9, 0);
+	c = fi_run_req(q, &r);
+	FI_ASSERT(c.status == 0 && (uint32_t)c.result == FI_CRC_CHECK);
+}
+
+/* Copy len bytes between device addresses; the completion's status. */
+static inline int fi_dev_copy(struct wd_queue *q, uint64_t dst, uint64_t src, uint32_t len)
+{
+	struct wd_req r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = WD_OP_COPY;
+	r.dst = dst;
+	r.src = src;
+	r.len = len;
+	return fi_run_req(q, &r).status;
+}
+
+/* Page-aligned static buffers: a scenario allocates nothing of its own
+ * while injection is on (the test's calls are wrapped too). */
+#define FI_PAGE 4096
+#define FI_BUF(name, size) static unsigned char name[size] __attribute__((aligned(FI_PAGE)))
+
+#endif
