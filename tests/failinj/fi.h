@@ -24,11 +24,15 @@
 
 /* Whose calls are counted and failed: a thread's role is its own. */
 enum fi_role {
-	FI_ROLE_NONE,           /* the sweep's own bookkeeping, engine threads */
+	FI_ROLE_NONE,           /* the sweep's own bookkeeping */
 	FI_ROLE_CLIENT,         /* the thread running a scenario */
+	FI_ROLE_ENGINE,         /* threads the client's library starts (engines) */
 	FI_ROLE_DAEMON,         /* an in-process wdd's control thread */
+	FI_ROLE_DAEMON_ENGINE,  /* threads the daemon starts (its engine) */
 };
 
+/* A thread's role is set by the thread itself, or inherited at
+ * pthread_create: a client's or daemon's threads are its engine's. */
 void fi_set_role(int role);
 
 /* Count the calls of role's threads from now on and fail the nth (0:
@@ -60,7 +64,8 @@ void fi_site_name(void *site, char *buf, size_t len);
 struct fi_scenario {
 	const char *name;
 	int role;                       /* whose calls fail */
-	void (*run)(void);              /* one sequence, with fi_start() inside */
+	void (*run)(const struct fi_scenario *sc); /* one sequence, fi_start() inside */
+	unsigned flags;                 /* the scenario's own */
 };
 
 /* Called by a scenario where the swept part begins (and, optionally,

@@ -111,7 +111,7 @@ static void *run_thread(void *arg)
 {
 	(void)arg;
 	fi_set_role(FI_ROLE_CLIENT);
-	cur->run();
+	cur->run(cur);
 	fi_stop();
 	return NULL;
 }

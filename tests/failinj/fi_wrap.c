@@ -559,11 +559,45 @@ int __wrap_madvise(void *addr, size_t len, int advice)
 	return __real_madvise(addr, len, advice);
 }
 
+struct start {
+	void *(*fn)(void *);
+	void *arg;
+	int role;
+};
+
+static void *start_thread(void *p)
+{
+	struct start st = *(struct start *)p;
+
+	__real_free(p);
+	my_role = st.role;
+	return st.fn(st.arg);
+}
+
+/* The thread takes its role from its maker: a client's or daemon's
+ * threads are its engine's (a thread the sweep makes has none). */
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
 {
+	static const int child_role[] = {
+		[FI_ROLE_NONE] = FI_ROLE_NONE,
+		[FI_ROLE_CLIENT] = FI_ROLE_ENGINE,
+		[FI_ROLE_ENGINE] = FI_ROLE_ENGINE,
+		[FI_ROLE_DAEMON] = FI_ROLE_DAEMON_ENGINE,
+		[FI_ROLE_DAEMON_ENGINE] = FI_ROLE_DAEMON_ENGINE,
+	};
+	struct start *st;
+	int ret;
+
 	if (should_fail("pthread_create", SITE))
 		return EAGAIN;
-	return __real_pthread_create(t, a, fn, arg);
+	st = __real_malloc(sizeof(*st)); /* not the library's: not tracked */
+	if (!st)
+		return EAGAIN;
+	*st = (struct start){ fn, arg, child_role[my_role] };
+	ret = __real_pthread_create(t, a, start_thread, st);
+	if (ret)
+		__real_free(st);
+	return ret;
 }
 
 int __wrap_pthread_setspecific(pthread_key_t key, const void *v)

@@ -12,7 +12,7 @@
 #include "fi_lib.h"
 
 /* Every driver probes; the daemon's finds no socket (connect fails). */
-static void sc_ctx(void)
+static void sc_ctx(const struct fi_scenario *sc)
 {
 	struct wd_ctx_opts o = { .size = sizeof(o), .soft_threads = 2 };
 	struct wd_ctx *ctx = NULL;
@@ -28,7 +28,7 @@ static void sc_ctx(void)
 }
 
 /* SVA queues: two at once, stopped and freed in either state. */
-static void sc_queue(void)
+static void sc_queue(const struct fi_scenario *sc)
 {
 	struct wd_ctx *ctx = fi_ctx_local();
 	struct wd_queue *q1, *q2;
@@ -48,7 +48,7 @@ static void sc_queue(void)
 }
 
 /* An explicit queue on a domain of its own (made and freed with it). */
-static void sc_queue_explicit(void)
+static void sc_queue_explicit(const struct fi_scenario *sc)
 {
 	FI_BUF(buf, 2 * FI_PAGE);
 	struct wd_ctx *ctx = fi_ctx_local();
@@ -75,7 +75,7 @@ static void sc_queue_explicit(void)
 
 /* A domain of the user's: memory from wd_mem_alloc and from elsewhere
  * shared, a second queue on it, dirty tracking, unshare, free. */
-static void sc_domain(void)
+static void sc_domain(const struct fi_scenario *sc)
 {
 	FI_BUF(plain, 2 * FI_PAGE);
 	struct wd_ctx *ctx = fi_ctx_local();
@@ -110,7 +110,7 @@ static void sc_domain(void)
 
 /* The lease: an unshare while a request submitted before it is in flight
  * waits for it (or, asked not to wait, is -EBUSY). */
-static void sc_lease(void)
+static void sc_lease(const struct fi_scenario *sc)
 {
 	FI_BUF(buf, FI_PAGE);
 	struct wd_ctx *ctx = fi_ctx_local();
@@ -134,11 +134,11 @@ static void sc_lease(void)
 }
 
 static const struct fi_scenario scenarios[] = {
-	{ "ctx", FI_ROLE_CLIENT, sc_ctx },
-	{ "queue", FI_ROLE_CLIENT, sc_queue },
-	{ "queue_explicit", FI_ROLE_CLIENT, sc_queue_explicit },
-	{ "domain", FI_ROLE_CLIENT, sc_domain },
-	{ "lease", FI_ROLE_CLIENT, sc_lease },
+	{ "ctx", FI_ROLE_CLIENT, sc_ctx, 0 },
+	{ "queue", FI_ROLE_CLIENT, sc_queue, 0 },
+	{ "queue_explicit", FI_ROLE_CLIENT, sc_queue_explicit, 0 },
+	{ "domain", FI_ROLE_CLIENT, sc_domain, 0 },
+	{ "lease", FI_ROLE_CLIENT, sc_lease, 0 },
 };
 
 int main(int argc, char **argv)
