@@ -277,7 +277,8 @@ void soft_dev_destroy(struct soft_dev *sd, int in_child);
 /* ring: a formatted ring of depth entries each way. */
 struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
 				     struct wd_domain *dom, int cq_fd, int remote_mem);
-void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
+/* 0, or -errno: the engine cannot wait for the queue's doorbell. */
+int soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
 /* Synchronous; reports how far the engine got (see wd_driver_ops). */
 void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,
 		       uint32_t *cq_tail);
@@ -291,7 +292,7 @@ void soft_reserved(struct wd_iova_range *resv, uint32_t *n, uint32_t max);
 
 int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queues);
 void soft_worker_stop(struct soft_worker *w);
-void soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
+int soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
 /* Synchronous: when it returns, the worker no longer touches sq. */
 void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq);
 void soft_worker_kick(struct soft_worker *w);
