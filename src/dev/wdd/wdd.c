@@ -293,13 +293,18 @@ static int wdd_queue_open(struct wd_queue *q)
 		ret = -errno;
 		goto err;
 	}
+	/* never inherited: a fork child must not reach the ring */
+	if (madvise(mem, rep.ring_size, MADV_DONTFORK)) {
+		ret = -errno;
+		munmap(mem, rep.ring_size);
+		goto err;
+	}
 	ret = make_wait_fd(fds[2], c->fd);
 	if (ret < 0) {
 		munmap(mem, rep.ring_size);
 		goto err;
 	}
 	q->wait_fd = ret;
-	madvise(mem, rep.ring_size, MADV_DONTFORK); /* never inherited */
 	close(fds[0]);
 	wd_ring_bind(&q->ring, mem, q->depth, q->depth);
 	q->ring_ready = 1;
