@@ -62,10 +62,10 @@ static void sc_queue_explicit(const struct fi_scenario *sc)
 	FI_ASSERT(d != NULL);
 	FI_TRY(wd_share(d, buf, sizeof(buf), 0, &iova));
 	memset(buf, 0x5a, FI_PAGE);
-	FI_ASSERT(fi_dev_copy(q, iova + FI_PAGE, iova, FI_PAGE) == 0);
+	FI_TRY(fi_dev_copy(q, iova + FI_PAGE, iova, FI_PAGE));
 	FI_ASSERT(buf[FI_PAGE] == 0x5a && buf[2 * FI_PAGE - 1] == 0x5a);
 	/* an address outside the domain is an error completion */
-	FI_ASSERT(fi_dev_copy(q, iova + FI_PAGE, (uint64_t)(uintptr_t)&q, 8) == -EFAULT);
+	FI_EXPECT(fi_dev_copy(q, iova + FI_PAGE, (uint64_t)(uintptr_t)&q, 8), -EFAULT);
 	FI_TRY(wd_unshare(d, iova, 0, 1000));
 	wd_queue_free(q);
 	fi_stop();
@@ -93,7 +93,7 @@ static void sc_domain(const struct fi_scenario *sc)
 	q = fi_queue(ctx, "copy", NULL, WD_QUEUE_F_EXPLICIT, d);
 	FI_TRY(wd_dirty_start(d));
 	memset(plain, 0x33, sizeof(plain));
-	FI_ASSERT(fi_dev_copy(q, im + FI_PAGE, ip, FI_PAGE) == 0);
+	FI_TRY(fi_dev_copy(q, im + FI_PAGE, ip, FI_PAGE));
 	FI_ASSERT(m[FI_PAGE] == 0x33 && m[2 * FI_PAGE - 1] == 0x33);
 	FI_EXPECT(wd_dirty_read_clear(d, im, 3 * FI_PAGE, bits), 1);
 	FI_ASSERT(bits[0] == 2);
