@@ -50,6 +50,7 @@ struct fi_counts {
 	long maps;              /* mmap */
 	long fds;               /* /proc/self/fd */
 	long threads;           /* /proc/self/task */
+	long locked_kb;         /* VmLck: pins of shared memory */
 };
 
 void fi_counts(struct fi_counts *c);

@@ -12,7 +12,9 @@
 #include <wd/mover.h>
 #include <wd/wd.h>
 
+#include "core/internal.h"
 #include "fi.h"
+#include "mem/domain.h"
 
 #define FI_CRC_CHECK 0xE3069283u        /* CRC32C of "123456789" */
 
@@ -83,6 +85,50 @@ static inline int fi_dev_copy(struct wd_queue *q, uint64_t dst, uint64_t src, ui
 	r.src = src;
 	r.len = len;
 	return fi_run_req(q, &r).status;
+}
+
+/*
+ * What a failure could leave counted that no memory check sees, since
+ * freeing the context or queue frees it along: at a run's end every device
+ * must have all its queue slots free and the context no domain left.
+ */
+static inline void fi_check_ctx_idle(struct wd_ctx *ctx)
+{
+	struct wd_dev_info info = { .size = sizeof(info) };
+	struct wd_domain *d;
+	unsigned i, n = 0;
+
+	for (i = 0; wd_dev_get(ctx, i); i++) {
+		FI_ASSERT(wd_dev_info(wd_dev_get(ctx, i), &info) == 0);
+		if (info.avail_queues != info.max_queues)
+			FI_FAIL("%s: %u of %u queue slots free", info.name, info.avail_queues,
+				info.max_queues);
+	}
+	pthread_mutex_lock(&ctx->lock);
+	for (d = ctx->domains; d; d = d->next)
+		n++;
+	pthread_mutex_unlock(&ctx->lock);
+	if (n)
+		FI_FAIL("%u domain(s) left in the context", n);
+}
+
+static inline void fi_ctx_free(struct wd_ctx *ctx)
+{
+	fi_check_ctx_idle(ctx);
+	wd_ctx_free(ctx);
+}
+
+/* ... and every session id of a queue free again (nothing in flight). */
+static inline void fi_check_sessions(struct wd_queue *q)
+{
+	int i;
+
+	for (i = 1; i <= WD_MAX_SESSIONS; i++)
+		if (wd__session_take(q) < 0)
+			FI_FAIL("only %d session ids free", i - 1);
+	FI_ASSERT(wd__session_take(q) == -EBUSY);
+	for (i = 1; i <= WD_MAX_SESSIONS; i++)
+		wd__session_put(q, (unsigned)i);
 }
 
 /* Page-aligned static buffers: a scenario allocates nothing of its own

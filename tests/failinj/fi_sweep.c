@@ -136,7 +136,7 @@ static void run_once(long nth)
 static int same(const struct fi_counts *a, const struct fi_counts *b)
 {
 	return a->heap == b->heap && a->maps == b->maps && a->fds == b->fds &&
-	       a->threads == b->threads;
+	       a->threads == b->threads && a->locked_kb == b->locked_kb;
 }
 
 static void sleep_ms(long ms)
@@ -179,8 +179,9 @@ static void check_nothing_left(const struct fi_counts *base, uint64_t base_stamp
 		sleep_ms(1);
 	}
 	fprintf(stderr, "held after the run: heap %ld (was %ld), maps %ld (%ld), fds %ld (%ld), "
-		"threads %ld (%ld)\n", now.heap, base->heap, now.maps, base->maps, now.fds,
-		base->fds, now.threads, base->threads);
+		"threads %ld (%ld), locked %ld kB (%ld)\n", now.heap, base->heap, now.maps,
+		base->maps, now.fds, base->fds, now.threads, base->threads, now.locked_kb,
+		base->locked_kb);
 	fi_dump_live(base_stamp);
 	FI_FAIL("leak: the run left resources behind%s%s", last_fail[0] ? " after " : "",
 		last_fail);

@@ -201,6 +201,20 @@ static long count_dir(const char *path)
 	return n;
 }
 
+static long locked_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 void fi_counts(struct fi_counts *c)
 {
 	pthread_mutex_lock(&tab_lock);
@@ -209,6 +223,7 @@ void fi_counts(struct fi_counts *c)
 	pthread_mutex_unlock(&tab_lock);
 	c->fds = count_dir("/proc/self/fd");
 	c->threads = count_dir("/proc/self/task");
+	c->locked_kb = locked_kb();
 }
 
 uint64_t fi_stamp(void)

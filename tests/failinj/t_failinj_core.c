@@ -24,7 +24,7 @@ static void sc_ctx(const struct fi_scenario *sc)
 	q = fi_queue(ctx, "crc32c", "soft0", 0, NULL);
 	fi_check_crc(q);
 	wd_queue_free(q);
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 /* SVA queues: two at once, stopped and freed in either state. */
@@ -44,7 +44,7 @@ static void sc_queue(const struct fi_scenario *sc)
 	wd_queue_free(q1);
 	wd_queue_free(q2);
 	fi_stop();
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 /* An explicit queue on a domain of its own (made and freed with it). */
@@ -70,7 +70,7 @@ static void sc_queue_explicit(const struct fi_scenario *sc)
 	wd_queue_free(q);
 	fi_stop();
 	memset(buf, 0, sizeof(buf));
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 /* A domain of the user's: memory from wd_mem_alloc and from elsewhere
@@ -105,7 +105,7 @@ static void sc_domain(const struct fi_scenario *sc)
 	FI_TRY(wd_domain_free(d));
 	wd_mem_free(m, 3 * FI_PAGE);
 	fi_stop();
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 /* The lease: an unshare while a request submitted before it is in flight
@@ -130,7 +130,7 @@ static void sc_lease(const struct fi_scenario *sc)
 	FI_ASSERT(wd_wait(q, &c, 1, 0) == 1 && c.tag == 1 && c.status == 0);
 	fi_stop();
 	wd_queue_free(q);
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 static const struct fi_scenario scenarios[] = {

@@ -40,7 +40,7 @@ static void sc_run(const struct fi_scenario *sc)
 	FI_ASSERT(c.status == 0 && (uint32_t)c.result == FI_CRC_CHECK);
 	fi_stop();
 	wd_queue_free(q);
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 /* One compression and its check by decompression; the status. */
@@ -70,7 +70,7 @@ static void sc_comp(const struct fi_scenario *sc)
 	round_trip(q, 6, WD_COMP_ZLIB);
 	fi_stop();
 	wd_queue_free(q);
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 /* Run a whole stream over text in two calls; the output's length. */
@@ -121,8 +121,9 @@ static void sc_stream(const struct fi_scenario *sc)
 	FI_ASSERT(stream_all(s, text, TEXT_LEN, comp, sizeof(comp)) == clen);
 	wd_comp_stream_free(s);
 	fi_stop();
+	fi_check_sessions(q);
 	wd_queue_free(q);
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 /* AES-128-CBC, NIST SP 800-38A F.2.1, first block */
@@ -164,9 +165,10 @@ static void sc_cipher(const struct fi_scenario *sc)
 	FI_ASSERT(!memcmp(out, cbc_ct, sizeof(out)));
 	wd_cipher_sess_free(a);
 	wd_cipher_sess_free(x);
+	fi_check_sessions(q);
 	wd_queue_free(q);
 	fi_stop();
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 }
 
 static const struct fi_scenario scenarios[] = {

@@ -132,7 +132,7 @@ static void teardown(struct wd_ctx *ctx)
 		FI_ASSERT(wd__wdd_stats(ctx, &st) == 0);
 		FI_ASSERT(st.clients == 1 && st.queues == 0 && st.pinned == 0);
 	}
-	wd_ctx_free(ctx);
+	fi_ctx_free(ctx);
 	daemon_stop();
 }
 
@@ -173,7 +173,7 @@ static void sc_connect(const struct fi_scenario *sc)
 		if (!fi_injected())
 			FI_FAIL("no wdd0 with nothing injected");
 		fi_degraded("a context without wdd0");
-		wd_ctx_free(ctx);
+		fi_ctx_free(ctx);
 		ctx = wdd_ctx();
 		FI_ASSERT(wd_dev_by_name(ctx, "wdd0") != NULL);
 	}
@@ -292,6 +292,7 @@ static void sc_cipher(const struct fi_scenario *sc)
 	FI_ASSERT(!memcmp(out, cbc_pt, sizeof(out)));
 	wd_cipher_sess_free(a);
 	wd_cipher_sess_free(x);
+	fi_check_sessions(q);
 	wd_queue_free(q);
 	fi_stop();
 	teardown(ctx);
@@ -325,6 +326,7 @@ static void sc_comp(const struct fi_scenario *sc)
 					WD_COMP_FINISH));
 	FI_ASSERT(ret == 1 && used == TEXT_LEN);
 	wd_comp_stream_free(s);
+	fi_check_sessions(q);
 	wd_queue_free(q);
 	fi_stop();
 	teardown(ctx);
