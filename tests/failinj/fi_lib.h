@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wd/comp.h>
 #include <wd/crypto.h>
@@ -129,6 +130,37 @@ static inline void fi_check_sessions(struct wd_queue *q)
 	FI_ASSERT(wd__session_take(q) == -EBUSY);
 	for (i = 1; i <= WD_MAX_SESSIONS; i++)
 		wd__session_put(q, (unsigned)i);
+}
+
+static inline double fi_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The lease: an unshare asked not to wait while a request that takes
+ * delay_s, sent at t0, is in flight must be -EBUSY.  A machine so loaded
+ * that the request may be over by then gets 0 (the range is shared again,
+ * for the waiting unshare that follows); before the delay, 0 is a failure.
+ */
+static inline void fi_unshare_busy(struct wd_domain *d, void *p, size_t len, uint64_t *iova,
+				   double t0, double delay_s)
+{
+	int before = fi_injected();
+	int ret = wd_unshare(d, *iova, WD_UNSHARE_NOWAIT, 0);
+
+	if (ret < 0 && ret != -EBUSY) {
+		fi_failed("wd_unshare(NOWAIT)", ret, before, __FILE__, __LINE__);
+		ret = wd_unshare(d, *iova, WD_UNSHARE_NOWAIT, 0);
+	}
+	if (ret == -EBUSY)
+		return;
+	if (ret || fi_now() - t0 < delay_s)
+		FI_FAIL("wd_unshare(NOWAIT) = %d with a request in flight", ret);
+	FI_TRY(wd_share(d, p, len, 0, iova));
 }
 
 /* Page-aligned static buffers: a scenario allocates nothing of its own

@@ -119,13 +119,15 @@ static void sc_lease(const struct fi_scenario *sc)
 	struct wd_req r;
 	struct wd_cpl c;
 	uint64_t iova;
+	double t0;
 
 	fi_start();
 	FI_TRY(wd_share(d, buf, sizeof(buf), 0, &iova));
 	wd_prep_nop(&r, 100 * 1000 * 1000); /* in flight for 100 ms */
 	r.tag = 1;
+	t0 = fi_now();
 	FI_ASSERT(wd_send(q, &r, 1) == 1);
-	FI_EXPECT(wd_unshare(d, iova, WD_UNSHARE_NOWAIT, 0), -EBUSY);
+	fi_unshare_busy(d, buf, sizeof(buf), &iova, t0, 0.1);
 	FI_TRY(wd_unshare(d, iova, 0, 10000));
 	FI_ASSERT(wd_wait(q, &c, 1, 0) == 1 && c.tag == 1 && c.status == 0);
 	fi_stop();

@@ -228,6 +228,7 @@ static void sc_share(const struct fi_scenario *sc)
 	struct wd_cpl c;
 	uint64_t im, bits[1];
 	unsigned char *m;
+	double t0;
 
 	fi_start();
 	FI_TRY(wd_domain_new(&d, ctx, "wdd0"));
@@ -244,8 +245,9 @@ static void sc_share(const struct fi_scenario *sc)
 	FI_TRY(wd_dirty_stop(d));
 	wd_prep_nop(&r, 100 * 1000 * 1000); /* in flight for 100 ms */
 	r.tag = 1;
+	t0 = fi_now();
 	FI_ASSERT(wd_send(q, &r, 1) == 1);
-	FI_EXPECT(wd_unshare(d, im, WD_UNSHARE_NOWAIT, 0), -EBUSY);
+	fi_unshare_busy(d, m, 3 * FI_PAGE, &im, t0, 0.1);
 	FI_TRY(wd_unshare(d, im, 0, 10000));
 	FI_ASSERT(wd_wait(q, &c, 1, 1000) == 1 && c.tag == 1 && c.status == 0);
 	FI_EXPECT(wd_domain_free(d), -EBUSY);
