@@ -43,6 +43,7 @@ long fi_calls(void);            /* counted since fi_arm */
 int fi_injected(void);          /* has the nth call been failed? */
 const char *fi_injected_fn(void);
 void *fi_injected_site(void);   /* the caller of the failed call */
+int fi_injected_errno(void);    /* what it stands for (ENOMEM, EMFILE...); 0: unknown */
 
 /* Live resources made through the wrappers, by any thread. */
 struct fi_counts {
@@ -97,7 +98,8 @@ void fi_fail(const char *file, int line, const char *fmt, ...)
 #define FI_NULL (-100000L)      /* fi_failed's ret for a NULL pointer */
 
 /* A call that failed under injection: it must say so with a negative
- * errno, and the failure must have been injected while it ran. */
+ * errno, the one of the failure (-EMFILE for a descriptor, not -ENOMEM),
+ * and the failure must have been injected while it ran. */
 void fi_failed(const char *what, long ret, int injected_before, const char *file, int line);
 
 /*

@@ -85,6 +85,9 @@ void fi_failed(const char *what, long ret, int injected_before, const char *file
 			what, how);
 	if (ret != FI_NULL && (ret >= 0 || ret < -4095))
 		fi_fail(file, line, "%s returned %ld: not a negative errno", what, ret);
+	if (ret != FI_NULL && fi_injected_errno() && ret != -fi_injected_errno())
+		fi_fail(file, line, "%s returned %s for a failure that was %s", what, how,
+			strerror(fi_injected_errno()));
 	fi_disarm(); /* the rest of the run checks that the objects are usable */
 	failed_steps++;
 	snprintf(last_fail, sizeof(last_fail), "%s = %s", what, how);

@@ -38,6 +38,7 @@ static long ncalls;
 static int injected;
 static const char *inj_fn;      /* published by the release store of injected */
 static void *inj_site;
+static int inj_err;             /* the errno the failure stands for; 0: none */
 
 void fi_set_role(int role)
 {
@@ -77,8 +78,13 @@ void *fi_injected_site(void)
 	return fi_injected() ? inj_site : NULL;
 }
 
-/* Count this call; 1: fail it. */
-static int should_fail(const char *fn, void *site)
+int fi_injected_errno(void)
+{
+	return fi_injected() ? inj_err : 0;
+}
+
+/* Count this call; 1: fail it (as err: what a caller should report). */
+static int should_fail_as(const char *fn, void *site, int err)
 {
 	long n;
 
@@ -89,9 +95,12 @@ static int should_fail(const char *fn, void *site)
 		return 0;
 	inj_fn = fn;
 	inj_site = site;
+	inj_err = err;
 	__atomic_store_n(&injected, 1, __ATOMIC_RELEASE);
 	return 1;
 }
+
+#define should_fail(fn, site) should_fail_as(fn, site, ENOMEM)
 
 /* ---- what is live ---- */
 
@@ -355,7 +364,7 @@ void __wrap_libdeflate_free_decompressor(struct libdeflate_decompressor *d);
 /* A failing call that sets errno and returns -1. */
 #define FAIL_ERRNO(fn, site, err)                                              \
 	do {                                                                   \
-		if (should_fail(fn, site)) {                                   \
+		if (should_fail_as(fn, site, err)) {                           \
 			errno = (err);                                         \
 			return -1;                                             \
 		}                                                              \
@@ -537,7 +546,7 @@ int __wrap_open(const char *path, int flags, ...)
 
 FILE *__wrap_fopen(const char *path, const char *mode)
 {
-	if (should_fail("fopen", SITE)) {
+	if (should_fail_as("fopen", SITE, EMFILE)) {
 		errno = EMFILE;
 		return NULL;
 	}
@@ -603,7 +612,7 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(voi
 	struct start *st;
 	int ret;
 
-	if (should_fail("pthread_create", SITE))
+	if (should_fail_as("pthread_create", SITE, EAGAIN))
 		return EAGAIN;
 	st = __real_malloc(sizeof(*st)); /* not the library's: not tracked */
 	if (!st)
@@ -644,7 +653,8 @@ int __wrap_EVP_CipherInit_ex(struct evp_cipher_ctx_st *c, const struct evp_ciphe
 			     struct engine_st *e, const unsigned char *key, const unsigned char *iv,
 			     int enc)
 {
-	if ((type || key) && should_fail("EVP_CipherInit_ex", SITE))
+	/* OpenSSL says only that it failed: no errno to expect */
+	if ((type || key) && should_fail_as("EVP_CipherInit_ex", SITE, 0))
 		return 0;
 	return __real_EVP_CipherInit_ex(c, type, e, key, iv, enc);
 }
