@@ -75,6 +75,10 @@ struct fi_scenario {
 void fi_start(void);
 void fi_stop(void);
 
+/* Has this run's failure been absorbed so far: injected, and no call
+ * failed for it (a fallback took over)? */
+int fi_absorbed(void);
+
 /* The failure left a smaller result that works (a context that came up
  * without the daemon's device): the scenario ends there, cleanly. */
 void fi_degraded(const char *why);

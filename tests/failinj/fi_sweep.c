@@ -93,6 +93,11 @@ void fi_failed(const char *what, long ret, int injected_before, const char *file
 	snprintf(last_fail, sizeof(last_fail), "%s = %s", what, how);
 }
 
+int fi_absorbed(void)
+{
+	return fi_injected() && !failed_steps && !degraded;
+}
+
 /* A scenario noting that the failure left a smaller but working result
  * (a context without the daemon's device). */
 void fi_degraded(const char *why)

@@ -258,6 +258,27 @@ static void sc_share(const struct fi_scenario *sc)
 	teardown(ctx);
 }
 
+/*
+ * A failure absorbed by the daemon's engine is counted like one in process
+ * (t_failinj_sync), but for its remote-copy helper: without one, requests
+ * copy the client's memory themselves, the same work, only not ahead.
+ */
+static void check_counted(struct wd_queue *q)
+{
+	struct wd_queue_stats st = { .size = sizeof(st) };
+	char site[512];
+
+	if (!fi_absorbed())
+		return;
+	fi_site_name(fi_injected_site(), site, sizeof(site));
+	if (strstr(site, "soft_remote_helper") || !strcmp(fi_injected_fn(), "EVP_CipherInit_ex"))
+		return;
+	FI_ASSERT(wd_queue_stats(q, &st) == 0);
+	if (!st.sync_ring_nomem && !st.inflate_retry_nomem)
+		FI_FAIL("%s in %s failed, absorbed, and no statistic counts the fallback",
+			fi_injected_fn(), site);
+}
+
 /* AES-128-CBC, NIST SP 800-38A F.2.1, first block */
 static const unsigned char cbc_key[16] = { 0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
 					   0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c };
@@ -295,6 +316,7 @@ static void sc_cipher(const struct fi_scenario *sc)
 	wd_cipher_sess_free(a);
 	wd_cipher_sess_free(x);
 	fi_check_sessions(q);
+	check_counted(q);
 	wd_queue_free(q);
 	fi_stop();
 	teardown(ctx);
@@ -329,6 +351,7 @@ static void sc_comp(const struct fi_scenario *sc)
 	FI_ASSERT(ret == 1 && used == TEXT_LEN);
 	wd_comp_stream_free(s);
 	fi_check_sessions(q);
+	check_counted(q);
 	wd_queue_free(q);
 	fi_stop();
 	teardown(ctx);
