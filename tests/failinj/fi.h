@@ -12,7 +12,8 @@
  * OpenSSL and libdeflate objects), so even the plain build finds a leak.
  *
  * A sweep (fi_sweep.c) runs each scenario - one control-path sequence -
- * with N = 1, 2, 3... until a run makes fewer than N counted calls.
+ * with N = 1, 2, 3... until a run makes fewer than N counted calls
+ * (docs/testing-failinj.md).
  */
 #ifndef T_FI_H
 #define T_FI_H
@@ -85,10 +86,6 @@ void fi_degraded(const char *why);
 
 /* Run the scenarios named on the command line (all when none); 0 or 1. */
 int fi_main(int argc, char **argv, const struct fi_scenario *sc, unsigned n);
-
-/* Settle hooks of a program (the in-process daemon): wait until what the
- * last run left to others has been done. */
-extern void (*fi_settle_hook)(void);
 
 void fi_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));

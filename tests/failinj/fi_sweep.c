@@ -7,7 +7,7 @@
  * inline helpers' scratch is made afresh and freed at its exit), under a
  * watchdog.  After each run the process must come back to what it held
  * after the warm-up: heap blocks and mappings made through the wrappers,
- * descriptors and threads.  Exit 0: all passed; 1: a failure.
+ * descriptors, threads and locked memory.  Exit 0: all passed; 1: a failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,15 +23,14 @@
 
 #define MAX_POINTS 5000         /* a scenario with more has a loop in it */
 #define RUN_TIMEOUT_S 60        /* one run, sanitizers included */
-#define SETTLE_MS 5000          /* for others (the daemon) to finish a run's work */
-
-void (*fi_settle_hook)(void);
+#define SETTLE_MS 5000          /* for threads a run stopped to be gone, and such */
 
 static const struct fi_scenario *cur;
 static long cur_nth;
 static int started, stopped, verbose;
 static int failed_steps, degraded;
 static char last_fail[256];
+static char hung_msg[160];      /* what the watchdog says */
 
 void fi_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -108,10 +107,9 @@ void fi_degraded(const char *why)
 
 static void on_alarm(int sig)
 {
-	static const char msg[] = "FAIL: a run did not finish in time (hung under injection)\n";
-
 	(void)sig;
-	write(2, msg, sizeof(msg) - 1);
+	if (write(2, hung_msg, strlen(hung_msg)) < 0)
+		_exit(1);
 	_exit(1);
 }
 
@@ -132,6 +130,8 @@ static void run_once(long nth)
 	cur_nth = nth;
 	started = stopped = failed_steps = degraded = 0;
 	last_fail[0] = 0;
+	snprintf(hung_msg, sizeof(hung_msg), "FAIL: [%s, N=%ld] the run did not end in %d s "
+		 "(hung after the failure)\n", cur->name, nth, RUN_TIMEOUT_S);
 	alarm(RUN_TIMEOUT_S);
 	if (pthread_create(&t, NULL, run_thread, NULL))
 		FI_FAIL("cannot start a run's thread");
@@ -160,8 +160,6 @@ static void settle(struct fi_counts *out)
 	struct fi_counts prev, now;
 	int stable = 0, ms;
 
-	if (fi_settle_hook)
-		fi_settle_hook();
 	fi_counts(&prev);
 	for (ms = 0; ms < SETTLE_MS && stable < 50; ms++) {
 		sleep_ms(1);
@@ -178,8 +176,6 @@ static void check_nothing_left(const struct fi_counts *base, uint64_t base_stamp
 	struct fi_counts now;
 	int ms;
 
-	if (fi_settle_hook)
-		fi_settle_hook();
 	for (ms = 0; ms < SETTLE_MS; ms++) {
 		fi_counts(&now);
 		if (same(&now, base))
