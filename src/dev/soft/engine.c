@@ -102,9 +102,6 @@ void soft_queue_stats_public(const struct soft_queue *sq, struct wd_queue_stats 
 	st->inline_requests = __atomic_load_n(&sq->inl.nreq, __ATOMIC_RELAXED);
 	st->sync_ring_busy = t.fallback[SOFT_FB_SYNC_RING_BUSY];
 	st->sync_ring_nomem = t.fallback[SOFT_FB_SYNC_RING_NOMEM];
-	st->inflate_retry_nospace = t.fallback[SOFT_FB_INFLATE_NOSPACE];
-	st->inflate_retry_baddata = t.fallback[SOFT_FB_INFLATE_BADDATA];
-	st->inflate_retry_nomem = t.fallback[SOFT_FB_INFLATE_NOMEM];
 	st->deflate_stored = t.fallback[SOFT_FB_DEFLATE_STORED];
 }
 
