@@ -474,8 +474,7 @@ static uint64_t inflate_fallbacks(struct bench *b)
 		struct wd_queue_stats qs = { .size = sizeof(qs) };
 
 		if (!wd_queue_stats(b->q[m], &qs))
-			sum += qs.inflate_retry_nospace + qs.inflate_retry_baddata +
-			       qs.inflate_retry_nomem + qs.sync_ring_busy + qs.sync_ring_nomem;
+			sum += qs.sync_ring_busy + qs.sync_ring_nomem;
 	}
 	return sum;
 }

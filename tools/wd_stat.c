@@ -17,12 +17,6 @@ static const struct {
 	  "synchronous request sent through the ring: the engine held the queue" },
 	{ offsetof(struct wd_queue_stats, sync_ring_nomem), "sync-ring-nomem",
 	  "synchronous request sent through the ring: no per-thread state" },
-	{ offsetof(struct wd_queue_stats, inflate_retry_nospace), "inflate-retry-nospace",
-	  "libdeflate gave up (output larger than dst), ISA-L redid it" },
-	{ offsetof(struct wd_queue_stats, inflate_retry_baddata), "inflate-retry-baddata",
-	  "libdeflate gave up (corrupt, truncated or empty input), ISA-L redid it" },
-	{ offsetof(struct wd_queue_stats, inflate_retry_nomem), "inflate-retry-nomem",
-	  "no libdeflate decompressor (out of memory), ISA-L did it" },
 	{ offsetof(struct wd_queue_stats, deflate_stored), "deflate-stored",
 	  "libdeflate's output did not fit dst: stored blocks written" },
 };

@@ -27,10 +27,9 @@
  * 1.2% in wd gzip's 1 MiB pieces (5: +0.23%, -0.36%).  Use wd_comp_stream_level_from_zlib() for
  * streams.
  *
- * One-shot decompression tries libdeflate first (faster when the output
- * fits in dst) and ISA-L for the rest, so the statuses below are the same
- * whichever decoded; streams are decoded by ISA-L.  Each retry by ISA-L
- * is counted, by reason, in wd_queue_stats().
+ * Decompression, one-shot and streams, is ISA-L's on the software device,
+ * with zlib's verdicts: what zlib refuses is refused (fuzz_inflate holds
+ * the two to the same decisions and bytes).
  *
  * Completions of compression requests carry:
  *   result   bytes written to dst

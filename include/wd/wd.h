@@ -189,10 +189,11 @@ struct wd_queue_stats {
 	 * state, or no per-thread state could be allocated */
 	uint64_t sync_ring_busy;
 	uint64_t sync_ring_nomem;
-	/* fallbacks: one-shot inflate, where the first decoder (libdeflate on
-	 * the software device) gave up and the second (ISA-L) redid the
-	 * request: the output did not fit dst; the input was corrupt,
-	 * truncated or empty; or the first had no memory */
+	/* one-shot inflate redone by a second decoder: the output did not
+	 * fit dst; the input was corrupt, truncated or empty; or the first
+	 * decoder had no memory.  0 on the software device since 0.4: it
+	 * decodes with ISA-L alone (zlib's verdicts; libdeflate accepts some
+	 * streams zlib refuses) */
 	uint64_t inflate_retry_nospace;
 	uint64_t inflate_retry_baddata;
 	uint64_t inflate_retry_nomem;

@@ -623,56 +623,12 @@ int soft_ld_compress_sg(struct soft_scratch *s, const struct soft_seg_list *in, 
 	return ret;
 }
 
-/* ---- decompression ---- */
-
-int soft_ld_decompress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
-		       uint32_t dst_len, unsigned framing, wd_cqe *c)
-{
-	size_t used = 0, made = 0;
-	enum libdeflate_result r;
-	uint32_t checksum;
-
-	if (!s->ldd)
-		s->ldd = libdeflate_alloc_decompressor();
-	if (!s->ldd) {
-		s->fallbacks |= 1u << SOFT_FB_INFLATE_NOMEM;
-		return 0;
-	}
-	if (!len) {
-		s->fallbacks |= 1u << SOFT_FB_INFLATE_BADDATA; /* truncated: ISA-L says how */
-		return 0;
-	}
-	if (framing == WD_COMP_GZIP)
-		r = libdeflate_gzip_decompress_ex(s->ldd, src, len, dst, dst_len, &used, &made);
-	else if (framing == WD_COMP_ZLIB)
-		r = libdeflate_zlib_decompress_ex(s->ldd, src, len, dst, dst_len, &used, &made);
-	else
-		r = libdeflate_deflate_decompress_ex(s->ldd, src, len, dst, dst_len, &used, &made);
-	if (r != LIBDEFLATE_SUCCESS) {
-		s->fallbacks |= 1u << (r == LIBDEFLATE_INSUFFICIENT_SPACE ? SOFT_FB_INFLATE_NOSPACE
-									  : SOFT_FB_INFLATE_BADDATA);
-		return 0;
-	}
-	/* the checksums libdeflate has just checked are in the trailer */
-	if (framing == WD_COMP_GZIP)
-		checksum = get_le32((const uint8_t *)src + used - 8);
-	else if (framing == WD_COMP_ZLIB)
-		checksum = get_be32((const uint8_t *)src + used - 4);
-	else
-		checksum = crc32_gzip_refl(0, dst, made);
-	c->result = made;
-	c->aux = (uint64_t)checksum << 32 | (uint32_t)used;
-	c->flags = WD_CPL_F_END;
-	return 1;
-}
-
 void soft_ld_scratch_free(struct soft_scratch *s)
 {
 	unsigned i;
 
 	for (i = 0; i < SOFT_LD_NLEVELS; i++)
 		libdeflate_free_compressor(s->ldc[i]);
-	libdeflate_free_decompressor(s->ldd);
 	free(s->ld_in);
 	free(s->ld_out);
 }

@@ -103,8 +103,7 @@ static int soft_queue_start(struct wd_queue *q)
 	q->drv = soft_queue_create(q->mem, q->depth, q->op_mask, q->domain, q->cq_fd, -1);
 	if (!q->drv)
 		return -ENOMEM;
-	soft_queue_attach(q->dev->priv, q->drv);
-	return 0;
+	return soft_queue_attach(q->dev->priv, q->drv); /* on failure, queue_close frees drv */
 }
 
 static void soft_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail)

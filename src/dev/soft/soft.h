@@ -100,9 +100,8 @@ struct soft_scratch {
 	wd_sqe next;
 	uint64_t wb_addr, wb_len;
 	/* libdeflate (comp_ld.c): a compressor per level 4..12, allocated on
-	 * first use, the decompressor, and scatter-gather gather buffers */
+	 * first use, and scatter-gather gather buffers */
 	struct libdeflate_compressor *ldc[SOFT_LD_NLEVELS];
-	struct libdeflate_decompressor *ldd;
 	uint8_t *ld_in, *ld_out;
 	size_t ld_in_len, ld_out_len;
 };
@@ -116,14 +115,6 @@ struct soft_scratch {
 /* Why a request was not served the way the engine first meant to: each
  * such retry or detour is counted where it happens (nothing is silent). */
 enum soft_fallback {
-	/* one-shot inflate: libdeflate gave up and ISA-L redid the request,
-	 * because the output did not fit dst (ISA-L then measures the size
-	 * that will), the input was corrupt, truncated or empty (ISA-L gives
-	 * the reference error, or decodes what libdeflate refused), or no
-	 * libdeflate decompressor could be allocated */
-	SOFT_FB_INFLATE_NOSPACE,
-	SOFT_FB_INFLATE_BADDATA,
-	SOFT_FB_INFLATE_NOMEM,
 	/* one-shot deflate at a libdeflate level: its output (with the slack
 	 * it wants) did not fit dst, stored blocks were written instead */
 	SOFT_FB_DEFLATE_STORED,
@@ -277,7 +268,8 @@ void soft_dev_destroy(struct soft_dev *sd, int in_child);
 /* ring: a formatted ring of depth entries each way. */
 struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
 				     struct wd_domain *dom, int cq_fd, int remote_mem);
-void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
+/* 0, or -errno: the engine cannot wait for the queue's doorbell. */
+int soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
 /* Synchronous; reports how far the engine got (see wd_driver_ops). */
 void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,
 		       uint32_t *cq_tail);
@@ -291,7 +283,7 @@ void soft_reserved(struct wd_iova_range *resv, uint32_t *n, uint32_t max);
 
 int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queues);
 void soft_worker_stop(struct soft_worker *w);
-void soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
+int soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
 /* Synchronous: when it returns, the worker no longer touches sq. */
 void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq);
 void soft_worker_kick(struct soft_worker *w);
@@ -307,11 +299,29 @@ int soft_decompress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe 
 void soft_scratch_free(struct soft_scratch *s);
 void soft_streams_free(struct soft_queue *sq);
 
+/* A stream header's first bytes as zlib judges them (comp_hdr.c): 0 when
+ * the bytes seen so far make it corrupt.  h starts zeroed per member. */
+struct soft_wrap_hdr {
+	uint8_t seen;
+	uint8_t b[4];
+};
+int soft_wrap_hdr_ok(struct soft_wrap_hdr *h, unsigned framing, unsigned wbits, const uint8_t *p,
+		     uint32_t len);
+
+/* A gzip member header parsed for a stream (comp_hdr.c), starting zeroed.
+ * soft_gz_hdr_feed: 1 the header is complete (*used: its bytes in p),
+ * 0 it goes on (all of p used), -EBADMSG it is corrupt. */
+struct soft_gz_hdr {
+	uint8_t state, flg, n, crc_done;
+	uint8_t b[10];
+	uint16_t left;
+	uint32_t crc;
+};
+int soft_gz_hdr_feed(struct soft_gz_hdr *h, const uint8_t *p, uint32_t len, uint32_t *used);
+
 /* libdeflate paths (comp_ld.c).  soft_ld_compress: one-shot at a level
  * >= SOFT_LD_LEVEL_MIN, final: it ends the stream (else a raw piece ending
- * on a byte boundary); fills the completion, returns 0 or the status.
- * soft_ld_decompress: 1 decoded (completion filled), 0 not decoded (let
- * ISA-L answer; why is added to s->fallbacks). */
+ * on a byte boundary); fills the completion, returns 0 or the status. */
 #define SOFT_LD_F_DICT 1u   /* the request has a dictionary (refused: libdeflate has none) */
 #define SOFT_LD_F_ADLER 2u  /* raw: report Adler-32, not CRC-32 (WD_COMP_P_ADLER) */
 int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
@@ -320,8 +330,6 @@ int soft_ld_compress(struct soft_scratch *s, const void *src, uint32_t len, void
 int soft_ld_compress_sg(struct soft_scratch *s, const struct soft_seg_list *in, uint64_t total,
 			const struct soft_seg_list *out, uint64_t out_total, unsigned level,
 			unsigned framing, wd_cqe *c);
-int soft_ld_decompress(struct soft_scratch *s, const void *src, uint32_t len, void *dst,
-		       uint32_t dst_len, unsigned framing, wd_cqe *c);
 void soft_ld_scratch_free(struct soft_scratch *s);
 
 /* Remote SVA, copies by the helper (remote.c), all called by the engine
