@@ -303,6 +303,12 @@ static struct wdp_queue *queue_pick(struct wdp_prov *prov)
 		if (!other || wq->sessions < other->sessions)
 			other = wq;
 	}
+	/* a queue nobody has a session on (its thread is gone, or moved on):
+	 * this thread's now, rather than one more queue per new thread */
+	if (other && !other->sessions) {
+		other->home = self;
+		return other;
+	}
 	if (p->nqueues < POOL_MAX && (!p->retry_ns || wdp_now_ns() >= p->retry_ns)) {
 		wq = queue_open(prov);
 		if (wq) {
