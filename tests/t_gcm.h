@@ -135,7 +135,7 @@ static inline int t_gcm_parts(struct wd_queue *q, struct wd_cipher_sess *s,
 {
 	struct wd_req r[80];
 	struct wd_cpl c[80];
-	size_t a0 = 0, t0 = 0, a1, t1, hoff = 0;
+	size_t a0 = 0, t0 = 0, a1 = 0, t1 = 0, hoff = 0;
 	unsigned n = 0, i, naad = m->naad_cuts + 1, ntxt = m->ntxt_cuts + 1, k, got = 0;
 	int status = 0;
 
