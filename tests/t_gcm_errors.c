@@ -7,6 +7,7 @@
  * text, no open message, a direction change, a session closed or replaced
  * mid-message, AEAD fields on a session of another mode. */
 #include <wd/mem.h>
+#include "core/internal.h"
 #include "t_gcm.h"
 #include "t_mem_helpers.h"
 
@@ -196,6 +197,25 @@ static void closed_mid(struct wd_queue *q)
 	T_EQ(wd_cipher_sess_id(s2), id);
 	expect(q, s2, 0, 0, 0, (uintptr_t)buf, (uintptr_t)out, 16, -EINVAL,
 	       "the old message under a new session");
+	/* closed and set again (the driver's hook, as the library would for a
+	 * new session) while the engine is busy: it meets the new key only,
+	 * and the old message is not the new session's */
+	memcpy(hdr, iv, 12);
+	expect(q, s2, P_INIT, (uintptr_t)hdr, 0, (uintptr_t)buf, (uintptr_t)out, 16, 0, "INIT");
+	{
+		struct wd_cipher_setup cs = { .alg = WD_CIPHER_AES_GCM, .key_len = 16 };
+		struct wd_cpl c;
+
+		memcpy(cs.key, key, 16);
+		wd_prep_nop(&r, 50000000); /* 50 ms */
+		r.tag = 4;
+		T_EQ(wd_send(q, &r, 1), 1);
+		T_OK(q->ops->cipher_session(q, id, NULL));
+		T_OK(q->ops->cipher_session(q, id, &cs));
+		T_EQ(wd_wait(q, &c, 1, 5000), 1);
+	}
+	expect(q, s2, 0, 0, 0, (uintptr_t)buf, (uintptr_t)out, 16, -EINVAL,
+	       "the old message after the session was set again");
 	wd_cipher_sess_free(s2);
 	/* left open when the queue goes: nothing to leak (ASan) */
 	s = t_sess(q, WD_CIPHER_AES_GCM, key, 32);
