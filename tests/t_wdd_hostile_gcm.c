@@ -23,6 +23,14 @@
 #include "t_wdd_hostile.h"
 #include "t_crypto.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define T_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define T_UNDER_TSAN 1
+#endif
+#endif
+
 #define P_INIT (WD_AEAD_P_INIT | WD_AEAD_P_IVLEN(12))
 #define P_FINAL (WD_AEAD_P_FINAL | WD_AEAD_P_TAGLEN(16))
 #define PS 4096u
@@ -314,6 +322,7 @@ struct flood {
 	int stop;
 	uint64_t parts;                 /* served, all threads */
 	uint64_t bytes;                 /* source bytes the daemon counted for them */
+	uint64_t busy_us;               /* the threads' time waiting for them */
 };
 
 static void *aad_flooder(void *arg)
@@ -327,6 +336,7 @@ static void *aad_flooder(void *arg)
 	uint64_t parts = 0;
 	struct wd_req r[8];
 	struct wd_cpl c[8];
+	double t0 = t_now();
 	int i, n;
 
 	T_ASSERT(aad);
@@ -344,6 +354,7 @@ static void *aad_flooder(void *arg)
 			T_EQ(c[i].status, 0);
 		parts += 7;
 	}
+	__atomic_add_fetch(&f->busy_us, (uint64_t)((t_now() - t0) * 1e6), __ATOMIC_RELAXED);
 	T_OK(wd_queue_stats(q, &st));
 	__atomic_add_fetch(&f->parts, parts, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&f->bytes, st.bytes, __ATOMIC_RELAXED);
@@ -370,7 +381,7 @@ static void s_aadflood(struct t_wdd *w)
 	struct wd_queue *q;
 	struct wd_req req;
 	struct wd_cpl c;
-	double lat[30];
+	double lat[30], part_ms;
 	pthread_t th[2];
 	int i;
 
@@ -396,17 +407,24 @@ static void s_aadflood(struct t_wdd *w)
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
 	qsort(lat, 30, sizeof(lat[0]), cmp_double);
-	printf("aadflood: %llu parts of 4 MiB AAD, %.0f MiB counted; a no-op beside them: "
-	       "median %.2f ms, max %.2f ms\n", (unsigned long long)f.parts,
-	       (double)f.bytes / (1 << 20), lat[15], lat[29]);
+	/* each thread waited for its own parts one after the other */
+	part_ms = (double)f.busy_us / 1e3 / ((double)f.parts / 2);
+	printf("aadflood: %llu parts of 4 MiB AAD (%.2f ms each), %.0f MiB counted; a no-op "
+	       "beside them: median %.2f ms, max %.2f ms\n", (unsigned long long)f.parts,
+	       part_ms, (double)f.bytes / (1 << 20), lat[15], lat[29]);
 	wd_queue_free(q);
 	wd_ctx_free(ctx);
 	/* AAD counts as the request's bytes (the engine's turn, the stats;
 	 * the counters of a thread's last batch may come after its answers) */
 	T_ASSERT(f.parts > 14 && f.bytes >= (f.parts - 14) * (uint64_t)AAD_PART);
-	/* one such part (a few ms) per turn, not eight of them */
-	if (lat[15] >= 5)
-		T_FAIL("aadflood: a no-op waited %.1f ms (median) behind AAD parts", lat[15]);
+	/* one such part per turn, not eight of them: a no-op waits for less
+	 * than two (without the count it waited for about three).  Timing under
+	 * TSan is too uneven to hold it to that: reported only. */
+#ifndef T_UNDER_TSAN
+	if (lat[15] >= 2 * part_ms)
+		T_FAIL("aadflood: a no-op waited %.1f ms (median) behind parts of %.1f ms",
+		       lat[15], part_ms);
+#endif
 	t_wdd_alive(w, "aadflood");
 }
 
