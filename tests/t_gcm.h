@@ -10,7 +10,8 @@
 
 /* One block of AES for OpenSSL's low-level GCM (CRYPTO_gcm128_*): key is
  * an AES-ECB EVP context. */
-static void t_gcm_block(const unsigned char in[16], unsigned char out[16], const void *key)
+static inline void t_gcm_block(const unsigned char in[16], unsigned char out[16],
+			       const void *key)
 {
 	int n;
 

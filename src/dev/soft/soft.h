@@ -398,7 +398,8 @@ void soft_cipher_sweep(struct soft_queue *sq);
 /* Has a session been closed since the last sweep? */
 int soft_cipher_sweep_due(const struct soft_queue *sq);
 /* A request of session id failed before its op ran (a bad address, a
- * reserved field): an AEAD message it was part of ends (crypto_gcm.c). */
+ * reserved field): an AEAD message it was part of ends, as it would had
+ * the op refused the request itself (crypto_gcm.c). */
 void soft_cipher_abort(struct soft_queue *sq, unsigned id);
 
 /* The ciphers, from OpenSSL's default provider in a library context of the
