@@ -415,25 +415,11 @@ out:
 	return ret;
 }
 
-int soft_text_lists(const struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
-		    uint64_t total, struct soft_seg_list *in, struct soft_seg_list *out,
-		    struct soft_seg_list *din, struct soft_seg_list *dout)
+int soft_text_apart(const struct soft_queue *sq, const struct soft_seg_list *in,
+		    const struct soft_seg_list *out, const struct soft_seg_list *din,
+		    const struct soft_seg_list *dout)
 {
-	soft_seg_list(in, io->src_segs, io->nsrc, io->src, total);
-	soft_seg_list(out, io->dst_segs, io->ndst, io->dst, total);
-	/* remote SVA works on copies: the client's addresses tell overlap */
-	soft_seg_list(din, NULL, 0, (void *)(uintptr_t)e->src, total);
-	soft_seg_list(dout, NULL, 0, (void *)(uintptr_t)e->dst, total);
-	if (sq->remote_mem < 0 && in->n == 1 && out->n == 1) {
-		/* one buffer each (the usual case): in place, or apart */
-		uintptr_t a = (uintptr_t)in->v[0].p, b = (uintptr_t)out->v[0].p;
-
-		if (a != b && a < b + out->v[0].len && b < a + in->v[0].len)
-			return -EINVAL; /* as aliasing_ok() would say */
-	} else if (sq->remote_mem >= 0 ? !aliasing_ok(din, dout) : !aliasing_ok(in, out)) {
-		return -EINVAL;
-	}
-	return 0;
+	return (sq->remote_mem >= 0 ? aliasing_ok(din, dout) : aliasing_ok(in, out)) ? 0 : -EINVAL;
 }
 
 static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,

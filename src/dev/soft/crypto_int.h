@@ -8,6 +8,7 @@
 #ifndef WD_SOFT_CRYPTO_INT_H
 #define WD_SOFT_CRYPTO_INT_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -60,12 +61,35 @@ struct soft_cipher {
 
 /* crypto.c, for crypto_gcm.c */
 
+/* Tables, or remote SVA: is every byte both sides reach at the same offset
+ * of the data in each (compared on the client's addresses, din/dout, for
+ * remote SVA)?  0 or -EINVAL. */
+int soft_text_apart(const struct soft_queue *sq, const struct soft_seg_list *in,
+		    const struct soft_seg_list *out, const struct soft_seg_list *din,
+		    const struct soft_seg_list *dout);
+
 /* The text's source and destination as segment lists (in, out), checked
- * for overlap as the mode rules say (on the client's addresses, din/dout,
- * for remote SVA): 0 or -EINVAL. */
-int soft_text_lists(const struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
-		    uint64_t total, struct soft_seg_list *in, struct soft_seg_list *out,
-		    struct soft_seg_list *din, struct soft_seg_list *dout);
+ * for overlap as the mode rules say: 0 or -EINVAL.  Inline: on every
+ * request, and the usual case (one buffer each side, in this process) is
+ * two compares. */
+static inline int soft_text_lists(const struct soft_queue *sq, const wd_sqe *e,
+				  const struct soft_io *io, uint64_t total,
+				  struct soft_seg_list *in, struct soft_seg_list *out,
+				  struct soft_seg_list *din, struct soft_seg_list *dout)
+{
+	soft_seg_list(in, io->src_segs, io->nsrc, io->src, total);
+	soft_seg_list(out, io->dst_segs, io->ndst, io->dst, total);
+	/* remote SVA works on copies: the client's addresses tell overlap */
+	soft_seg_list(din, NULL, 0, (void *)(uintptr_t)e->src, total);
+	soft_seg_list(dout, NULL, 0, (void *)(uintptr_t)e->dst, total);
+	if (sq->remote_mem < 0 && in->n == 1 && out->n == 1) {
+		/* one buffer each: in place, or apart */
+		uintptr_t a = (uintptr_t)in->v[0].p, b = (uintptr_t)out->v[0].p;
+
+		return a != b && a < b + out->v[0].len && b < a + in->v[0].len ? -EINVAL : 0;
+	}
+	return soft_text_apart(sq, in, out, din, dout);
+}
 /* Cipher total bytes from in to out through ctx, unit bytes at a time
  * across segment boundaries (1 for stream modes). */
 int soft_run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
