@@ -9,12 +9,13 @@
  * sending everything to a queue (threshold 0), one with the default
  * threshold, whole and in 1-byte Update calls; the default provider must
  * agree with every verdict.
+ * The vectors are read with the project's reader (tests/t_wycheproof.h).
  * argv: MODULE_DIR DATA_DIR cbc|xts|gcm
  */
 #include <wd/wd.h>
 
 #include "tp.h"
-#include "tp_wyche.h"
+#include "../t_wycheproof.h"
 
 #define MAXB 4096
 
@@ -78,45 +79,43 @@ static const char *cipher_name(const char *mode, int key_bits, char *buf, size_t
 
 /* One case in one place (fetched cipher c); fails the test on a wrong
  * answer, returns whether the case was rejected. */
-static int one(EVP_CIPHER *c, const char *where, const struct tp_vec *v, int gcm)
+static int one(EVP_CIPHER *c, const char *where, const struct t_wp_case *v, int gcm)
 {
-	uint8_t key[64], iv[300] = { 0 }, aad[MAXB], msg[MAXB], ct[MAXB], tag[16], t2[16];
-	uint8_t out[MAXB + 32];
-	size_t kl = tp_hex(v->key, key), il = tp_hex(v->iv, iv), al = tp_hex(v->aad, aad);
-	size_t ml = tp_hex(v->msg, msg), cl = tp_hex(v->ct, ct), tl = tp_hex(v->tag, tag);
-	size_t outlen = 0, chunks[2] = { MAXB, 1 };
-	int valid = strcmp(v->result, "invalid") != 0, r, i;
+	uint8_t iv[300] = { 0 }, t2[16], out[MAXB + 32];
+	size_t il = v->iv.len, outlen = 0, chunks[2] = { MAXB, 1 };
+	int valid = v->result != T_WP_INVALID, r, i;
 
-	(void)kl;
+	T_ASSERT(il <= sizeof(iv) && v->msg.len <= MAXB && v->ct.len <= MAXB && v->tag.len <= 16);
+	memcpy(iv, v->iv.p, il);
 	if (!gcm)
 		il = 16; /* XTS tweaks shorter than a block: zero-padded */
 	/* XTS: one Update per data unit, as in OpenSSL */
 	for (i = 0; i < (EVP_CIPHER_get_mode(c) == EVP_CIPH_XTS_MODE ? 1 : 2); i++) {
 		if (valid) {
-			r = pass(c, 1, key, iv, il, aad, al, msg, ml, t2, tl, chunks[i], out, &outlen);
-			if (r != 1 || outlen != cl || memcmp(out, ct, cl) || (tl && memcmp(t2, tag, tl)))
+			r = pass(c, 1, v->key.p, iv, il, v->aad.p, v->aad.len, v->msg.p, v->msg.len, t2,
+				 v->tag.len, chunks[i], out, &outlen);
+			if (r != 1 || outlen != v->ct.len || memcmp(out, v->ct.p, v->ct.len) ||
+			    (v->tag.len && memcmp(t2, v->tag.p, v->tag.len)))
 				T_FAIL("%s tcId %d (%s): encryption %s", where, v->tc_id, v->comment,
 				       r != 1 ? "failed" : "differs");
 		}
-		memcpy(t2, tag, tl);
-		r = pass(c, 0, key, iv, il, aad, al, ct, cl, t2, tl, chunks[i], out, &outlen);
-		if (valid && (r != 1 || outlen != ml || memcmp(out, msg, ml)))
+		memcpy(t2, v->tag.p, v->tag.len);
+		r = pass(c, 0, v->key.p, iv, il, v->aad.p, v->aad.len, v->ct.p, v->ct.len, t2,
+			 v->tag.len, chunks[i], out, &outlen);
+		if (valid && (r != 1 || outlen != v->msg.len || memcmp(out, v->msg.p, v->msg.len)))
 			T_FAIL("%s tcId %d (%s): decryption %s", where, v->tc_id, v->comment,
 			       r != 1 ? "failed" : "differs");
 		if (!valid && r == 1)
-			T_FAIL("%s tcId %d (%s, %s): invalid case accepted", where, v->tc_id,
-			       v->comment, v->flags);
+			T_FAIL("%s tcId %d (%s): invalid case accepted", where, v->tc_id, v->comment);
 		if (!valid && r < 0 && !(gcm && il == 0))
 			T_FAIL("%s tcId %d: rejected at init, not at the final step", where, v->tc_id);
 	}
 	return !valid;
 }
 
-static int each(const struct tp_vec *v, void *arg)
+static void each(struct run *run, const struct t_wp_case *v)
 {
-	struct run *run = arg;
 	int gcm = !strcmp(run->mode, "gcm");
-	size_t il = strlen(v->iv) / 2;
 	EVP_CIPHER *q, *s, *d;
 	char name[32];
 
@@ -129,32 +128,31 @@ static int each(const struct tp_vec *v, void *arg)
 		/* XTS with two 192-bit keys: neither OpenSSL nor IEEE 1619 has it */
 		T_ASSERT(!q && !s && !strcmp(run->mode, "xts") && v->key_bits == 384);
 		run->not_offered++;
-		return 0;
+		return;
 	}
 	T_ASSERT(q && s);
-	if (gcm && il > 128) {
+	if (gcm && v->iv.len > 128) {
 		/* OpenSSL's GCM takes IVs of 1..128 bytes: every place refuses */
-		uint8_t out[MAXB + 32], key[32], iv[300], buf[MAXB], tag[16];
+		uint8_t out[MAXB + 32], tag[16];
 		size_t n;
 
-		tp_hex(v->key, key);
-		tp_hex(v->iv, iv);
-		T_EQ(pass(d, 1, key, iv, il, NULL, 0, buf, 0, tag, 16, 1, out, &n), -1);
-		T_EQ(pass(q, 1, key, iv, il, NULL, 0, buf, 0, tag, 16, 1, out, &n), -1);
+		T_EQ(pass(d, 1, v->key.p, v->iv.p, v->iv.len, NULL, 0, out, 0, tag, 16, 1, out, &n),
+		     -1);
+		T_EQ(pass(q, 1, v->key.p, v->iv.p, v->iv.len, NULL, 0, out, 0, tag, 16, 1, out, &n),
+		     -1);
 		run->not_offered++;
 	} else {
 		one(d, "default", v, gcm);
 		one(q, "wd(queue)", v, gcm);
 		run->rejected += one(s, "wd(default threshold)", v, gcm);
 	}
-	if (strcmp(v->result, "invalid"))
+	if (v->result != T_WP_INVALID)
 		run->valid++;
 	else
 		run->invalid++;
 	EVP_CIPHER_free(d);
 	EVP_CIPHER_free(q);
 	EVP_CIPHER_free(s);
-	return 0;
 }
 
 /* Whether the device would take the mode (else the provider falls back). */
@@ -176,7 +174,9 @@ int main(int argc, char **argv)
 {
 	struct run run = { 0 };
 	char path[4096], line[1024];
-	int n;
+	struct t_wp_file *f;
+	struct t_wp_case v;
+	int n = 0;
 
 	if (argc < 4)
 		T_FAIL("usage: t_prov_wycheproof MODULE_DIR DATA_DIR cbc|xts|gcm");
@@ -185,9 +185,13 @@ int main(int argc, char **argv)
 		 !strcmp(run.mode, "cbc") ? "cbc_pkcs5" : run.mode);
 	tp_open(&run.q, argv[1], "threshold = 0\n");
 	tp_open(&run.s, argv[1], NULL);
-	n = tp_wyche_each(path, each, &run);
-	if (n < 0)
-		T_FAIL("cannot read %s", path);
+	f = t_wp_load(path); /* fails the test when it cannot */
+	while (t_wp_next(f, &v)) {
+		each(&run, &v);
+		n++;
+	}
+	T_EQ(n, t_wp_declared(f));
+	t_wp_free(f);
 	tp_stats(&run.q, line, sizeof(line));
 	printf("queue instance: %s\n", line);
 	if (device_has(run.mode)) {

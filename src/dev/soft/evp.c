@@ -1,53 +1,137 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The soft engine's OpenSSL ciphers come from a library context of its own
- * with OpenSSL's default provider loaded, never from the application's.
+ * The soft engine's ciphers come from OpenSSL's default provider in a
+ * library context of its own, never from the process's default context.
  *
- * Why: a legacy EVP_aes_*() handle is looked up again by name, in the
- * process's default library context, each time a context is keyed with
- * it.  An application that loaded an accelerator provider there (such as
- * WarpDrive's own wd provider, `openssl ... -provider wd`) would hand the
- * engine that provider's AES, which sends the work back to a WarpDrive
- * queue, whose engine looks it up again: an endless loop.  A private
- * context sees no configuration file and no provider but the default one.
- * The handles are fetched once, kept for the life of the process (freeing
- * them at exit could race OpenSSL's own cleanup handlers), and keying no
- * longer pays a fetch by name.
+ * Why: an OpenSSL provider that routes ciphers to WarpDrive may be loaded
+ * into the default context (by openssl.cnf or by the application).  Were
+ * the engine to fetch "AES-128-GCM" there, it could be handed that very
+ * provider and call itself.  So the engine makes a private OSSL_LIB_CTX
+ * (which reads no configuration file: OSSL_LIB_CTX_new loads none), loads
+ * the built-in default provider into it explicitly, and fetches every
+ * cipher with "provider=default".
+ *
+ * Once per process, on the first cipher queue (pthread_once: glibc lets a
+ * fork child run an initialisation a parent thread was in the middle of;
+ * a child inherits a finished table as plain memory, which OpenSSL allows
+ * it to go on using).  Fetched ciphers are only read afterwards (a keyed
+ * context takes its own reference), so the table needs no lock.  It goes
+ * at OpenSSL's own teardown (OPENSSL_atexit: before OPENSSL_cleanup frees
+ * what the context relies on, which a library destructor would run after).
  */
+#include <errno.h>
 #include <pthread.h>
-#include <string.h>
+#include <stddef.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
+#include <wd/crypto.h>
 
 #include "soft.h"
 
-static const char *const names[SOFT_EVP__COUNT] = {
-	[SOFT_EVP_AES_128_CBC] = "AES-128-CBC", [SOFT_EVP_AES_192_CBC] = "AES-192-CBC",
-	[SOFT_EVP_AES_256_CBC] = "AES-256-CBC", [SOFT_EVP_AES_128_CTR] = "AES-128-CTR",
-	[SOFT_EVP_AES_192_CTR] = "AES-192-CTR", [SOFT_EVP_AES_256_CTR] = "AES-256-CTR",
-	[SOFT_EVP_AES_128_XTS] = "AES-128-XTS", [SOFT_EVP_AES_256_XTS] = "AES-256-XTS",
-	[SOFT_EVP_AES_128_GCM] = "AES-128-GCM", [SOFT_EVP_AES_192_GCM] = "AES-192-GCM",
-	[SOFT_EVP_AES_256_GCM] = "AES-256-GCM",
+enum { KEY128, KEY192, KEY256, NKEYS };
+
+static const char *const names[][NKEYS] = {
+	[WD_CIPHER_AES_CBC] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" },
+	[WD_CIPHER_AES_CTR] = { "AES-128-CTR", "AES-192-CTR", "AES-256-CTR" },
+	/* XTS takes two keys: 32 bytes is AES-128-XTS, 64 bytes AES-256-XTS */
+	[WD_CIPHER_AES_XTS] = { "AES-128-XTS", NULL, "AES-256-XTS" },
+	[WD_CIPHER_AES_GCM] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" },
 };
+#define NALGS (sizeof(names) / sizeof(names[0]))
+static const char *const ecb_names[NKEYS] = { "AES-128-ECB", "AES-192-ECB", "AES-256-ECB" };
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static OSSL_LIB_CTX *libctx;
-static EVP_CIPHER *ciphers[SOFT_EVP__COUNT];
+static struct {
+	OSSL_LIB_CTX *lib;
+	OSSL_PROVIDER *prov;
+	EVP_CIPHER *c[NALGS][NKEYS];
+	EVP_CIPHER *ecb[NKEYS];
+	int err;                        /* 0 once everything was fetched */
+} evp = { .err = -EIO };
 
-static void load(void)
+static pthread_once_t evp_once = PTHREAD_ONCE_INIT;
+
+static void evp_teardown(void)
 {
-	unsigned i;
+	unsigned a, k;
 
-	libctx = OSSL_LIB_CTX_new();
-	if (!libctx || !OSSL_PROVIDER_load(libctx, "default"))
-		return; /* every lookup answers NULL: keying fails with -EIO */
-	for (i = 0; i < SOFT_EVP__COUNT; i++)
-		ciphers[i] = EVP_CIPHER_fetch(libctx, names[i], "provider=default");
+	for (a = 0; a < NALGS; a++)
+		for (k = 0; k < NKEYS; k++) {
+			EVP_CIPHER_free(evp.c[a][k]);
+			evp.c[a][k] = NULL;
+		}
+	for (k = 0; k < NKEYS; k++) {
+		EVP_CIPHER_free(evp.ecb[k]);
+		evp.ecb[k] = NULL;
+	}
+	if (evp.prov)
+		OSSL_PROVIDER_unload(evp.prov);
+	OSSL_LIB_CTX_free(evp.lib);
+	evp.prov = NULL;
+	evp.lib = NULL;
+	evp.err = -EIO;
 }
 
-const EVP_CIPHER *soft_evp(enum soft_evp_id id)
+static EVP_CIPHER *fetch(const char *name)
 {
-	pthread_once(&once, load);
-	return (unsigned)id < SOFT_EVP__COUNT ? ciphers[id] : NULL;
+	return name ? EVP_CIPHER_fetch(evp.lib, name, "provider=default") : NULL;
+}
+
+static void evp_setup(void)
+{
+	unsigned a, k;
+
+	/* OpenSSL's own teardown is registered here (or already was): it runs
+	 * ours first */
+	if (!OPENSSL_init_crypto(0, NULL))
+		return;
+	evp.lib = OSSL_LIB_CTX_new();
+	evp.prov = evp.lib ? OSSL_PROVIDER_load(evp.lib, "default") : NULL;
+	if (!evp.prov)
+		goto fail;
+	for (a = 1; a < NALGS; a++)
+		for (k = 0; k < NKEYS; k++)
+			if (names[a][k] && !(evp.c[a][k] = fetch(names[a][k])))
+				goto fail;
+	for (k = 0; k < NKEYS; k++)
+		if (!(evp.ecb[k] = fetch(ecb_names[k])))
+			goto fail;
+	if (!OPENSSL_atexit(evp_teardown))
+		goto fail;
+	evp.err = 0;
+	return;
+fail:
+	evp_teardown();
+}
+
+int soft_evp_init(void)
+{
+	pthread_once(&evp_once, evp_setup);
+	return evp.err;
+}
+
+static int key_index(uint32_t key_len)
+{
+	return key_len == 16 ? KEY128 : key_len == 24 ? KEY192 : key_len == 32 ? KEY256 : -1;
+}
+
+const EVP_CIPHER *soft_evp_cipher(uint32_t alg, uint32_t key_len)
+{
+	int k;
+
+	if (soft_evp_init() || !alg || alg >= NALGS)
+		return NULL;
+	if (alg == WD_CIPHER_AES_XTS)
+		k = key_len == 32 ? KEY128 : key_len == 64 ? KEY256 : -1;
+	else
+		k = key_index(key_len);
+	return k < 0 ? NULL : evp.c[alg][k];
+}
+
+const EVP_CIPHER *soft_evp_ecb(uint32_t key_len)
+{
+	int k = key_index(key_len);
+
+	return soft_evp_init() || k < 0 ? NULL : evp.ecb[k];
 }

@@ -11,7 +11,7 @@
 
 const char *const soft_algs[] = {
 	"deflate", "zlib", "gzip", "mover", "nop", "copy", "fill", "compare", "crc32c",
-	"cipher", "aes-cbc", "aes-ctr", "aes-xts", NULL,
+	"cipher", "aes-cbc", "aes-ctr", "aes-xts", "aes-gcm", NULL,
 };
 
 static int resv_cmp(const void *a, const void *b)

@@ -60,6 +60,15 @@ struct soft_hold {
 	int is_dst;
 };
 
+/* A side buffer an op reaches itself (soft_side_get): its shared range
+ * held (explicit mode), and what of it the op wrote. */
+struct soft_side {
+	struct wd_map *map;             /* NULL: none held */
+	uint64_t addr, len;             /* the device address and length asked */
+	void *p;                        /* where the engine reaches it */
+	uint64_t wr_off, wr_len;        /* written by the op (dirty tracking) */
+};
+
 /* A request's buffers as the engine reaches them: host pointers (or, for
  * scatter-gather, segments), and the shared ranges held meanwhile.  The
  * arrays live in the engine thread's scratch. */
@@ -84,6 +93,7 @@ struct soft_scratch {
 	struct soft_hold held[SOFT_MAX_HELD];
 	void *bounce[3];                /* remote SVA: src, dst, dict copies */
 	size_t bounce_len[3];
+	struct soft_side side;          /* an AEAD header (one per request) */
 	void *gather;                   /* XTS over segments: the data unit in one piece */
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
@@ -291,6 +301,20 @@ void soft_worker_kick(struct soft_worker *w);
 /* Validate one copied descriptor and execute it; returns the status. */
 int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
 
+/*
+ * A side buffer of the request being run (an AEAD header), which its op
+ * finds once it knows the request's session (its address field means
+ * something else in other modes): [addr, addr+len) reached by the rules of
+ * src and dst for the queue's memory model - the process's own pointer
+ * (SVA), a held shared range, writable if write (explicit), a copy read
+ * into bounce slot 2 (remote SVA).  At most one per request.  soft_side_wrote:
+ * the op wrote [off, off+len) of it: sent back to the client (remote SVA:
+ * -EFAULT if that fails) or counted dirty when the range is let go.
+ */
+int soft_side_get(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr, uint64_t len,
+		  int write, void **out);
+int soft_side_wrote(struct soft_queue *sq, struct soft_scratch *s, uint64_t off, uint64_t len);
+
 /* Compression ops (comp.c), called after the generic checks. */
 int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
 		  const struct soft_io *io, wd_cqe *c);
@@ -368,18 +392,6 @@ void soft_remote_free(struct soft_scratch *s);
  * (remote.c), never both at once for one queue. */
 void soft_cq_put(struct soft_queue *sq, uint32_t idx, const wd_cqe *c);
 
-/* OpenSSL ciphers from the engine's own library context (evp.c): never
- * the application's, where a provider may send the work back to a queue. */
-enum soft_evp_id {
-	SOFT_EVP_AES_128_CBC, SOFT_EVP_AES_192_CBC, SOFT_EVP_AES_256_CBC,
-	SOFT_EVP_AES_128_CTR, SOFT_EVP_AES_192_CTR, SOFT_EVP_AES_256_CTR,
-	SOFT_EVP_AES_128_XTS, SOFT_EVP_AES_256_XTS,
-	SOFT_EVP_AES_128_GCM, SOFT_EVP_AES_192_GCM, SOFT_EVP_AES_256_GCM,
-	SOFT_EVP__COUNT
-};
-typedef struct evp_cipher_st EVP_CIPHER;
-const EVP_CIPHER *soft_evp(enum soft_evp_id id);
-
 /* Cipher ops and sessions (crypto.c).  soft_cipher_set is the control
  * path (any thread but the engine's; cs NULL closes the session);
  * soft_cipher_sweep lets the engine drop the keys of closed sessions. */
@@ -393,5 +405,18 @@ int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_s
 void soft_cipher_sweep(struct soft_queue *sq);
 /* Has a session been closed since the last sweep? */
 int soft_cipher_sweep_due(const struct soft_queue *sq);
+/* A request of session id failed before its op ran (a bad address, a
+ * reserved field): an AEAD message it was part of ends, as it would had
+ * the op refused the request itself (crypto_gcm.c). */
+void soft_cipher_abort(struct soft_queue *sq, unsigned id);
+
+/* The ciphers, from OpenSSL's default provider in a library context of the
+ * engine's own (evp.c).  init: fetch them (once per process): 0 or -EIO;
+ * cipher: the EVP_CIPHER of a mode and key length; ecb: AES-ECB of a key
+ * length; NULL when unknown or not fetched. */
+struct evp_cipher_st;
+int soft_evp_init(void);
+const struct evp_cipher_st *soft_evp_cipher(uint32_t alg, uint32_t key_len);
+const struct evp_cipher_st *soft_evp_ecb(uint32_t key_len);
 
 #endif
