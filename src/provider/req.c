@@ -130,7 +130,8 @@ static int run_bounce(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 		memcpy(iv, op->iv, WDP_BLOCK);
 	do {
 		k = op->len - off < BOUNCE_TEXT ? op->len - off : BOUNCE_TEXT;
-		memcpy(text, op->in + off, k);
+		if (k) /* a GCM part may carry no text (its end): no buffer then */
+			memcpy(text, op->in + off, k);
 		param = 0;
 		hdr_now = 0;
 		if (op->mode == WDP_GCM) {
@@ -142,7 +143,8 @@ static int run_bounce(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 			memcpy(hdr, op->hdr + (param & WD_AEAD_P_INIT ? 0 : op->hdr_len - hdr_now),
 			       hdr_now);
 		}
-		prep(&r, ws, op, param, iv, hdr_now ? hdr_iova : 0, text_iova, text_iova, k);
+		prep(&r, ws, op, param, iv, hdr_now ? hdr_iova : 0, k ? text_iova : 0,
+		     k ? text_iova : 0, k);
 		if (op->mode == WDP_GCM && !(param & WD_AEAD_P_INIT))
 			r.arg0 = 0; /* AAD travels with the first part */
 		ret = run_one(wq, &r);
@@ -156,7 +158,8 @@ static int run_bounce(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 			ctr_add(iv, k / WDP_BLOCK);
 		if (op->mode == WDP_GCM && (param & WD_AEAD_P_FINAL))
 			memcpy(op->hdr + op->hdr_len - hdr_now, hdr, hdr_now);
-		memcpy(op->out + off, text, k);
+		if (k)
+			memcpy(op->out + off, text, k);
 		*touched = 1;
 		off += k;
 	} while (off < op->len);
