@@ -27,6 +27,7 @@ struct wdp_cctx {
 	int enc;                        /* 1 encrypt, 0 decrypt */
 	int sw_dir;                     /* direction sw was keyed for, -1: not keyed */
 	unsigned key_set : 1, iv_set : 1, pad : 1, sw_synced : 1, tls : 1;
+	unsigned tls_version;           /* CBC TLS record mode: libssl's version */
 	enum wdp_why no_wd;             /* != WDP_WHY__COUNT: every piece to sw, why */
 	size_t threshold;               /* the instance's, for this mode */
 	OSSL_FUNC_cipher_cipher_fn *sw_cipher; /* swi->cipher, one load less per call */

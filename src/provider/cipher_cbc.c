@@ -83,6 +83,30 @@ static inline int cbc_small(struct wdp_cctx *c, unsigned char *out, size_t *outl
 	return 1;
 }
 
+/*
+ * One TLS record sealed, as libssl hands it over in TLS record mode: in
+ * place, the record (explicit IV, data, MAC) padded to whole blocks with
+ * bytes of value padding-length - 1 (RFC 5246 6.2.3.2), then one CBC pass
+ * whose chain carries on to the next record.
+ */
+static int cbc_tls_seal(struct wdp_cctx *c, unsigned char *out, size_t *outl, size_t outsize,
+			const unsigned char *in, size_t inl)
+{
+	size_t pad = WDP_BLOCK - inl % WDP_BLOCK;
+
+	if (in != out || !c->pad) {
+		wdp_raise(c->prov, WDP_R_OPERATION, "TLS records are sealed in place, padded");
+		return 0;
+	}
+	if (outsize < inl + pad)
+		return too_small(c);
+	memset(out + inl, (int)(pad - 1), pad);
+	if (!cbc_run(c, out, out, inl + pad))
+		return 0;
+	*outl = inl + pad;
+	return 1;
+}
+
 static __attribute__((noinline)) int cbc_update(struct wdp_cctx *c, unsigned char *out,
 						size_t *outl, size_t outsize,
 						const unsigned char *in, size_t inl)
@@ -92,6 +116,8 @@ static __attribute__((noinline)) int cbc_update(struct wdp_cctx *c, unsigned cha
 	if (!c->key_set)
 		return no_key(c);
 	if (c->tls) {
+		if (c->enc)
+			return cbc_tls_seal(c, out, outl, outsize, in, inl);
 		wdp_count_sw(c, inl, WDP_WHY_TLS);
 		return c->swi->update(c->sw, out, outl, outsize, in, inl);
 	}
@@ -219,6 +245,8 @@ int wdp_cbc_cipher(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 	if (!c->key_set)
 		return no_key(c);
 	if (c->tls) {
+		if (c->enc)
+			return cbc_tls_seal(c, out, outl, outsize, in, inl);
 		wdp_count_sw(c, inl, WDP_WHY_TLS);
 		return c->swi->cipher(c->sw, out, outl, outsize, in, inl);
 	}

@@ -197,9 +197,11 @@ int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[])
 }
 
 /*
- * TLS records on CBC (libssl sets the version and MAC size): the padding
- * and MAC checks must run in constant time, which is the default
- * provider's code; the records go there (counted: unsupported:tls).
+ * TLS records on CBC (libssl sets the version and MAC size).  Sealing a
+ * record is padding and a plain CBC pass: this provider does it
+ * (cbc_tls_seal).  Opening one ends in padding and MAC checks that must
+ * run in constant time, which is the default provider's code: those
+ * records go there (counted: unsupported:tls).
  */
 static int enter_tls(struct wdp_cctx *c, const OSSL_PARAM params[])
 {
@@ -216,7 +218,8 @@ static int enter_tls(struct wdp_cctx *c, const OSSL_PARAM params[])
 	    !c->swi->set_ctx_params(c->sw, params))
 		return 0;
 	c->tls = 1;
-	c->no_wd = WDP_WHY_TLS;
+	if (!c->enc)
+		c->no_wd = WDP_WHY_TLS;
 	return 1;
 }
 
@@ -244,6 +247,9 @@ int wdp_cctx_set_common(struct wdp_cctx *c, const OSSL_PARAM params[])
 			ok = OSSL_PARAM_get_size_t(p, &sz) && sz == c->key_len;
 			break;
 		case WP_TLS_VERSION:
+			ok = OSSL_PARAM_get_uint(p, &c->tls_version);
+			tls = 1;
+			break;
 		case WP_TLS_MAC_SIZE:
 			tls = 1;
 			break;
