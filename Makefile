@@ -83,7 +83,7 @@ check-tsan: deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=thread
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror|t_wdd_clients|t_wdd_hostile_procs|t_zlib_fork(_stock)?|t_zlib_(pigz|git|python|nginx|wd_run)|t_prov_(fork|openssl|python|nginx))$$'
+	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror|t_wdd_clients|t_wdd_hostile_procs|t_zlib_fork(_stock)?|t_zlib_(pigz|git|python|nginx|wd_run)|t_prov_(fork|openssl|python|nginx|s_server))$$'
 	# the VFIO driver's queue threads under TSan, in the guest
 	cd $(BUILD)-tsan && WDVM_CACHE=$(CURDIR)/$(BUILD)/vm-cache \
 	  WDVM_ENV="TSAN_OPTIONS=halt_on_error=1" ctest --output-on-failure -L vm
