@@ -687,7 +687,8 @@ static int decompress_stream(struct soft_queue *sq, const wd_sqe *e, const struc
 	ret = stream_header(st, e, io, c, p, &skip);
 	if (ret <= 0)
 		return ret;
-	inf->next_in = (uint8_t *)io->src + skip;
+	/* io->src may be NULL with nothing to read: no arithmetic on it then */
+	inf->next_in = skip ? (uint8_t *)io->src + skip : (uint8_t *)io->src;
 	inf->avail_in = e->len - skip;
 	inf->next_out = io->dst;
 	inf->avail_out = e->dst_len;
