@@ -44,10 +44,13 @@ struct rig {
 	uint64_t src_iova, dst_iova;
 };
 
+/* Without the fallback to the built-in engine: what the driver itself does
+ * with a device that breaks (t_failover_vfio runs the same rig with it). */
 static struct wd_queue *open_queue(struct rig *r, int *err)
 {
 	struct wd_queue_opts o = { .size = sizeof(o), .depth = 64, .device = "vfio0",
-				   .flags = WD_QUEUE_F_EXPLICIT, .domain = r->dom };
+				   .flags = WD_QUEUE_F_EXPLICIT | WD_QUEUE_F_NO_FALLBACK,
+				   .domain = r->dom };
 	struct wd_queue *q = NULL;
 
 	*err = wd_queue_new(&q, r->ctx, "cipher", &o);

@@ -553,6 +553,7 @@ int wd__wdd_stats(struct wd_ctx *ctx, struct wdd_stats_rep *out)
 
 const struct wd_driver_ops wd_wdd_driver = {
 	.name = "wdd",
+	.flags = WD_DRV_F_SVA_CHECKED, /* the daemon reads our /proc/self/mem */
 	.probe = wdd_probe,
 	.remove = wdd_remove,
 	.queue_open = wdd_queue_open,
