@@ -13,15 +13,15 @@ static const struct {
 	size_t off;
 	const char *name, *why;
 } fallbacks[] = {
-	{ offsetof(struct wd_queue_stats, sync_ring_busy), "sync-ring-busy",
+	{ offsetof(struct wdd_stats_wire, sync_ring_busy), "sync-ring-busy",
 	  "synchronous request sent through the ring: the engine held the queue" },
-	{ offsetof(struct wd_queue_stats, sync_ring_nomem), "sync-ring-nomem",
+	{ offsetof(struct wdd_stats_wire, sync_ring_nomem), "sync-ring-nomem",
 	  "synchronous request sent through the ring: no per-thread state" },
-	{ offsetof(struct wd_queue_stats, deflate_stored), "deflate-stored",
+	{ offsetof(struct wdd_stats_wire, deflate_stored), "deflate-stored",
 	  "libdeflate's output did not fit dst: stored blocks written" },
 };
 
-static uint64_t field(const struct wd_queue_stats *st, size_t off)
+static uint64_t field(const struct wdd_stats_wire *st, size_t off)
 {
 	uint64_t v;
 

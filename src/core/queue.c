@@ -188,7 +188,8 @@ int wd__queue_create(struct wd_ctx *ctx, struct wd_dev *dev, const char *alg,
 	q->sq_tail = q->ring.ctl->sq_tail;
 	q->cq_head = q->ring.ctl->cq_head;
 	if (q->domain) {
-		ret = wd__domain_attach(q->domain, q->ring.ctl);
+		/* a daemon fences its own rings (the fallback's queue is ours) */
+		ret = wd__domain_attach(q->domain, q->ring.ctl, q->ops->unshare != NULL);
 		if (ret)
 			goto err_close;
 	}
