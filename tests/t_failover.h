@@ -302,7 +302,7 @@ static inline void t_fo_send(struct t_fo *t, unsigned from, unsigned to)
 	}
 }
 
-static void t_fo_cpl(void *arg, const struct wd_cpl *c)
+static inline void t_fo_cpl(void *arg, const struct wd_cpl *c)
 {
 	t_fo_check(arg, c);
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,14 +362,29 @@ static void wdd_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_t
 	*sq_head = *cq_tail;
 }
 
+/*
+ * The doorbell is a pipe whose read end only the daemon holds: once it is
+ * gone, a write raises SIGPIPE, which would kill a program that sends
+ * before it learns the daemon died.  The signal is blocked for the write
+ * and, if the write raised it, taken back (unless the program had one
+ * pending already); the daemon's death is then noticed on the next reap.
+ */
 static void wdd_kick(struct wd_queue *q)
 {
 	struct wdd_queue *wq = q->drv;
 	static const char bell = 1;
+	static const struct timespec now;
+	sigset_t pipe, old, pending;
+	int had;
 
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+	had = !sigpending(&pending) && sigismember(&pending, SIGPIPE);
 	/* full (EAGAIN): a wake-up is pending anyway */
-	if (write(wq->kick_fd, &bell, 1) < 0)
-		return;
+	if (write(wq->kick_fd, &bell, 1) < 0 && errno == EPIPE && !had)
+		sigtimedwait(&pipe, NULL, &now);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 static int wdd_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs)
