@@ -380,6 +380,12 @@ static void reap_dev(struct wd_queue *q, struct sink *k)
 			bad = 1;
 			break;
 		}
+		/* a device that declared its ring dead before failing this one:
+		 * the failover takes it with the rest */
+		if (wd_unlikely(c.status == -EIO && wd_load_acquire(&r->ctl->dev_status))) {
+			bad = 1;
+			break;
+		}
 		/* consumed before the callback runs: it may reap again */
 		q->cq_head++;
 		fb->dev_inflight--;
