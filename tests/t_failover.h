@@ -361,7 +361,13 @@ static inline void t_fo_free(struct t_fo *t)
 
 	for (k = 0; k < 2; k++)
 		wd_cipher_sess_free(t->sess[k]);
-	wd_queue_free(t->q); /* and its implicit domain, unsharing what is left */
+	if (t->dom) { /* nothing is in flight: at once */
+		T_OK(wd_unshare(t->dom, t->src_dev, WD_UNSHARE_NOWAIT, 0));
+		T_OK(wd_unshare(t->dom, t->dst_dev, WD_UNSHARE_NOWAIT, 0));
+		if (t->tab)
+			T_OK(wd_unshare(t->dom, t->tab_dev, WD_UNSHARE_NOWAIT, 0));
+	}
+	wd_queue_free(t->q); /* and its implicit domain */
 	wd_mem_free(t->src, len);
 	wd_mem_free(t->dst, len);
 	if (t->tab)
