@@ -314,13 +314,19 @@ struct wd_cpl {
 /*
  * Submit n requests, ringing the doorbell once.  Returns the number taken
  * (1..n): fewer than n when the queue fills; -EBUSY when none fits.  Never
- * blocks.  -EIO: the device found the queue's ring corrupted.  -ECHILD:
- * called in a fork child.  -ESHUTDOWN: the queue was stopped.
+ * blocks.  -EIO: the device failed or found the queue's ring corrupted, on
+ * a queue without the fallback (WD_QUEUE_F_NO_FALLBACK); with it, requests
+ * go to the built-in engine from then on.  -ECHILD: called in a fork
+ * child.  -ESHUTDOWN: the queue was stopped.
  */
 int wd_send(struct wd_queue *q, const struct wd_req *reqs, unsigned n);
 
 /* Reap up to max completions without blocking.  Returns the count (0: none
- * yet), or -EIO when none is there and the device declared the ring dead. */
+ * yet), or -EIO when none is there and the device declared the ring dead
+ * (without the fallback).  Completions may come in any order: match them
+ * by tag.  The library hands each completion out once, whatever the
+ * device wrote: a device that completes a request it was never given, or
+ * one twice, is a broken one (failed over, or -EIO). */
 int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max);
 
 /*
@@ -359,9 +365,12 @@ int wd_inflight(const struct wd_queue *q);
  * while the queue is armed, and when the device goes away (a daemon that
  * dies).  wd_queue_arm() resets and arms it and returns how many completions
  * are ready already (then do not sleep: reap them); 0 means armed, sleep on
- * the fd.  A device that went away has its requests completed with -EIO by
- * wd_queue_arm(), which then counts them.  Reaping (wd_recv and friends)
- * disarms.  The fd belongs to the queue.
+ * the fd.  A device that went away has its requests handed to the built-in
+ * engine (or, without the fallback, completed with -EIO) by
+ * wd_queue_arm(), which then counts what is ready.  The fd keeps its number
+ * after a failover and becomes readable for the built-in engine's
+ * completions.  Reaping (wd_recv and friends) disarms.  The fd belongs to
+ * the queue.
  */
 int wd_queue_event_fd(const struct wd_queue *q);
 int wd_queue_arm(struct wd_queue *q);
