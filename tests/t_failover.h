@@ -44,6 +44,10 @@ struct t_fo {
 	unsigned soft_total;    /* ... over all rounds */
 	uint8_t *seen;
 	int sg;                 /* every 4th compression is scatter-gather */
+	/* called before a result is read: a device played by a thread of the
+	 * test may have written it (TSan needs the lock that orders it) */
+	void (*sync)(void *arg);
+	void *sync_arg;
 };
 
 static inline uint32_t t_crc32c(const uint8_t *p, size_t len)
@@ -247,6 +251,8 @@ static inline void t_fo_check(struct t_fo *t, const struct wd_cpl *c)
 		       c->status, wd_strerror(c->status), c->flags);
 	t->got++;
 	t->soft += !!(c->flags & WD_CPL_F_SOFT);
+	if (t->sync)
+		t->sync(t->sync_arg);
 	switch (t->kind) {
 	case T_FO_MOVER:
 		if (i % 2)

@@ -13,7 +13,11 @@
  *   eio      fails every third request (-EIO) but lives: run again;
  *   taken    takes everything and dies: requests that write over their
  *            own input (overlapping copies) fail with -EIO rather than run
- *            twice, the others are run again.
+ *            twice, the others are run again;
+ *   unstopped takes everything and dies saying it could not be stopped
+ *            (WD_DEV_UNSTOPPED: it may still write what it holds): what it
+ *            took fails with -EIO, lest it overwrite a result; the queue
+ *            goes on.
  * Every request completes exactly once, right; what the built-in engine ran
  * says so and is counted. */
 #include <pthread.h>
@@ -21,9 +25,10 @@
 #include "core/internal.h"
 #include "t_failover.h"
 
-enum mode { M_REWRITE, M_FORGE, M_DUP, M_INDEX, M_REFUSE, M_EIO, M_TAKEN, M__COUNT };
+enum mode { M_REWRITE, M_FORGE, M_DUP, M_INDEX, M_REFUSE, M_EIO, M_TAKEN, M_UNSTOPPED,
+	    M__COUNT };
 static const char *const names[M__COUNT] = { "rewrite", "forge", "dup", "index", "refuse",
-					     "eio", "taken" };
+					     "eio", "taken", "unstopped" };
 
 enum { N = 32, LEN = 8192, VICTIM = 1 << 20 };
 
@@ -56,7 +61,8 @@ static void post(struct evq *t, uint64_t tag, int status, uint64_t result)
 static void die(struct evq *t)
 {
 	__atomic_store_n(&t->ring.ctl->dev_error, -EIO, __ATOMIC_RELAXED);
-	wd_store_release(&t->ring.ctl->dev_status, WD_DEV_BROKEN);
+	wd_store_release(&t->ring.ctl->dev_status,
+			 WD_DEV_BROKEN | (t->mode == M_UNSTOPPED ? WD_DEV_UNSTOPPED : 0));
 	eventfd_write(t->cq_fd, 1);
 }
 
@@ -108,6 +114,7 @@ static int act(struct evq *t, uint32_t avail)
 		eventfd_write(t->cq_fd, 1);
 		return 1;
 	case M_TAKEN:
+	case M_UNSTOPPED:
 		if (avail < N)
 			return 0;
 		t->head += avail;
@@ -257,6 +264,35 @@ static void taken(struct wd_ctx *ctx)
 	wd_queue_free(q);
 }
 
+/* Everything taken by a device that could not be stopped: -EIO, counted;
+ * the queue goes on, on the built-in engine. */
+static void unstopped(struct wd_ctx *ctx, uint64_t *seed)
+{
+	struct wd_queue_stats st;
+	struct wd_cpl c[N];
+	struct t_fo t;
+	int i, n, got = 0;
+
+	t_fo_init(&t, ev_queue(ctx, M_UNSTOPPED), T_FO_MOVER, NULL, N, LEN, seed);
+	t_fo_send(&t, 0, N);
+	while (got < N) {
+		n = wd_wait(t.q, c, N, 5000);
+		T_ASSERT(n > 0);
+		for (i = 0; i < n; i++, got++)
+			T_EQ(c[i].status, -EIO);
+	}
+	st = t_fo_stats(&t);
+	T_EQ(st.lost_in_failure, N);
+	T_EQ(st.device_failures, 1);
+	t_fo_round(&t);
+	t_fo_send(&t, 0, N);
+	t_fo_reap(&t, N, T_FO_WAIT);
+	T_EQ(t.soft, N);
+	fprintf(stderr, "%-8s: %d it held failed (-EIO), then all on the built-in engine\n",
+		names[M_UNSTOPPED], N);
+	t_fo_free(&t);
+}
+
 static void run(struct wd_ctx *ctx, enum mode m, uint64_t *seed)
 {
 	struct wd_queue_stats st;
@@ -304,6 +340,7 @@ int main(void)
 	for (m = 0; m < M_TAKEN; m++)
 		run(ctx, (enum mode)m, &seed);
 	taken(ctx);
+	unstopped(ctx, &seed);
 	wd_ctx_free(ctx);
 	return 0;
 }

@@ -25,6 +25,16 @@ struct rig {
 	struct t_fo t;
 };
 
+/* The played device writes under its lock, and stops writing once the
+ * driver turns its bus mastering off (through its config file, which TSan
+ * does not see): taking the lock orders its last write before our read. */
+static void fk_sync(void *arg)
+{
+	struct fk_stats st;
+
+	fk_stats(arg, &st);
+}
+
 static void rig_open(struct rig *r, const struct fk_opts *o, unsigned flags, uint64_t *seed)
 {
 	struct wd_queue_opts qo = { .size = sizeof(qo), .depth = 64, .device = "vfio0",
@@ -43,6 +53,8 @@ static void rig_open(struct rig *r, const struct fk_opts *o, unsigned flags, uin
 	T_OK(wd_queue_new(&q, r->ctx, "cipher", &qo));
 	t_fo_init(&r->t, q, T_FO_CIPHER, r->dom, N, LEN, seed);
 	t_fo_sessions(&r->t, WD_CIPHER_AES_CBC, WD_CIPHER_AES_XTS, seed);
+	r->t.sync = fk_sync;
+	r->t.sync_arg = r->f;
 }
 
 static void rig_close(struct rig *r)

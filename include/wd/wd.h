@@ -206,8 +206,9 @@ int wd_queue_info(const struct wd_queue *q, struct wd_queue_info *info);
  * statistics, on a queue made with WD_QUEUE_F_NO_FALLBACK).  A queue that
  * fell back counts what the built-in engine ran for it with the device's
  * counters (a request counts once: one the device refused is not its
- * error); a daemon that died takes its counters since the last call that
- * reached it.  Since WD_0.3.
+ * error); after a failover or a stop, the device's part is what it counted
+ * until then (a daemon that died takes its counters since the last call
+ * that reached it).  Since WD_0.3.
  */
 struct wd_queue_stats {
 	uint32_t size;          /* caller sets sizeof(struct wd_queue_stats) */
@@ -239,7 +240,7 @@ struct wd_queue_stats {
 	 * does not offer); requests that failed with the device and could not
 	 * be run again (-ENOTRECOVERABLE, or -EIO for one in place the device
 	 * may have started); and how many times the device was declared failed
-	 * (0 or 1).  Since 0.5 (still WD_0.3: the struct is size-versioned). */
+	 * (0 or 1).  Appended after the rest (the struct is size-versioned). */
 	uint64_t soft_after_failure;
 	uint64_t soft_after_refusal;
 	uint64_t lost_in_failure;

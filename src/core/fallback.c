@@ -506,7 +506,12 @@ static void detach_dev(struct wd_queue *q, int failing)
 {
 	struct wd_fb *fb = q->fb;
 	uint32_t sq_head = q->sq_tail, cq_tail = q->cq_head + fb->dev_inflight;
+	struct wd_queue_stats st = { .size = sizeof(st) };
 
+	/* its last counters, while they can be had (a daemon forgets a queue
+	 * it stopped; one that died took them with it) */
+	if (q->ops->queue_stats && !q->ops->queue_stats(q, &st))
+		fb->dev_last = st;
 	q->ops->queue_stop(q, &sq_head, &cq_tail); /* its report is not needed */
 	if (q->domain)
 		wd__domain_detach(q->domain, q->ring.ctl);
@@ -550,10 +555,12 @@ static void orphan_fail(struct wd_fb *fb, unsigned s, int err)
 	fb->n_lost++;
 }
 
-/* The device failed: the built-in engine runs what it had, in order. */
+/* The device failed: the built-in engine runs what it had, in order, but
+ * what a device that could not be stopped may still write. */
 static void take_over(struct wd_queue *q)
 {
 	struct wd_fb *fb = q->fb;
+	int unstopped = !!(wd_load_acquire(&q->ring.ctl->dev_status) & WD_DEV_UNSTOPPED);
 	uint32_t i, n = orphans(q);
 
 	for (i = 0; i < n; i++) {
@@ -561,7 +568,8 @@ static void take_over(struct wd_queue *q)
 		const struct fb_slot *sl = &fb->slot[s];
 		unsigned why = sl->answered && sl->status == -EOPNOTSUPP ? FB_WHY_REFUSAL
 									  : FB_WHY_FAILURE;
-		int ret = fb_rerun_check(q, &fb->shadow[s], sl->taken);
+		int ret = sl->taken && unstopped ? -EIO
+						 : fb_rerun_check(q, &fb->shadow[s], sl->taken);
 
 		if (!ret)
 			ret = to_soft(q, s, why);
@@ -591,16 +599,12 @@ static int die(struct wd_queue *q)
 int wd__fb_failover(struct wd_queue *q)
 {
 	struct wd_fb *fb = q->fb;
-	struct wd_queue_stats st = { .size = sizeof(st) };
 	int ret;
 
 	if (fb->failed)
 		return fb->soft ? 0 : -EIO;
 	if (fb->detached)
 		return 0; /* stopped: nothing goes anywhere any more */
-	/* its last counters, while they can be had (a daemon's die with it) */
-	if (q->ops->queue_stats && !q->ops->queue_stats(q, &st))
-		fb->dev_last = st;
 	fb->n_failures++;
 	fb->failed = 1;
 	ret = fb_soft_open(q);

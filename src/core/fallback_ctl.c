@@ -352,7 +352,7 @@ int wd__fb_stats(struct wd_queue *q, struct wd_queue_stats *st)
 	uint64_t moved = fb->n_moved;
 	int ret;
 
-	if (!fb->failed && q->ops->queue_stats) {
+	if (!fb->detached && q->ops->queue_stats) {
 		ret = q->ops->queue_stats(q, &dev);
 		if (ret)
 			return ret;

@@ -319,14 +319,17 @@ static unsigned reap(struct vc_queue *cq)
 static void fail_queue(struct vc_queue *cq, int err)
 {
 	struct wd_ring_ctl *ctl = cq->ring.ctl;
-	int stopped = 0, id;
+	int stopped = 0, must_stop, id;
 
-	if (cq->dev_inflight || virtq_broken(cq->vq) || err != -EPROTO)
+	must_stop = cq->dev_inflight || virtq_broken(cq->vq) || err != -EPROTO;
+	if (must_stop)
 		stopped = !vc_stop_device_unlocked(cq->vd);
 	/* dead first: whoever reads one of the -EIO completions below knows
-	 * the ring died with them (a fallback then takes over the lot) */
+	 * the ring died with them (a fallback then takes over the lot, but
+	 * what a device that could not be stopped holds) */
 	__atomic_store_n(&ctl->dev_error, err, __ATOMIC_RELAXED);
-	wd_store_release(&ctl->dev_status, WD_DEV_BROKEN);
+	wd_store_release(&ctl->dev_status,
+			 WD_DEV_BROKEN | (must_stop && !stopped ? WD_DEV_UNSTOPPED : 0));
 	while (cq->dev_inflight && (id = virtq_detach(cq->vq)) >= 0) {
 		if (stopped)
 			release(cq, &cq->pend[id], 0);
