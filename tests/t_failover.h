@@ -291,6 +291,8 @@ static inline void t_fo_check(struct t_fo *t, const struct wd_cpl *c)
 /* A new round: the same requests again, outputs cleared. */
 static inline void t_fo_round(struct t_fo *t)
 {
+	if (t->sync)
+		t->sync(t->sync_arg);
 	t->soft_total += t->soft;
 	t->got = t->soft = t->extra = 0;
 	memset(t->seen, 0, t->n);
