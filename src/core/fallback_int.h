@@ -94,6 +94,15 @@ void fb_rewire_failed(struct wd_queue *q);
 void fb_kick_waiters(struct wd_queue *q);
 
 /* fallback.c */
+/* The slot a completion's tag names, if it is in flight where expected
+ * (enum fb_where); else -1. */
+int fb_slot_of(const struct wd_fb *fb, uint64_t tag, unsigned where);
+/* Complete slot s here: with c (its tag is the user's again), or err. */
+void fb_done_put(struct wd_fb *fb, unsigned s, const wd_cqe *c);
+void fb_done_err(struct wd_fb *fb, unsigned s, int err);
+/* Slot s's request to the built-in engine (enum fb_why): 0, or it stays
+ * where it was (the engine cannot be had, or not its session). */
+int fb_to_soft(struct wd_queue *q, unsigned s, unsigned why);
 /* Can the built-in engine run the request in slot s of a queue whose
  * device failed or refused it: 0, or why not (-ENOTRECOVERABLE: state
  * only the device had; -EIO: it writes over its own input and the device

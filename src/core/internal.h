@@ -110,7 +110,11 @@ int wd__mem_lookup(const void *p, size_t len, int *fd, uint64_t *offset);
 int wd__session_take(struct wd_queue *q);
 void wd__session_put(struct wd_queue *q, unsigned id);
 
-/* The synchronous helpers' common step: send r (tagged here) on an
+/* 0 when requests may be sent to q, or why not: -ECHILD, -EIO (its ring
+ * is dead), -ESHUTDOWN (stopped). */
+int wd__queue_usable(struct wd_queue *q);
+
+/* The synchronous helpers' common step (sync.c): send r (tagged here) on an
  * otherwise idle queue and wait for its completion.  0 with *c filled,
  * -EBUSY when other requests are in flight, or the error of send/wait. */
 int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c);
