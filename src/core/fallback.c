@@ -274,16 +274,17 @@ static int send_dev(struct wd_queue *q, const struct wd_req *reqs, unsigned n)
 
 	for (i = 0; i < n; i++) {
 		unsigned s = slot_get(fb);
-		wd_sqe e = reqs[i];
+		wd_sqe *e = &r->sqes[tail & r->sq_mask];
 
-		fb->shadow[s] = e;
-		if (wd_unlikely(fb->on_soft && (fb->on_soft & fb_bit(e.session)))) {
+		memcpy(&fb->shadow[s], &reqs[i], sizeof(*e));
+		if (wd_unlikely(fb->on_soft && (fb->on_soft & fb_bit(reqs[i].session)))) {
 			if (fb_to_soft(q, s, FB_WHY_REFUSAL))
 				fb_done_err(fb, s, -EIO); /* cannot be: it lives there */
 			continue;
 		}
-		e.tag = slot_tag(fb, s);
-		memcpy(&r->sqes[tail & r->sq_mask], &e, sizeof(e));
+		/* the ring's copy: the user's request under the library's tag */
+		memcpy(e, &reqs[i], sizeof(*e));
+		e->tag = slot_tag(fb, s);
 		fb->slot[s].where = FB_DEV;
 		fb->slot[s].ridx = tail;
 		fb->ring_slot[tail & r->sq_mask] = (uint16_t)s;
@@ -365,6 +366,10 @@ static void reap_dev(struct wd_queue *q, struct sink *k)
 	uint32_t avail = wd_load_acquire(&r->ctl->cq_tail) - q->cq_head, i;
 	int bad = avail > fb->dev_inflight;
 
+	/* nothing yet: write nothing either (cq_head's line is one the device
+	 * reads on every pass; a poller must not take it away from it) */
+	if (!avail)
+		return;
 	for (i = 0; !bad && i < avail && k->n < k->max; i++) {
 		wd_cqe c;
 		int s;

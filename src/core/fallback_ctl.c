@@ -98,7 +98,8 @@ static int fb_alloc(struct wd_fb *fb, uint32_t depth)
 	fb->depth = depth;
 	fb->free = calloc(depth, sizeof(*fb->free));
 	fb->slot = calloc(depth, sizeof(*fb->slot));
-	fb->shadow = calloc(depth, sizeof(*fb->shadow));
+	/* one cache line per request: the copy touches one line */
+	fb->shadow = aligned_alloc(64, depth * sizeof(*fb->shadow));
 	fb->done = calloc(depth, sizeof(*fb->done));
 	fb->doneq = calloc(depth, sizeof(*fb->doneq));
 	fb->ring_slot = calloc(depth, sizeof(*fb->ring_slot));

@@ -254,9 +254,12 @@ void wd__queue_fail_all(struct wd_queue *q, int err)
 {
 	uint32_t tail;
 
-	/* the built-in engine takes over what the device had */
-	if (q->fb && !wd__fb_failover(q))
+	/* the built-in engine takes over what the device had (or, when it
+	 * cannot be had, the fallback fails it as below, on its own slots) */
+	if (q->fb) {
+		wd__fb_failover(q);
 		return;
+	}
 	/* The device is gone: nothing it had taken will complete.  It worked
 	 * in order, so what follows its last completion is what is missing. */
 	tail = wd_load_acquire(&q->ring.ctl->cq_tail);
