@@ -98,7 +98,7 @@ void wd_cli_queue_report(struct wd_queue *q)
 	fprintf(stderr, "wd: %s queue on %s: ", qi.alg, qi.device);
 	if (st.device_failures)
 		fprintf(stderr, "the device failed; %llu requests completed by the built-in "
-			"engine instead, %llu could not be (their state was the device's)",
+			"engine instead, %llu could not be run again",
 			(unsigned long long)st.soft_after_failure,
 			(unsigned long long)st.lost_in_failure);
 	if (st.device_failures && st.soft_after_refusal)

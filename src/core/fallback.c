@@ -421,11 +421,14 @@ static void reap_soft(struct wd_queue *q, struct sink *k)
 			if (s < 0)
 				continue; /* cannot be: nothing else feeds it */
 			buf[i].tag = fb->shadow[s].tag;
-			buf[i].flags |= WD_CPL_F_SOFT;
-			if (fb->slot[s].why == FB_WHY_REFUSAL)
-				fb->n_refusal++;
-			else
-				fb->n_failure++;
+			/* cancelled by a stop: nobody ran it */
+			if (buf[i].status != -ECANCELED) {
+				buf[i].flags |= WD_CPL_F_SOFT;
+				if (fb->slot[s].why == FB_WHY_REFUSAL)
+					fb->n_refusal++;
+				else
+					fb->n_failure++;
+			}
 			deliver(q, k, (unsigned)s, &buf[i]);
 		}
 		if (got < (int)want)
