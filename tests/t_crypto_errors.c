@@ -30,13 +30,14 @@ static void bad_keys(struct wd_queue *q, struct wd_queue *qz)
 	for (i = 0; i < sizeof(block_bad) / sizeof(block_bad[0]); i++) {
 		T_EQ(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, key, block_bad[i]), -EINVAL);
 		T_EQ(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CTR, key, block_bad[i]), -EINVAL);
+		T_EQ(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_GCM, key, block_bad[i]), -EINVAL);
 	}
 	for (i = 0; i < sizeof(xts_bad) / sizeof(xts_bad[0]); i++)
 		T_EQ(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_XTS, key, xts_bad[i]), -EINVAL);
 	T_EQ(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_XTS, key, 65), -EINVAL);
 	T_EQ(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, key, 128), -EINVAL);
 	T_EQ(wd_cipher_sess_new(&s, q, (enum wd_cipher_alg)0, key, 16), -EINVAL);
-	T_EQ(wd_cipher_sess_new(&s, q, (enum wd_cipher_alg)4, key, 16), -EINVAL);
+	T_EQ(wd_cipher_sess_new(&s, q, (enum wd_cipher_alg)5, key, 16), -EINVAL);
 	T_EQ(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, NULL, 16), -EINVAL);
 	T_EQ(wd_cipher_sess_new(&s, NULL, WD_CIPHER_AES_CBC, key, 16), -EINVAL);
 	T_EQ(wd_cipher_sess_new(NULL, q, WD_CIPHER_AES_CBC, key, 16), -EINVAL);

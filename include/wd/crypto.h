@@ -33,7 +33,8 @@
  * At most WD_CIPHER_LEN_MAX bytes per request, else -EMSGSIZE.
  *
  * Completions: status 0 and result = bytes written, or -EINVAL (bad
- * length, unknown or closed session, overlap, nonzero unused fields),
+ * length, unknown or closed session, overlap, nonzero unused fields - param
+ * among them, but on AES-GCM sessions),
  * -EMSGSIZE (too long), -EFAULT (an address outside what the device may
  * reach), -EIO (the device failed the request).
  */
@@ -153,18 +154,26 @@ int wd_decrypt(struct wd_cipher_sess *s, const void *iv, const void *src, void *
  *   arg0   AAD bytes in this request's header (after the IV, before the
  *          tag slot); AAD must come before any text of the message
  *   arg1   device address of the header: [IV][AAD][tag slot], flat (never
- *          a table), not overlapping the text's source or destination
+ *          a table), not overlapping the text's source or destination;
+ *          reached by the rules of the text (an encryption's FINAL header
+ *          must be writable: not a read-only share).  0 when the request
+ *          has no IV, AAD or tag slot (then nonzero is an unused field)
  *   src, dst, len, flags: the text exactly as for the other modes (any
  *          length, in place or not, tables allowed); len may be 0
+ * The message direction is its INIT part's op: a part of the other op is
+ * refused.  Text and AAD of a request are at most WD_CIPHER_LEN_MAX each
+ * (-EMSGSIZE), a message's text at most 2^36 - 32 bytes (SP 800-38D).
  *
  * Completion: result = text bytes written.  Errors: -EINVAL (a request
  * without INIT and no open message, AAD after text, bad IV or tag length,
- * nonzero unused fields), -EBADMSG (decryption: the tag does not match;
- * this request's text output is zeroed), and those of the other modes.
- * Any error closes the message.  One request with INIT | FINAL never
- * releases unverified plaintext; a streamed decryption releases each
- * part's plaintext as it goes (as every streaming GCM does): the verdict
- * comes with the FINAL request.
+ * a header overlapping the text, nonzero unused fields), -EBADMSG
+ * (decryption: the tag does not match; this request's text output is
+ * zeroed), -EFAULT (a header the device may not reach, or not write for a
+ * tag), and those of the other modes.  Any error closes the message (its
+ * next part needs INIT).  One request with INIT | FINAL never releases
+ * unverified plaintext; a streamed decryption releases each part's
+ * plaintext as it goes (as every streaming GCM does): the verdict comes
+ * with the FINAL request.
  */
 #define WD_AEAD_P_INIT   (1u << 0)
 #define WD_AEAD_P_FINAL  (1u << 1)
@@ -194,11 +203,14 @@ static inline void wd_prep_aead(struct wd_req *r, uint8_t op, const struct wd_ci
 
 /*
  * Synchronous one-request AEAD helpers (rules of wd_encrypt): the whole
- * message in one call.  The helpers build the header themselves.  Encrypt
- * writes len bytes to dst and tag_len (4..16) bytes to tag; decrypt checks
- * tag and returns -EBADMSG, with dst zeroed, when it does not match.
- * aad may be NULL when aad_len is 0.  Errors as the request's, and
- * -ENOMEM.
+ * message in one call.  The helpers build the header themselves (on the
+ * stack, or the heap for a large AAD), so they need an SVA queue: on an
+ * explicit one, whose device cannot reach that memory, they return
+ * -EOPNOTSUPP (send wd_prep_aead() requests with a shared header there).
+ * Encrypt writes len bytes to dst and tag_len (4..16) bytes to tag;
+ * decrypt checks tag and returns -EBADMSG, with dst zeroed, when it does
+ * not match.  aad may be NULL when aad_len is 0.  Errors as the request's,
+ * -EINVAL for a session of another mode, and -ENOMEM.
  */
 int wd_aead_encrypt(struct wd_cipher_sess *s, const void *iv, size_t iv_len, const void *aad,
 		    size_t aad_len, const void *src, void *dst, size_t len, void *tag,

@@ -228,7 +228,11 @@ WD_EXPORT int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_
 	ret = wd__run_sync(s->q, &r, &c);
 	if (ret)
 		return ret;
-	s->need_start = 0; /* the device has (re)started the stream, even if it failed */
+	/* The device has (re)started the stream, even if it failed - unless
+	 * it got no memory for its state (-ENOMEM, or -EDQUOT past a daemon's
+	 * quota): then nothing started and the same call may be made again. */
+	if (c.status != -ENOMEM && c.status != -EDQUOT)
+		s->need_start = 0;
 	if (c.status && c.status != -ENODATA)
 		return c.status;
 	*consumed = wd_cpl_consumed(&c);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Cipher sessions and the synchronous cipher helpers.  A session is an id
- * of the queue (shared with compression streams) and a key the driver
- * keeps on the device side; the library keeps no copy of the key, unless
- * the queue asked it to for its fallback (WD_QUEUE_F_FALLBACK_KEEP_KEYS,
- * fallback_ctl.c).  A mode the device lacks or refuses lives on the
- * built-in engine when the queue has a fallback.
+ * Cipher sessions and the synchronous cipher and AEAD helpers.  A session
+ * is an id of the queue (shared with compression streams) and a key the
+ * driver keeps on the device side; the library keeps no copy of the key,
+ * unless the queue asked it to for its fallback
+ * (WD_QUEUE_F_FALLBACK_KEEP_KEYS, fallback_ctl.c).  A mode the device lacks
+ * or refuses lives on the built-in engine when the queue has a fallback.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +27,7 @@ static const char *const mode_alg[] = {
 	[WD_CIPHER_AES_CBC] = "aes-cbc",
 	[WD_CIPHER_AES_CTR] = "aes-ctr",
 	[WD_CIPHER_AES_XTS] = "aes-xts",
+	[WD_CIPHER_AES_GCM] = "aes-gcm",
 };
 
 int wd__cipher_check(const struct wd_cipher_setup *cs)
@@ -36,6 +37,7 @@ int wd__cipher_check(const struct wd_cipher_setup *cs)
 	switch (cs->alg) {
 	case WD_CIPHER_AES_CBC:
 	case WD_CIPHER_AES_CTR:
+	case WD_CIPHER_AES_GCM:
 		return cs->key_len == 16 || cs->key_len == 24 || cs->key_len == 32 ? 0 : -EINVAL;
 	case WD_CIPHER_AES_XTS:
 		if (cs->key_len != 32 && cs->key_len != 64)
@@ -135,4 +137,75 @@ WD_EXPORT int wd_decrypt(struct wd_cipher_sess *s, const void *iv, const void *s
 			 size_t len)
 {
 	return cipher_sync(s, WD_OP_DECRYPT, iv, src, dst, len);
+}
+
+/* A header this long or shorter is built on the stack. */
+#define AEAD_STACK_HDR 512
+
+static int aead_check(const struct wd_cipher_sess *s, const void *iv, size_t iv_len,
+		      const void *aad, size_t aad_len, size_t len, const void *tag, size_t tag_len)
+{
+	if (!s || !iv || !tag || (!aad && aad_len) || s->alg != WD_CIPHER_AES_GCM)
+		return -EINVAL;
+	if (iv_len < 1 || iv_len > WD_AEAD_IV_MAX || tag_len < 4 || tag_len > WD_AEAD_TAG_MAX)
+		return -EINVAL;
+	if (len > WD_CIPHER_LEN_MAX || aad_len > WD_CIPHER_LEN_MAX)
+		return -EMSGSIZE;
+	/* the header is built in this process's memory, which an explicit
+	 * queue's device cannot reach: there, use wd_prep_aead() with a
+	 * header in shared memory */
+	if (s->q->domain)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/* One request, INIT | FINAL, with a header [IV][AAD][tag slot] of our own:
+ * on the stack when small, else on the heap. */
+static int aead_sync(struct wd_cipher_sess *s, uint8_t op, const void *iv, size_t iv_len,
+		     const void *aad, size_t aad_len, const void *src, void *dst, size_t len,
+		     void *tag, size_t tag_len)
+{
+	uint8_t stack[AEAD_STACK_HDR], *hdr = stack;
+	size_t hdr_len = iv_len + aad_len + tag_len;
+	struct wd_req r;
+	struct wd_cpl c;
+	int ret = aead_check(s, iv, iv_len, aad, aad_len, len, tag, tag_len);
+
+	if (ret)
+		return ret;
+	if (hdr_len > sizeof(stack) && !(hdr = malloc(hdr_len)))
+		return -ENOMEM;
+	memcpy(hdr, iv, iv_len);
+	if (aad_len)
+		memcpy(hdr + iv_len, aad, aad_len);
+	if (op == WD_OP_DECRYPT)
+		memcpy(hdr + iv_len + aad_len, tag, tag_len);
+	wd_prep_aead(&r, op, s,
+		     WD_AEAD_P_INIT | WD_AEAD_P_FINAL | WD_AEAD_P_IVLEN(iv_len) |
+			     WD_AEAD_P_TAGLEN(tag_len),
+		     (uint64_t)(uintptr_t)hdr, (uint32_t)aad_len, (uint64_t)(uintptr_t)src,
+		     (uint64_t)(uintptr_t)dst, (uint32_t)len);
+	ret = wd__run_sync(s->q, &r, &c);
+	if (!ret)
+		ret = c.status;
+	if (!ret && op == WD_OP_ENCRYPT)
+		memcpy(tag, hdr + iv_len + aad_len, tag_len);
+	if (hdr != stack)
+		free(hdr);
+	return ret;
+}
+
+WD_EXPORT int wd_aead_encrypt(struct wd_cipher_sess *s, const void *iv, size_t iv_len,
+			      const void *aad, size_t aad_len, const void *src, void *dst,
+			      size_t len, void *tag, size_t tag_len)
+{
+	return aead_sync(s, WD_OP_ENCRYPT, iv, iv_len, aad, aad_len, src, dst, len, tag, tag_len);
+}
+
+WD_EXPORT int wd_aead_decrypt(struct wd_cipher_sess *s, const void *iv, size_t iv_len,
+			      const void *aad, size_t aad_len, const void *src, void *dst,
+			      size_t len, const void *tag, size_t tag_len)
+{
+	return aead_sync(s, WD_OP_DECRYPT, iv, iv_len, aad, aad_len, src, dst, len, (void *)tag,
+			 tag_len);
 }

@@ -96,6 +96,7 @@ static const struct {
 	{ "aes-cbc", CIPHER_OPS },
 	{ "aes-ctr", CIPHER_OPS },
 	{ "aes-xts", CIPHER_OPS },
+	{ "aes-gcm", CIPHER_OPS },
 };
 
 uint32_t wd__alg_ops(const char *alg)

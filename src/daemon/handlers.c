@@ -239,6 +239,8 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 		return ret;
 	}
 	ret = queue_make(s, c, q, depth, ops, &f);
+	if (!ret)
+		ret = soft_queue_attach(s->engine, q->sq);
 	if (ret) {
 		if (q->sq && q->dom)
 			wd__domain_detach(q->dom, q->sq->ring.ctl);
@@ -252,7 +254,6 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	snprintf(q->alg, sizeof(q->alg), "%s", alg);
 	c->user->queues++;
 	s->nqueues++;
-	soft_queue_attach(s->engine, q->sq);
 	c->queues[c->nqueues++] = q;
 	rep->u.open.queue = q->id;
 	rep->u.open.depth = depth;

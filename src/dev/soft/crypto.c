@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AES in CBC, CTR and XTS modes on the soft engine, done by OpenSSL's EVP.
+ * AES in CBC, CTR and XTS modes on the soft engine, done by OpenSSL's EVP
+ * (ciphers from the engine's own library context: evp.c); AES-GCM requests
+ * go on to crypto_gcm.c from here.
  *
  * A queue's sessions are set on the control path (the application's thread,
  * or the daemon's control thread) while the engine thread serves requests
- * of the queue's other sessions.  So the table has two halves:
+ * of the queue's other sessions.  So the table has two halves
+ * (crypto_int.h):
  *   - slots, written by the control path under the table's lock: the
  *     session's setup and a generation bumped on every change;
  *   - the engine's own EVP contexts, a pair (encrypt, decrypt) per slot,
@@ -25,34 +28,7 @@
 #include <wd/crypto.h>
 
 #include "../../core/driver.h"
-#include "soft.h"
-
-#define AES_BLOCK 16
-
-struct cipher_slot {
-	uint64_t gen;                   /* bumped under lock, read atomically */
-	struct wd_cipher_setup cs;      /* alg 0: no session */
-};
-
-struct cipher_ctx {
-	uint64_t gen;                   /* the slot generation it was keyed for */
-	uint32_t alg;                   /* 0: no session */
-	EVP_CIPHER_CTX *enc, *dec;
-	/* CBC: where each context's chain stands (the last ciphertext block
-	 * it went through), [0] decryption, [1] encryption; see cbc_small() */
-	uint8_t chain[2][AES_BLOCK];
-	uint8_t chain_ok[2];            /* 0: unknown (just keyed, or failed) */
-};
-
-struct soft_cipher {
-	pthread_mutex_t lock;           /* slots' setups */
-	uint64_t closes;                /* sessions closed so far: the engine sweeps */
-	struct cipher_slot slot[WD_MAX_SESSIONS + 1];
-	/* the engine's alone: its thread's, or an inline request's while it
-	 * holds the queue's owner word (soft.h) */
-	uint64_t swept;
-	struct cipher_ctx ctx[WD_MAX_SESSIONS + 1];
-};
+#include "crypto_int.h"
 
 /* ---- the control path ---- */
 
@@ -62,6 +38,11 @@ int soft_cipher_init(struct soft_queue *sq)
 
 	if (!sc)
 		return -ENOMEM;
+	/* the ciphers are fetched once per process, on the first such queue */
+	if (soft_evp_init()) {
+		free(sc);
+		return -EIO;
+	}
 	pthread_mutex_init(&sc->lock, NULL);
 	sq->cipher = sc;
 	return 0;
@@ -75,6 +56,7 @@ static void ctx_drop(struct cipher_ctx *x)
 	x->enc = x->dec = NULL;
 	x->alg = 0;
 	x->chain_ok[0] = x->chain_ok[1] = 0;
+	soft_gcm_reset(x);
 }
 
 /* The queue is off the engine: nobody else touches the table. */
@@ -120,30 +102,24 @@ int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_s
 
 /* ---- the engine's contexts ---- */
 
-static const EVP_CIPHER *evp_cipher(uint32_t alg, uint32_t key_len)
-{
-	switch (alg) {
-	case WD_CIPHER_AES_CBC:
-		return key_len == 16 ? EVP_aes_128_cbc() : key_len == 24 ? EVP_aes_192_cbc()
-									 : EVP_aes_256_cbc();
-	case WD_CIPHER_AES_CTR:
-		return key_len == 16 ? EVP_aes_128_ctr() : key_len == 24 ? EVP_aes_192_ctr()
-									 : EVP_aes_256_ctr();
-	default:
-		return key_len == 32 ? EVP_aes_128_xts() : EVP_aes_256_xts();
-	}
-}
-
 static int ctx_key_one(EVP_CIPHER_CTX **pc, const struct wd_cipher_setup *cs, int enc)
 {
 	if (!*pc)
 		*pc = EVP_CIPHER_CTX_new();
 	if (!*pc)
 		return -ENOMEM;
-	if (!EVP_CipherInit_ex(*pc, evp_cipher(cs->alg, cs->key_len), NULL, cs->key, NULL, enc) ||
+	if (!EVP_CipherInit_ex(*pc, soft_evp_cipher(cs->alg, cs->key_len), NULL, cs->key, NULL,
+			       enc) ||
 	    !EVP_CIPHER_CTX_set_padding(*pc, 0))
 		return -EIO;
 	return 0;
+}
+
+static int ctx_key_pair(struct cipher_ctx *x, const struct wd_cipher_setup *cs)
+{
+	int ret = ctx_key_one(&x->enc, cs, 1);
+
+	return ret ? ret : ctx_key_one(&x->dec, cs, 0);
 }
 
 /* Key slot id's contexts from its current setup (or drop them). */
@@ -151,6 +127,7 @@ static int ctx_reload(struct soft_cipher *sc, unsigned id)
 {
 	struct cipher_ctx *x = &sc->ctx[id];
 	struct wd_cipher_setup cs;
+	uint32_t alg;
 	uint64_t gen;
 	int ret = 0;
 
@@ -158,23 +135,47 @@ static int ctx_reload(struct soft_cipher *sc, unsigned id)
 	gen = __atomic_load_n(&sc->slot[id].gen, __ATOMIC_RELAXED);
 	cs = sc->slot[id].cs;
 	pthread_mutex_unlock(&sc->lock);
-	if (!cs.alg) {
-		ctx_drop(x);
-	} else {
+	alg = cs.alg;
+	if (alg) {
+		/* another mode on this id: its contexts start afresh */
+		if (x->alg != cs.alg)
+			ctx_drop(x);
 		x->chain_ok[0] = x->chain_ok[1] = 0; /* keying leaves no IV */
-		ret = ctx_key_one(&x->enc, &cs, 1);
-		if (!ret)
-			ret = ctx_key_one(&x->dec, &cs, 0);
+		soft_gcm_reset(x);                   /* ... and no message */
+		ret = cs.alg == WD_CIPHER_AES_GCM ? soft_gcm_key(x, &cs) : ctx_key_pair(x, &cs);
 		x->alg = cs.alg;
 		OPENSSL_cleanse(&cs, sizeof(cs));
-		if (ret) {
-			/* not keyed: the next request tries again */
-			ctx_drop(x);
+	}
+	if (!alg || ret) {
+		/* closed; or not keyed: the next request tries again */
+		ctx_drop(x);
+		if (ret)
 			return ret;
-		}
 	}
 	x->gen = gen;
 	return 0;
+}
+
+int soft_cipher_setup_at(struct soft_cipher *sc, unsigned id, uint64_t gen,
+			 struct wd_cipher_setup *cs)
+{
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&sc->lock);
+	if (__atomic_load_n(&sc->slot[id].gen, __ATOMIC_RELAXED) == gen && sc->slot[id].cs.alg) {
+		*cs = sc->slot[id].cs;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	return ret;
+}
+
+void soft_cipher_abort(struct soft_queue *sq, unsigned id)
+{
+	struct soft_cipher *sc = sq->cipher;
+
+	if (sc && id && id <= WD_MAX_SESSIONS)
+		sc->ctx[id].gcm.open = 0;
 }
 
 int soft_cipher_sweep_due(const struct soft_queue *sq)
@@ -260,10 +261,10 @@ static int aliasing_ok(const struct soft_seg_list *in, const struct soft_seg_lis
 	return 1;
 }
 
-/* CBC and CTR over segments: whole blocks straight from segment to segment,
- * and a block that straddles a boundary through a bounce block. */
-static int run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
-			const struct soft_seg_list *out, uint64_t total, unsigned unit)
+/* CBC, CTR and GCM over segments: whole blocks straight from segment to
+ * segment, and a block that straddles a boundary through a bounce block. */
+int soft_run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
+		      const struct soft_seg_list *out, uint64_t total, unsigned unit)
 {
 	struct seg_cursor ci = { in->v, 0, 0 }, co = { out->v, 0, 0 };
 	uint8_t blk[AES_BLOCK];
@@ -414,6 +415,13 @@ out:
 	return ret;
 }
 
+int soft_text_apart(const struct soft_queue *sq, const struct soft_seg_list *in,
+		    const struct soft_seg_list *out, const struct soft_seg_list *din,
+		    const struct soft_seg_list *dout)
+{
+	return (sq->remote_mem >= 0 ? aliasing_ok(din, dout) : aliasing_ok(in, out)) ? 0 : -EINVAL;
+}
+
 static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
 		  const struct soft_io *io, wd_cqe *c, int enc)
 {
@@ -428,25 +436,18 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	x = req_ctx(sq, e, &ret);
 	if (!x)
 		return ret;
+	if (x->alg == WD_CIPHER_AES_GCM)
+		return soft_gcm_run(sq, s, e, io, c, x, enc);
+	if (e->param)
+		return -EINVAL; /* AEAD parts on a session of another mode */
 	ret = check_len(x->alg, total);
 	if (ret)
 		return ret;
 	if (room < total)
 		return -EINVAL; /* the output is as long as the input */
-	soft_seg_list(&in, io->src_segs, io->nsrc, io->src, total);
-	soft_seg_list(&out, io->dst_segs, io->ndst, io->dst, total);
-	/* remote SVA works on copies: the client's addresses tell overlap */
-	soft_seg_list(&din, NULL, 0, (void *)(uintptr_t)e->src, total);
-	soft_seg_list(&dout, NULL, 0, (void *)(uintptr_t)e->dst, total);
-	if (sq->remote_mem < 0 && in.n == 1 && out.n == 1) {
-		/* one buffer each (the usual case): in place, or apart */
-		uintptr_t a = (uintptr_t)in.v[0].p, b = (uintptr_t)out.v[0].p;
-
-		if (a != b && a < b + out.v[0].len && b < a + in.v[0].len)
-			return -EINVAL; /* as aliasing_ok() would say */
-	} else if (sq->remote_mem >= 0 ? !aliasing_ok(&din, &dout) : !aliasing_ok(&in, &out)) {
-		return -EINVAL;
-	}
+	ret = soft_text_lists(sq, e, io, total, &in, &out, &din, &dout);
+	if (ret)
+		return ret;
 	if (!total)
 		return 0; /* CBC and CTR: nothing to do */
 	/* one 16-byte copy: EVP reads the IV whole, and two 8-byte stores
@@ -468,8 +469,8 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	else if (x->alg == WD_CIPHER_AES_XTS)
 		ret = run_gathered(ctx, s, &in, &out, total);
 	else
-		ret = run_segments(ctx, &in, &out, total,
-				   x->alg == WD_CIPHER_AES_CBC ? AES_BLOCK : 1);
+		ret = soft_run_segments(ctx, &in, &out, total,
+					x->alg == WD_CIPHER_AES_CBC ? AES_BLOCK : 1);
 	/* No EVP_CipherFinal_ex: padding is off and CBC/XTS lengths are
 	 * checked, so nothing is left behind, and the next request's
 	 * EVP_CipherInit_ex with its IV resets the mode's state (CTR's block

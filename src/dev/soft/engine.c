@@ -420,20 +420,23 @@ void soft_worker_stop(struct soft_worker *w)
 	free(w->local);
 }
 
-void soft_worker_attach(struct soft_worker *w, struct soft_queue *sq)
+int soft_worker_attach(struct soft_worker *w, struct soft_queue *sq)
 {
+	/* A doorbell the thread does not sleep on would never wake it: the
+	 * queue's requests would wait for ever once it sleeps.  Adding one
+	 * fails only short of kernel memory (or past max_user_watches). */
 	if (sq->bell_fd >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = sq };
 
-		/* cannot fail for a fresh pipe end short of memory; then the
-		 * queue is served only while the thread is awake anyway */
-		epoll_ctl(w->epfd, EPOLL_CTL_ADD, sq->bell_fd, &ev);
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, sq->bell_fd, &ev))
+			return -errno;
 	}
 	pthread_mutex_lock(&w->lock);
 	w->list[w->n++] = sq;   /* the device caps queues at max_queues */
 	__atomic_store_n(&w->gen, w->gen + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&w->lock);
 	soft_worker_kick(w);
+	return 0;
 }
 
 void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq)
@@ -543,9 +546,10 @@ struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mas
 	return sq;
 }
 
-void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq)
+int soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq)
 {
 	unsigned i, best = 0;
+	int ret;
 
 	pthread_mutex_lock(&sd->lock);
 	for (i = 1; i < sd->nworkers; i++)
@@ -554,7 +558,14 @@ void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq)
 	sd->load[best]++;
 	pthread_mutex_unlock(&sd->lock);
 	sq->worker = &sd->workers[best];
-	soft_worker_attach(sq->worker, sq);
+	ret = soft_worker_attach(sq->worker, sq);
+	if (ret) {
+		sq->worker = NULL;
+		pthread_mutex_lock(&sd->lock);
+		sd->load[best]--;
+		pthread_mutex_unlock(&sd->lock);
+	}
+	return ret;
 }
 
 void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,

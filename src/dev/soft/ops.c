@@ -27,7 +27,8 @@
 #define OP_SG 128u              /* takes scatter-gather buffers */
 #define OP_SG_ONESHOT 256u      /* ... but only with no session and no args */
 #define OP_STREAM (OP_SESSION | OP_PARAM | OP_ARG1 | OP_DST_LEN | OP_SG | OP_SG_ONESHOT)
-#define OP_CIPHER (OP_NEEDS_SRC | OP_NEEDS_DST | OP_SESSION | OP_ARG1 | OP_SG)
+/* param: AEAD parts only (a plain mode's session refuses it) */
+#define OP_CIPHER (OP_NEEDS_SRC | OP_NEEDS_DST | OP_SESSION | OP_PARAM | OP_ARG1 | OP_SG)
 
 typedef int (*soft_op_fn)(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
 			  const struct soft_io *io, wd_cqe *c);
@@ -208,6 +209,7 @@ static int map_remote(struct soft_queue *sq, struct soft_scratch *s, const struc
 
 	if (e->flags)
 		return -EOPNOTSUPP; /* scatter-gather needs explicit sharing here */
+	io->src_total = e->len;
 	if (def->flags & OP_NEEDS_SRC)
 		ret = bounce(sq, s, 0, e->src, e->len, 1, &io->src);
 	else if (e->src)
@@ -303,11 +305,67 @@ static uint64_t written_bytes(const wd_sqe *e, const struct soft_io *io, const w
 {
 	if (e->op == WD_OP_COPY || e->op == WD_OP_FILL)
 		return status ? 0 : e->len;
-	/* a cipher fails before it writes, unless the engine itself failed */
+	/* a cipher fails before it writes, unless the engine itself failed or
+	 * an AEAD tag did not match (the output was zeroed) */
 	if (e->op == WD_OP_ENCRYPT || e->op == WD_OP_DECRYPT)
-		return status != -EIO ? c->result : io->dst_segs ? io->dst_total : io->src_total;
+		return status != -EIO && status != -EBADMSG ? c->result
+		       : io->dst_segs ? io->dst_total : io->src_total;
 	/* a failed decode may have written it all */
 	return status ? (io->dst_segs ? io->dst_total : e->dst_len) : c->result;
+}
+
+int soft_side_get(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr, uint64_t len,
+		  int write, void **out)
+{
+	struct soft_side *d = &s->side;
+	int ret;
+
+	*out = NULL;
+	if (d->len)
+		return -EINVAL; /* one side buffer per request */
+	if (!len)
+		return 0;
+	if (sq->remote_mem >= 0) {
+		ret = bounce(sq, s, 2, addr, len, 1, &d->p);
+	} else if (!sq->dom) {
+		ret = check_sva(addr, len);
+		d->p = (void *)(uintptr_t)addr;
+	} else {
+		ret = wd__domain_get(sq->dom, addr, len, write, &d->p, &d->map);
+		if (ret)
+			d->map = NULL;
+	}
+	if (ret)
+		return ret;
+	d->addr = addr;
+	d->len = len;
+	*out = d->p;
+	return 0;
+}
+
+int soft_side_wrote(struct soft_queue *sq, struct soft_scratch *s, uint64_t off, uint64_t len)
+{
+	struct soft_side *d = &s->side;
+
+	if (off > d->len || len > d->len - off)
+		return -EINVAL;
+	d->wr_off = off;
+	d->wr_len = len;
+	if (sq->remote_mem >= 0)
+		return write_back(sq, s, (uint8_t *)d->p + off, d->addr + off, len);
+	return 0;
+}
+
+/* Let the side buffer go: its written part goes dirty. */
+static void side_release(struct soft_queue *sq, struct soft_scratch *s)
+{
+	struct soft_side *d = &s->side;
+
+	if (!d->len)
+		return;
+	if (d->map)
+		wd__domain_put(sq->dom, d->map, d->addr + d->wr_off, d->wr_len);
+	memset(d, 0, sizeof(*d));
 }
 
 /*
@@ -383,6 +441,52 @@ static int map_buffers(struct soft_queue *sq, struct soft_scratch *s, const stru
 	return ret;
 }
 
+static int is_cipher(const wd_sqe *e)
+{
+	return e->op == WD_OP_ENCRYPT || e->op == WD_OP_DECRYPT;
+}
+
+/* The request failed before its op ran: a cipher session's AEAD message
+ * ends with it, as it would had the op refused it. */
+static int failed_early(struct soft_queue *sq, const wd_sqe *e, int ret)
+{
+	if (is_cipher(e))
+		soft_cipher_abort(sq, e->session);
+	return ret;
+}
+
+/* Remote SVA: does the destination go back to the client after this
+ * status?  A cipher's zeroed output after a failed tag check does. */
+static int result_goes_back(const wd_sqe *e, int ret)
+{
+	if (!ret)
+		return 1;
+	if (is_cipher(e))
+		return ret == -EBADMSG;
+	return ret == -ENOSPC || ret == -EBADMSG;
+}
+
+static int exec_remote(struct soft_queue *sq, struct soft_scratch *s, const struct soft_opdef *def,
+		       const wd_sqe *e, wd_cqe *c)
+{
+	struct soft_io io = { .held = s->held };
+	int ret = map_remote(sq, s, def, e, &io);
+
+	/* this source is in hand: the helper may read the next one */
+	read_ahead(sq, s);
+	if (ret)
+		return failed_early(sq, e, ret);
+	ret = def->fn(sq, s, e, &io, c);
+	/* results go back even on a failure that wrote part of them */
+	if ((def->flags & OP_NEEDS_DST) && !(def->flags & OP_DST_IN) && io.dst &&
+	    result_goes_back(e, ret) &&
+	    result_back(sq, s, io.dst, e->dst,
+			ret && !is_cipher(e) ? 0 : written_bytes(e, &io, c, ret)))
+		ret = -EFAULT;
+	side_release(sq, s);
+	return ret;
+}
+
 int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c)
 {
 	struct soft_io io = { .held = s->held };
@@ -398,32 +502,24 @@ int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd
 		return -EOPNOTSUPP;
 	def = &opdefs[e->op];
 	if (e->rsvd)
-		return -EINVAL;
+		return failed_early(sq, e, -EINVAL);
 	if ((e->session && !(def->flags & OP_SESSION)) || (e->param && !(def->flags & OP_PARAM)) ||
 	    (e->arg1 && !(def->flags & OP_ARG1)) ||
 	    (e->dst_len && !(def->flags & OP_DST_LEN) && !(e->flags & WD_REQ_F_DST_SG)))
-		return -EINVAL;
+		return failed_early(sq, e, -EINVAL);
 	if (e->len > sq->max_len || e->dst_len > sq->max_len)
-		return -EMSGSIZE;
-	if (sq->remote_mem >= 0) {
-		ret = map_remote(sq, s, def, e, &io);
-		/* this source is in hand: the helper may read the next one */
-		read_ahead(sq, s);
-		if (!ret)
-			ret = def->fn(sq, s, e, &io, c);
-		/* results go back even on a failure that wrote part of them */
-		if ((def->flags & OP_NEEDS_DST) && !(def->flags & OP_DST_IN) && io.dst &&
-		    (!ret || ret == -ENOSPC || ret == -EBADMSG) &&
-		    result_back(sq, s, io.dst, e->dst, ret ? 0 : written_bytes(e, &io, c, ret)))
-			ret = -EFAULT;
-		return ret;
-	}
+		return failed_early(sq, e, -EMSGSIZE);
+	if (sq->remote_mem >= 0)
+		return exec_remote(sq, s, def, e, c);
 	ret = map_buffers(sq, s, def, e, &io);
 	if (io.src_segs)
 		s->src_bytes = io.src_total;
 	if (!ret)
 		ret = def->fn(sq, s, e, &io, c);
+	else
+		failed_early(sq, e, ret);
 	if (io.nheld)
 		release(sq, &io, written_bytes(e, &io, c, ret));
+	side_release(sq, s);
 	return ret;
 }

@@ -11,7 +11,7 @@
 
 const char *const soft_algs[] = {
 	"deflate", "zlib", "gzip", "mover", "nop", "copy", "fill", "compare", "crc32c",
-	"cipher", "aes-cbc", "aes-ctr", "aes-xts", NULL,
+	"cipher", "aes-cbc", "aes-ctr", "aes-xts", "aes-gcm", NULL,
 };
 
 static int resv_cmp(const void *a, const void *b)
@@ -103,8 +103,7 @@ static int soft_queue_start(struct wd_queue *q)
 	q->drv = soft_queue_create(q->mem, q->depth, q->op_mask, q->domain, q->cq_fd, q->sva_mem);
 	if (!q->drv)
 		return -ENOMEM;
-	soft_queue_attach(q->dev->priv, q->drv);
-	return 0;
+	return soft_queue_attach(q->dev->priv, q->drv); /* on failure, queue_close frees drv */
 }
 
 static void soft_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail)

@@ -60,6 +60,15 @@ struct soft_hold {
 	int is_dst;
 };
 
+/* A side buffer an op reaches itself (soft_side_get): its shared range
+ * held (explicit mode), and what of it the op wrote. */
+struct soft_side {
+	struct wd_map *map;             /* NULL: none held */
+	uint64_t addr, len;             /* the device address and length asked */
+	void *p;                        /* where the engine reaches it */
+	uint64_t wr_off, wr_len;        /* written by the op (dirty tracking) */
+};
+
 /* A request's buffers as the engine reaches them: host pointers (or, for
  * scatter-gather, segments), and the shared ranges held meanwhile.  The
  * arrays live in the engine thread's scratch. */
@@ -84,6 +93,7 @@ struct soft_scratch {
 	struct soft_hold held[SOFT_MAX_HELD];
 	void *bounce[3];                /* remote SVA: src, dst, dict copies */
 	size_t bounce_len[3];
+	struct soft_side side;          /* an AEAD header (one per request) */
 	void *gather;                   /* XTS over segments: the data unit in one piece */
 	size_t gather_len;
 	uint64_t src_bytes;             /* source bytes of the request just run (stats) */
@@ -268,7 +278,8 @@ void soft_dev_destroy(struct soft_dev *sd, int in_child);
 /* ring: a formatted ring of depth entries each way. */
 struct soft_queue *soft_queue_create(void *ring, uint32_t depth, uint32_t op_mask,
 				     struct wd_domain *dom, int cq_fd, int remote_mem);
-void soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
+/* 0, or -errno: the engine cannot wait for the queue's doorbell. */
+int soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
 /* Synchronous; reports how far the engine got (see wd_driver_ops). */
 void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,
 		       uint32_t *cq_tail);
@@ -282,13 +293,27 @@ void soft_reserved(struct wd_iova_range *resv, uint32_t *n, uint32_t max);
 
 int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queues);
 void soft_worker_stop(struct soft_worker *w);
-void soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
+int soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
 /* Synchronous: when it returns, the worker no longer touches sq. */
 void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq);
 void soft_worker_kick(struct soft_worker *w);
 
 /* Validate one copied descriptor and execute it; returns the status. */
 int soft_exec(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e, wd_cqe *c);
+
+/*
+ * A side buffer of the request being run (an AEAD header), which its op
+ * finds once it knows the request's session (its address field means
+ * something else in other modes): [addr, addr+len) reached by the rules of
+ * src and dst for the queue's memory model - the process's own pointer
+ * (SVA), a held shared range, writable if write (explicit), a copy read
+ * into bounce slot 2 (remote SVA).  At most one per request.  soft_side_wrote:
+ * the op wrote [off, off+len) of it: sent back to the client (remote SVA:
+ * -EFAULT if that fails) or counted dirty when the range is let go.
+ */
+int soft_side_get(struct soft_queue *sq, struct soft_scratch *s, uint64_t addr, uint64_t len,
+		  int write, void **out);
+int soft_side_wrote(struct soft_queue *sq, struct soft_scratch *s, uint64_t off, uint64_t len);
 
 /* Compression ops (comp.c), called after the generic checks. */
 int soft_compress(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e,
@@ -380,5 +405,18 @@ int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_s
 void soft_cipher_sweep(struct soft_queue *sq);
 /* Has a session been closed since the last sweep? */
 int soft_cipher_sweep_due(const struct soft_queue *sq);
+/* A request of session id failed before its op ran (a bad address, a
+ * reserved field): an AEAD message it was part of ends, as it would had
+ * the op refused the request itself (crypto_gcm.c). */
+void soft_cipher_abort(struct soft_queue *sq, unsigned id);
+
+/* The ciphers, from OpenSSL's default provider in a library context of the
+ * engine's own (evp.c).  init: fetch them (once per process): 0 or -EIO;
+ * cipher: the EVP_CIPHER of a mode and key length; ecb: AES-ECB of a key
+ * length; NULL when unknown or not fetched. */
+struct evp_cipher_st;
+int soft_evp_init(void);
+const struct evp_cipher_st *soft_evp_cipher(uint32_t alg, uint32_t key_len);
+const struct evp_cipher_st *soft_evp_ecb(uint32_t key_len);
 
 #endif

@@ -481,6 +481,11 @@ int vc_queue_start(struct wd_queue *q)
 	if (!cq)
 		return -ENOMEM;
 	cq->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (cq->kick_fd < 0) {
+		ret = -errno; /* out of descriptors, not of memory */
+		free(cq);
+		return ret;
+	}
 	pthread_mutex_init(&cq->sess_lock, NULL);
 	pthread_mutex_lock(&vd->lock);
 	for (i = 0; i < vd->nq && vd->queues[i]; i++)
@@ -506,7 +511,7 @@ int vc_queue_start(struct wd_queue *q)
 	cq->op_mask = q->op_mask;
 	cq->dom = q->domain;
 	cq->cq_fd = q->cq_fd;
-	ret = cq->kick_fd < 0 || !cq->pend ? -ENOMEM : 0;
+	ret = !cq->pend ? -ENOMEM : 0;
 	if (!ret)
 		ret = -pthread_create(&cq->thread, NULL, queue_main, cq);
 	if (ret) {

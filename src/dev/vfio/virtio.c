@@ -26,8 +26,10 @@ int dma_area_init(struct dma_area *a, const struct vfio_pci *v, uint64_t iova, u
 		a->host = NULL;
 		return -ENOMEM;
 	}
-	madvise(a->host, len, MADV_DONTFORK);
-	ret = vfio_dma_map(v, iova, a->host, len, 0);
+	/* a fork child must not share the pages the device writes */
+	ret = madvise(a->host, len, MADV_DONTFORK) ? -errno : 0;
+	if (!ret)
+		ret = vfio_dma_map(v, iova, a->host, len, 0);
 	if (ret) {
 		munmap(a->host, len);
 		a->host = NULL;

@@ -40,6 +40,7 @@ struct wdd_conn {
 struct wdd_queue {
 	uint32_t id;
 	int kick_fd;
+	int open;                       /* the daemon holds it: not stopped yet */
 };
 
 /* ---- messages ---- */
@@ -227,6 +228,15 @@ static void wdd_remove(struct wd_dev *dev, int in_child)
 
 /* ---- queues ---- */
 
+/* Give a queue of ours back to the daemon: until then it counts against
+ * our quota and holds the daemon's memory. */
+static int queue_close_remote(struct wdd_conn *c, uint32_t id, struct wdd_queue_close_rep *rep)
+{
+	struct wdd_queue_close_req req = { .queue = id };
+
+	return xfer(c, WDD_QUEUE_CLOSE, &req, sizeof(req), NULL, 0, rep, sizeof(*rep), NULL, 0);
+}
+
 /*
  * What wd_queue_event_fd() hands out: an epoll set of the completion pipe
  * and the control socket's hang-up, so that whoever sleeps on it by hand
@@ -294,13 +304,18 @@ static int wdd_queue_open(struct wd_queue *q)
 		ret = -errno;
 		goto err;
 	}
+	/* never inherited: a fork child must not reach the ring */
+	if (madvise(mem, rep.ring_size, MADV_DONTFORK)) {
+		ret = -errno;
+		munmap(mem, rep.ring_size);
+		goto err;
+	}
 	ret = make_wait_fd(fds[2], c->fd);
 	if (ret < 0) {
 		munmap(mem, rep.ring_size);
 		goto err;
 	}
 	q->wait_fd = ret;
-	madvise(mem, rep.ring_size, MADV_DONTFORK); /* never inherited */
 	close(fds[0]);
 	wd_ring_bind(&q->ring, mem, q->depth, q->depth);
 	q->ring_ready = 1;
@@ -309,6 +324,7 @@ static int wdd_queue_open(struct wd_queue *q)
 	q->alive_fd = c->fd;
 	wq->id = rep.queue;
 	wq->kick_fd = fds[1];
+	wq->open = 1;
 	q->drv = wq;
 	return 0;
 err:
@@ -317,12 +333,9 @@ err:
 	close(fds[2]);
 	free(wq);
 	{
-		/* the daemon made the queue: give it back, or it counts against
-		 * our quota until we disconnect */
-		struct wdd_queue_close_req creq = { .queue = rep.queue };
 		struct wdd_queue_close_rep crep;
 
-		xfer(c, WDD_QUEUE_CLOSE, &creq, sizeof(creq), NULL, 0, &crep, sizeof(crep), NULL, 0);
+		queue_close_remote(c, rep.queue, &crep); /* the daemon made it */
 	}
 	return ret;
 }
@@ -332,6 +345,12 @@ static void wdd_queue_close(struct wd_queue *q, int in_child)
 	struct wdd_queue *wq = q->drv;
 
 	if (!in_child && wq) {
+		/* never stopped: wd_queue_new failed after opening it */
+		if (wq->open) {
+			struct wdd_queue_close_rep rep;
+
+			queue_close_remote(q->dev->priv, wq->id, &rep);
+		}
 		munmap(q->mem, q->ring.size);
 		close(q->cq_fd);
 		close(q->wait_fd);
@@ -347,12 +366,11 @@ static int wdd_queue_start(struct wd_queue *q)
 
 static void wdd_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail)
 {
-	struct wdd_conn *c = q->dev->priv;
 	struct wdd_queue *wq = q->drv;
-	struct wdd_queue_close_req req = { .queue = wq->id };
 	struct wdd_queue_close_rep rep;
 
-	if (!xfer(c, WDD_QUEUE_CLOSE, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0)) {
+	wq->open = 0;
+	if (!queue_close_remote(q->dev->priv, wq->id, &rep)) {
 		*sq_head = rep.sq_head;
 		*cq_tail = rep.cq_tail;
 		return;
