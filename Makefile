@@ -74,7 +74,7 @@ check-asan: deps
 # TSan runs every test but those that fork (TSan cannot follow a fork of a
 # threaded process; t_wdd_hostile_procs forks its other users and dying
 # clients while its victim threads run; t_zlib_fork forks under the layer), the
-# shell-driven CLI test, the real programs under the zlib layer and the
+# shell-driven CLI tests, the real programs under the zlib layer and the
 # provider (pigz, git, python3, nginx and openssl are not built for TSan;
 # t_prov_fork forks with a thread in a request), and the dirty-mirror example,
 # which copies pages while the device writes them on purpose (a torn copy is
@@ -83,7 +83,7 @@ check-tsan: deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=thread
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|example_dirty_mirror|t_wdd_clients|t_wdd_hostile_procs|t_zlib_fork(_stock)?|t_zlib_(pigz|git|python|nginx|wd_run)|t_prov_(fork|openssl|python|nginx|s_server))$$'
+	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|t_gzip_failover|example_dirty_mirror|t_wdd_clients|t_wdd_hostile_procs|t_zlib_fork(_stock)?|t_zlib_(pigz|git|python|nginx|wd_run)|t_prov_(fork|openssl|python|nginx|s_server))$$'
 	# the VFIO driver's queue threads under TSan, in the guest
 	cd $(BUILD)-tsan && WDVM_CACHE=$(CURDIR)/$(BUILD)/vm-cache \
 	  WDVM_ENV="TSAN_OPTIONS=halt_on_error=1" ctest --output-on-failure -L vm

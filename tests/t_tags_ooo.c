@@ -1,6 +1,9 @@
 /* Completions that come back out of order keep their tags, and the queue's
  * accounting (in flight, free slots) stays right.  A test device registered
- * through the driver interface completes every group of 4 in reverse. */
+ * through the driver interface completes every group of 4 in reverse.  The
+ * queue has a fallback (the default), so the ring carries the library's
+ * tags, not the user's: the device's result (arg0 * 3) ties each
+ * completion to its request independently of the tags. */
 #include <pthread.h>
 #include <sys/mman.h>
 #include "core/internal.h"
@@ -21,15 +24,17 @@ static void *tdev_main(void *arg)
 
 	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
 		uint32_t avail = wd_load_acquire(&r->ctl->sq_tail) - t->head;
-		uint64_t tags[GROUP];
+		uint64_t tags[GROUP], args[GROUP];
 		int i;
 
 		if (avail < GROUP) {
 			wd_cpu_relax();
 			continue;
 		}
-		for (i = 0; i < GROUP; i++)
+		for (i = 0; i < GROUP; i++) {
 			tags[i] = r->sqes[(t->head + i) & r->sq_mask].tag;
+			args[i] = r->sqes[(t->head + i) & r->sq_mask].arg0;
+		}
 		t->head += GROUP;
 		wd_store_release(&r->ctl->sq_head, t->head);
 		for (i = GROUP - 1; i >= 0; i--) {
@@ -37,7 +42,7 @@ static void *tdev_main(void *arg)
 
 			memset(c, 0, sizeof(*c));
 			c->tag = tags[i];
-			c->result = tags[i] * 3;
+			c->result = args[i] * 3;
 		}
 		wd_store_release(&r->ctl->cq_tail, t->cq_tail);
 	}
@@ -109,7 +114,7 @@ int main(void)
 	T_OK(wd_queue_new(&q, ctx, "nop", &o));
 	while (got < 4000) {
 		for (i = 0; i < 8; i++) {
-			wd_prep_nop(&r[i], 0);
+			wd_prep_nop(&r[i], next + (uint64_t)i);
 			r[i].tag = next + (uint64_t)i;
 		}
 		if (next < 4000) {

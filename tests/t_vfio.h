@@ -39,14 +39,23 @@ static inline int t_vfio_open(struct t_vfio *t)
 	return 0;
 }
 
-static inline struct wd_queue *t_vfio_queue(struct t_vfio *t, unsigned depth)
+/* A queue with flags (say WD_QUEUE_F_FALLBACK_KEEP_KEYS) on the device. */
+static inline struct wd_queue *t_vfio_queue_flags(struct t_vfio *t, unsigned depth,
+						  unsigned flags)
 {
 	struct wd_queue_opts o = { .size = sizeof(o), .depth = depth, .device = "vfio0",
-				   .flags = WD_QUEUE_F_EXPLICIT, .domain = t->dom };
+				   .flags = WD_QUEUE_F_EXPLICIT | flags, .domain = t->dom };
 	struct wd_queue *q = NULL;
 
 	T_OK(wd_queue_new(&q, t->ctx, "cipher", &o));
 	return q;
+}
+
+/* The driver's own behaviour: without the fallback to the built-in engine
+ * (t_vfio_failover has it). */
+static inline struct wd_queue *t_vfio_queue(struct t_vfio *t, unsigned depth)
+{
+	return t_vfio_queue_flags(t, depth, WD_QUEUE_F_NO_FALLBACK);
 }
 
 /* Page-aligned anonymous memory shared with the device. */

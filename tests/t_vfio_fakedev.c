@@ -44,10 +44,13 @@ struct rig {
 	uint64_t src_iova, dst_iova;
 };
 
+/* Without the fallback to the built-in engine: what the driver itself does
+ * with a device that breaks (t_failover_vfio runs the same rig with it). */
 static struct wd_queue *open_queue(struct rig *r, int *err)
 {
 	struct wd_queue_opts o = { .size = sizeof(o), .depth = 64, .device = "vfio0",
-				   .flags = WD_QUEUE_F_EXPLICIT, .domain = r->dom };
+				   .flags = WD_QUEUE_F_EXPLICIT | WD_QUEUE_F_NO_FALLBACK,
+				   .domain = r->dom };
 	struct wd_queue *q = NULL;
 
 	*err = wd_queue_new(&q, r->ctx, "cipher", &o);
@@ -207,11 +210,14 @@ static void account(struct rig *r, int *ok, int *eio, int dead[NQ])
 
 			T_EQ(wd_send(r->q[qi], &nop, 1), -EIO);
 		}
+		/* what the driver never took is cancelled; what it failed as
+		 * the ring died may come after the mark */
 		T_OK(wd_queue_stop(r->q[qi]));
 		while ((k = wd_recv(r->q[qi], c, 64)) > 0)
 			for (i = 0; i < k; i++, got++) {
 				T_EQ(seen[c[i].tag]++, 0);
-				T_EQ(c[i].status, -ECANCELED);
+				T_ASSERT(c[i].status == -ECANCELED || (dead[qi] && c[i].status == -EIO));
+				*eio += c[i].status == -EIO;
 			}
 	}
 	for (i = 0; i < N; i++)

@@ -1,8 +1,10 @@
-/* The daemon dies with requests in flight: every pending request completes
- * with an error within a bounded time, whether the program waits in the
- * library, spins on wd_recv(), calls wd_poll() with no timeout now and then,
- * or sleeps by hand on the queue's event fd; nothing hangs; a new context
- * reaches a restarted daemon. */
+/* The daemon dies with requests in flight, on queues made without the
+ * fallback to the built-in engine (WD_QUEUE_F_NO_FALLBACK; t_failover_wdd
+ * has it): every pending request completes with an error within a bounded
+ * time, whether the program waits in the library, spins on wd_recv(),
+ * calls wd_poll() with no timeout now and then, or sleeps by hand on the
+ * queue's event fd; nothing hangs; later submissions fail with -EIO; a new
+ * context reaches a restarted daemon. */
 #include <poll.h>
 #include <pthread.h>
 #include "t_wdd.h"
@@ -58,10 +60,10 @@ int main(int argc, char **argv)
 		return T_SKIP;
 	t_wdd_start(&w, argv[1], long_nops);
 	ctx = t_wdd_ctx();
-	qw = t_wdd_queue(ctx, "nop", 0, NULL);
-	qp = t_wdd_queue(ctx, "nop", 0, NULL);
-	qe = t_wdd_queue(ctx, "nop", 0, NULL);
-	qz = t_wdd_queue(ctx, "nop", 0, NULL);
+	qw = t_wdd_queue(ctx, "nop", WD_QUEUE_F_NO_FALLBACK, NULL);
+	qp = t_wdd_queue(ctx, "nop", WD_QUEUE_F_NO_FALLBACK, NULL);
+	qe = t_wdd_queue(ctx, "nop", WD_QUEUE_F_NO_FALLBACK, NULL);
+	qz = t_wdd_queue(ctx, "nop", WD_QUEUE_F_NO_FALLBACK, NULL);
 	for (i = 0; i < 16; i++) {
 		wd_prep_nop(&r[i], 500 * 1000 * 1000); /* far longer than we will wait */
 		r[i].tag = (uint64_t)i;

@@ -24,6 +24,11 @@ int wd_cli_find_layer(char *out, size_t len);
 /* Print "wd: what: error text" to stderr; returns 1. */
 int wd_cli_fail(const char *what, int err);
 
+struct wd_queue;
+/* One line on stderr when q's device failed or refused requests and the
+ * built-in engine completed them (tools/wd_stat.c); nothing otherwise. */
+void wd_cli_queue_report(struct wd_queue *q);
+
 /* The corpus directory to use when none is named with -d: the first of
  * WD_CLI_CORPUS_DIRS that can be opened, or NULL. */
 const char *wd_cli_corpus_dir(void);

@@ -221,8 +221,11 @@ static void gz_close(struct gz *g)
 	free(g->slots);
 	free(g->din);
 	free(g->dout);
-	for (i = 0; i < g->nq; i++)
+	for (i = 0; i < g->nq; i++) {
+		if (g->q[i] && !g->o.quiet)
+			wd_cli_queue_report(g->q[i]);
 		wd_queue_free(g->q[i]);
+	}
 	wd_ctx_free(g->ctx);
 }
 

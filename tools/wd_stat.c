@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* wd stat: what the wdd daemon is serving. */
+/* wd stat: what the wdd daemon is serving; and what the wd commands' own
+ * queues handed to the built-in engine. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,15 +14,15 @@ static const struct {
 	size_t off;
 	const char *name, *why;
 } fallbacks[] = {
-	{ offsetof(struct wd_queue_stats, sync_ring_busy), "sync-ring-busy",
+	{ offsetof(struct wdd_stats_wire, sync_ring_busy), "sync-ring-busy",
 	  "synchronous request sent through the ring: the engine held the queue" },
-	{ offsetof(struct wd_queue_stats, sync_ring_nomem), "sync-ring-nomem",
+	{ offsetof(struct wdd_stats_wire, sync_ring_nomem), "sync-ring-nomem",
 	  "synchronous request sent through the ring: no per-thread state" },
-	{ offsetof(struct wd_queue_stats, deflate_stored), "deflate-stored",
+	{ offsetof(struct wdd_stats_wire, deflate_stored), "deflate-stored",
 	  "libdeflate's output did not fit dst: stored blocks written" },
 };
 
-static uint64_t field(const struct wd_queue_stats *st, size_t off)
+static uint64_t field(const struct wdd_stats_wire *st, size_t off)
 {
 	uint64_t v;
 
@@ -79,4 +80,31 @@ int wd_cmd_stat(int argc, char **argv)
 			       fallbacks[k].name, (unsigned long long)v, fallbacks[k].why);
 		}
 	return 0;
+}
+
+/*
+ * The daemon runs only the built-in engine: its queues have nothing to fall
+ * back to.  A queue of this process does, when its device (a daemon, a
+ * VFIO function) fails or refuses requests: say so, nothing is silent.
+ */
+void wd_cli_queue_report(struct wd_queue *q)
+{
+	struct wd_queue_stats st = { .size = sizeof(st) };
+	struct wd_queue_info qi = { .size = sizeof(qi) };
+
+	if (wd_queue_stats(q, &st) || wd_queue_info(q, &qi) || st.size < sizeof(st) ||
+	    !(st.soft_after_failure + st.soft_after_refusal + st.lost_in_failure))
+		return;
+	fprintf(stderr, "wd: %s queue on %s: ", qi.alg, qi.device);
+	if (st.device_failures)
+		fprintf(stderr, "the device failed; %llu requests completed by the built-in "
+			"engine instead, %llu could not be run again",
+			(unsigned long long)st.soft_after_failure,
+			(unsigned long long)st.lost_in_failure);
+	if (st.device_failures && st.soft_after_refusal)
+		fprintf(stderr, "; ");
+	if (st.soft_after_refusal)
+		fprintf(stderr, "%llu requests the device refused completed by the built-in engine",
+			(unsigned long long)st.soft_after_refusal);
+	fprintf(stderr, "\n");
 }

@@ -251,7 +251,10 @@ void wd_comp_stream_free(struct wd_comp_stream *s);
  * WD_COMP_FINISH with the last piece.  Decompression: WD_COMP_FINISH says
  * this is the last input there is (so a stream that has not ended is
  * truncated, -ENODATA).  Returns 1 when the stream is complete, 0 when more
- * is expected, or a negative errno (-EBADMSG corrupt data).
+ * is expected, or a negative errno (-EBADMSG corrupt data;
+ * -ENOTRECOVERABLE: the queue's device failed mid-stream and the stream's
+ * state went with it - wd_comp_stream_reset() starts it afresh, on the
+ * built-in engine).
  */
 int wd_comp_stream_run(struct wd_comp_stream *s, const void *in, size_t in_len,
 		       size_t *consumed, void *out, size_t out_len, size_t *produced,

@@ -78,8 +78,15 @@ struct wd_cipher_sess;
  * session freed while requests were in flight is handed out again only
  * once the queue has nothing in flight); -ESHUTDOWN the queue was stopped;
  * -ECHILD a fork child; -ENOMEM; a daemon's errors.  The key goes to the
- * device (the library keeps no copy and wipes its temporary ones); the
- * caller may wipe its own copy.  Free a queue's sessions before the queue.
+ * device (the library keeps no copy and wipes its temporary ones, unless
+ * the queue was made with WD_QUEUE_F_FALLBACK_KEEP_KEYS); the caller may
+ * wipe its own copy.  On a queue with the fallback (the default, see
+ * WD_QUEUE_F_NO_FALLBACK), a mode the device does not offer or refuses
+ * lives on the built-in engine (its key with it): its requests complete
+ * with WD_CPL_F_SOFT.  After the device failed, requests of a session
+ * whose key only the device had complete with -ENOTRECOVERABLE; a new
+ * session lives on the built-in engine.  Free a queue's sessions before
+ * the queue.
  */
 int wd_cipher_sess_new(struct wd_cipher_sess **out, struct wd_queue *q, enum wd_cipher_alg alg,
 		       const void *key, size_t key_len);

@@ -122,6 +122,35 @@ int wd_dev_has_alg(const struct wd_dev *dev, const char *alg);
  * engine thread; same checks, results and statistics); the environment
  * variable WD_SOFT_INLINE=0 does the same for every queue. */
 #define WD_QUEUE_F_RING_ONLY (1u << 1)
+/*
+ * Fallback to the built-in engine (the default on every device but the
+ * built-in one, soft0).  When the queue's device fails - a daemon that
+ * dies, a VFIO device reset or taken away, a ring the device corrupted -
+ * every one-shot request in flight is run again by the in-process software
+ * engine from the library's own copy of it (never from the ring, which the
+ * device could have rewritten), and the queue keeps accepting requests,
+ * which go straight to that engine.  A request the device refuses
+ * (-EOPNOTSUPP) or fails (-EIO) while it lives is run there too.  Each such
+ * completion carries WD_CPL_F_SOFT and counts in wd_queue_stats().
+ * What cannot be run again fails with -ENOTRECOVERABLE: requests of a
+ * compression stream, whose state only the device had (until the stream
+ * is reset, wd_comp_stream_reset(), which starts it afresh on the built-in
+ * engine), and requests of a cipher session whose key only the device had
+ * (see WD_QUEUE_F_FALLBACK_KEEP_KEYS).  A request the device may have
+ * started that writes over its own input (a cipher in place, an
+ * overlapping copy) fails with -EIO as before: running it again would
+ * apply it twice.
+ * WD_QUEUE_F_NO_FALLBACK turns all of this off: the device's failure fails
+ * every request in flight with -EIO, and later submissions too.
+ */
+#define WD_QUEUE_F_NO_FALLBACK (1u << 2)
+/* Cipher sessions survive the device: the library keeps each session's key
+ * (in memory locked against swapping, left out of core dumps and fork
+ * children, wiped when the session or the queue is freed), so that their
+ * requests can be run by the built-in engine when the device fails or
+ * refuses them.  Without it the library keeps no copy of a key.  Not with
+ * WD_QUEUE_F_NO_FALLBACK (-EINVAL); no effect on the built-in device. */
+#define WD_QUEUE_F_FALLBACK_KEEP_KEYS (1u << 3)
 
 struct wd_queue_opts {
 	uint32_t size;          /* sizeof(struct wd_queue_opts) */
@@ -174,7 +203,12 @@ int wd_queue_info(const struct wd_queue *q, struct wd_queue_info *info);
  * library fills no more than that and sets size to what it filled, so
  * programs built against an older or newer definition keep working.
  * Returns 0, -EINVAL (size < 16), or -EOPNOTSUPP (a device that keeps no
- * statistics, such as a VFIO device).  Since WD_0.3.
+ * statistics, on a queue made with WD_QUEUE_F_NO_FALLBACK).  A queue that
+ * fell back counts what the built-in engine ran for it with the device's
+ * counters (a request counts once: one the device refused is not its
+ * error); after a failover or a stop, the device's part is what it counted
+ * until then (a daemon that died takes its counters since the last call
+ * that reached it).  Since WD_0.3.
  */
 struct wd_queue_stats {
 	uint32_t size;          /* caller sets sizeof(struct wd_queue_stats) */
@@ -200,6 +234,17 @@ struct wd_queue_stats {
 	/* fallback: one-shot compression at a libdeflate level whose output did
 	 * not fit dst: written as stored (uncompressed) blocks instead */
 	uint64_t deflate_stored;
+	/* fallback to the built-in engine (WD_QUEUE_F_NO_FALLBACK): requests it
+	 * ran because the device failed (them, or as a whole), or because the
+	 * device refused them (-EOPNOTSUPP: an operation or a cipher mode it
+	 * does not offer); requests that failed with the device and could not
+	 * be run again (-ENOTRECOVERABLE, or -EIO for one in place the device
+	 * may have started); and how many times the device was declared failed
+	 * (0 or 1).  Appended after the rest (the struct is size-versioned). */
+	uint64_t soft_after_failure;
+	uint64_t soft_after_refusal;
+	uint64_t lost_in_failure;
+	uint64_t device_failures;
 };
 
 int wd_queue_stats(const struct wd_queue *q, struct wd_queue_stats *st);
@@ -252,6 +297,11 @@ struct wd_req {
 /* wd_cpl.flags */
 #define WD_CPL_F_MORE 1u        /* output space ran out: submit again for the rest */
 #define WD_CPL_F_END  2u        /* the stream ended (all output produced / end seen) */
+/* Set by the library: the built-in software engine ran this request instead
+ * of the queue's device, which failed or refused it (see
+ * WD_QUEUE_F_NO_FALLBACK); the completion is otherwise exactly what the
+ * device gives for it. */
+#define WD_CPL_F_SOFT (1u << 8)
 
 /* A completion, 32 bytes. */
 struct wd_cpl {
@@ -265,13 +315,19 @@ struct wd_cpl {
 /*
  * Submit n requests, ringing the doorbell once.  Returns the number taken
  * (1..n): fewer than n when the queue fills; -EBUSY when none fits.  Never
- * blocks.  -EIO: the device found the queue's ring corrupted.  -ECHILD:
- * called in a fork child.  -ESHUTDOWN: the queue was stopped.
+ * blocks.  -EIO: the device failed or found the queue's ring corrupted, on
+ * a queue without the fallback (WD_QUEUE_F_NO_FALLBACK); with it, requests
+ * go to the built-in engine from then on.  -ECHILD: called in a fork
+ * child.  -ESHUTDOWN: the queue was stopped.
  */
 int wd_send(struct wd_queue *q, const struct wd_req *reqs, unsigned n);
 
 /* Reap up to max completions without blocking.  Returns the count (0: none
- * yet), or -EIO when none is there and the device declared the ring dead. */
+ * yet), or -EIO when none is there and the device declared the ring dead
+ * (without the fallback).  Completions may come in any order: match them
+ * by tag.  The library hands each completion out once, whatever the
+ * device wrote: a device that completes a request it was never given, or
+ * one twice, is a broken one (failed over, or -EIO). */
 int wd_recv(struct wd_queue *q, struct wd_cpl *out, unsigned max);
 
 /*
@@ -310,9 +366,12 @@ int wd_inflight(const struct wd_queue *q);
  * while the queue is armed, and when the device goes away (a daemon that
  * dies).  wd_queue_arm() resets and arms it and returns how many completions
  * are ready already (then do not sleep: reap them); 0 means armed, sleep on
- * the fd.  A device that went away has its requests completed with -EIO by
- * wd_queue_arm(), which then counts them.  Reaping (wd_recv and friends)
- * disarms.  The fd belongs to the queue.
+ * the fd.  A device that went away has its requests handed to the built-in
+ * engine (or, without the fallback, completed with -EIO) by
+ * wd_queue_arm(), which then counts what is ready.  The fd keeps its number
+ * after a failover and becomes readable for the built-in engine's
+ * completions.  Reaping (wd_recv and friends) disarms.  The fd belongs to
+ * the queue.
  */
 int wd_queue_event_fd(const struct wd_queue *q);
 int wd_queue_arm(struct wd_queue *q);

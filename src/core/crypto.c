@@ -2,7 +2,10 @@
 /*
  * Cipher sessions and the synchronous cipher and AEAD helpers.  A session
  * is an id of the queue (shared with compression streams) and a key the
- * driver keeps on the device side; the library keeps no copy of the key.
+ * driver keeps on the device side; the library keeps no copy of the key,
+ * unless the queue asked it to for its fallback
+ * (WD_QUEUE_F_FALLBACK_KEEP_KEYS, fallback_ctl.c).  A mode the device lacks
+ * or refuses lives on the built-in engine when the queue has a fallback.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,6 +13,7 @@
 #include <string.h>
 #include <wd/crypto.h>
 
+#include "fallback.h"
 #include "internal.h"
 
 struct wd_cipher_sess {
@@ -66,15 +70,14 @@ WD_EXPORT int wd_cipher_sess_new(struct wd_cipher_sess **out, struct wd_queue *q
 	if (q->state != WD_Q_STARTED)
 		goto out;
 	ret = -EOPNOTSUPP;
-	if (!(q->op_mask & (1u << WD_OP_ENCRYPT)) || !wd_dev_has_alg(q->dev, mode_alg[alg]) ||
-	    !q->ops->cipher_session)
+	if (!(q->op_mask & (1u << WD_OP_ENCRYPT)))
 		goto out;
 	ret = -ENOMEM;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		goto out;
 	id = wd__session_take(q);
-	ret = id < 0 ? id : q->ops->cipher_session(q, (unsigned)id, &cs);
+	ret = id < 0 ? id : wd__cipher_open(q, (unsigned)id, &cs, mode_alg[alg]);
 	if (ret) {
 		if (id > 0)
 			wd__session_put(q, (unsigned)id);
@@ -96,7 +99,7 @@ WD_EXPORT void wd_cipher_sess_free(struct wd_cipher_sess *s)
 		return;
 	/* in a fork child the device is not ours to tell: memory only */
 	if (s->q->fork_gen == wd__fork_gen) {
-		s->q->ops->cipher_session(s->q, s->id, NULL);
+		wd__cipher_open(s->q, s->id, NULL, NULL);
 		wd__session_put(s->q, s->id);
 	}
 	free(s);

@@ -21,6 +21,13 @@ struct wd_ctx;
  * resident and the kernel charges them to RLIMIT_MEMLOCK): the library
  * does not mlock what is shared with it, which would charge them twice. */
 #define WD_DRV_F_PINS (1u << 0)
+/* The built-in engine itself (soft): a queue on it has nothing to fall
+ * back to, and the fallback of other queues is a queue on it. */
+#define WD_DRV_F_BUILTIN (1u << 1)
+/* Its SVA queues reach the process's memory through the kernel (a daemon
+ * reading /proc/<pid>/mem): a bad address completes with -EFAULT instead
+ * of faulting.  Their fallback checks addresses the same way. */
+#define WD_DRV_F_SVA_CHECKED (1u << 2)
 
 struct wd_driver_ops {
 	const char *name;
@@ -30,7 +37,12 @@ struct wd_driver_ops {
 	/* Release a device's private state.  in_child: called in a fork child,
 	 * where the parent's threads do not exist; free memory only. */
 	void (*remove)(struct wd_dev *dev, int in_child);
-	/* Allocate the queue's ring (q->ring, q->mem) and its event fds. */
+	/* Allocate the queue's ring (q->ring, q->mem) and its event fds: the
+	 * device's completion fd q->cq_fd, an eventfd of this process unless
+	 * q->wait_fd is set too (then an epoll set of the fds to wait on,
+	 * which the core may add to); q->alive_fd if the device can go away.
+	 * The ring's SQEs carry the core's tags, not the user's, on a queue
+	 * with a fallback (q->fb): a device returns them untouched. */
 	int (*queue_open)(struct wd_queue *q);
 	/* Free what queue_open allocated.  in_child: in a fork child, free heap
 	 * memory only; the ring is not mapped there and the fds may by now

@@ -56,15 +56,22 @@ struct wd_queue {
 	int64_t alive_checked;          /* when alive_fd was last looked at (ns) */
 	/* synchronous helpers may run requests in this thread (ops->exec_sync) */
 	int (*exec_sync)(struct wd_queue *q, const wd_sqe *e, wd_cqe *c);
+	/* fallback to the built-in engine (fallback.c); NULL: none, requests
+	 * go to the ring as they are */
+	struct wd_fb *fb;
 
 	/* cold */
 	struct wd_ctx *ctx;
 	struct wd_dev *dev;
 	uint32_t op_mask;
+	uint32_t flags;                 /* WD_QUEUE_F_* it was made with */
 	uint64_t sessions_used;         /* bit i-1: session i is taken */
 	uint64_t sessions_stale;        /* freed while requests were in flight */
 	struct wd_domain *domain;       /* explicit mode; NULL: SVA */
 	int cq_fd;                      /* eventfd the device writes while we wait */
+	/* SVA through this file of the process's own memory (a fallback for a
+	 * daemon's queue checks addresses as the daemon did); -1: pointers */
+	int sva_mem;
 	int wait_fd;                    /* wd_queue_event_fd(); -1: cq_fd itself */
 	void *mem;                      /* ring mapping, owned by the driver */
 	void *drv;                      /* driver private */
@@ -80,8 +87,19 @@ int wd__domain_create(struct wd_ctx *ctx, struct wd_dev *dev, int implicit,
 		      struct wd_domain **out);
 void wd__domain_destroy(struct wd_domain *d);
 
-/* The device went away: every request in flight completes with err. */
+/* The device went away: every request in flight completes with err (or,
+ * on a queue with a fallback, is handed to the built-in engine). */
 void wd__queue_fail_all(struct wd_queue *q, int err);
+
+/* wd_queue_new() once the device is chosen and the options checked:
+ * o->domain, when set, may belong to another device (the fallback's queue
+ * on soft0 reaches the failed device's domain).  cq_fd >= 0: the queue's
+ * completion eventfd is a duplicate of that one (the same counter), so
+ * that whoever waits on it wakes for this queue's completions too.
+ * sva_mem >= 0: q->sva_mem (the caller keeps it open while q lives). */
+int wd__queue_create(struct wd_ctx *ctx, struct wd_dev *dev, const char *alg,
+		     const struct wd_queue_opts *o, int cq_fd, int sva_mem,
+		     struct wd_queue **out);
 
 /* The memfd behind memory from wd_mem_alloc(): fd and the offset of p in
  * it, or -ENOENT. */
@@ -92,7 +110,11 @@ int wd__mem_lookup(const void *p, size_t len, int *fd, uint64_t *offset);
 int wd__session_take(struct wd_queue *q);
 void wd__session_put(struct wd_queue *q, unsigned id);
 
-/* The synchronous helpers' common step: send r (tagged here) on an
+/* 0 when requests may be sent to q, or why not: -ECHILD, -EIO (its ring
+ * is dead), -ESHUTDOWN (stopped). */
+int wd__queue_usable(struct wd_queue *q);
+
+/* The synchronous helpers' common step (sync.c): send r (tagged here) on an
  * otherwise idle queue and wait for its completion.  0 with *c filled,
  * -EBUSY when other requests are in flight, or the error of send/wait. */
 int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c);

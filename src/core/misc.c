@@ -40,6 +40,9 @@ WD_EXPORT const char *wd_strerror(int err)
 		return "No space left (output buffer too small, or no space on the device)";
 	case -EFAULT:
 		return "Bad address (not reachable by the device: not shared, revoked or invalid)";
+	case -ENOTRECOVERABLE:
+		return "State not recoverable (a stream's state or a session's key was only on the "
+		       "device that failed)";
 	}
 	if (err >= 0)
 		return "not an error code";

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fallback.h"
 #include "internal.h"
 #include "../mem/domain.h"
 
@@ -68,28 +70,39 @@ static void release_slot(struct wd_dev *dev)
 	pthread_mutex_unlock(&dev->ctx->lock);
 }
 
+#define QUEUE_FLAGS (WD_QUEUE_F_EXPLICIT | WD_QUEUE_F_RING_ONLY | WD_QUEUE_F_NO_FALLBACK | \
+		     WD_QUEUE_F_FALLBACK_KEEP_KEYS)
+
+static int check_opts(const struct wd_queue_opts *opts)
+{
+	if (opts->size < sizeof(*opts) || (opts->flags & ~QUEUE_FLAGS) || opts->rsvd ||
+	    (opts->domain && !(opts->flags & WD_QUEUE_F_EXPLICIT)))
+		return -EINVAL;
+	/* keys kept for a fallback that is turned off: a contradiction */
+	if ((opts->flags & WD_QUEUE_F_NO_FALLBACK) && (opts->flags & WD_QUEUE_F_FALLBACK_KEEP_KEYS))
+		return -EINVAL;
+	return 0;
+}
+
 WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char *alg,
 			   const struct wd_queue_opts *opts)
 {
 	struct wd_queue_opts o = { 0 };
-	struct wd_queue *q;
 	struct wd_dev *dev;
-	uint32_t ops;
 	int ret;
 
 	if (!out || !ctx || !alg)
 		return -EINVAL;
 	*out = NULL;
 	if (opts) {
-		if (opts->size < sizeof(o) || (opts->flags & ~(WD_QUEUE_F_EXPLICIT | WD_QUEUE_F_RING_ONLY)) || opts->rsvd ||
-		    (opts->domain && !(opts->flags & WD_QUEUE_F_EXPLICIT)))
-			return -EINVAL;
+		ret = check_opts(opts);
+		if (ret)
+			return ret;
 		memcpy(&o, opts, sizeof(o));
 	}
 	if (ctx->fork_gen != wd__fork_gen)
 		return -ECHILD;
-	ops = wd__alg_ops(alg); /* names in the table fit WD_NAME_MAX */
-	if (!ops)
+	if (!wd__alg_ops(alg)) /* names in the table fit WD_NAME_MAX */
 		return -EOPNOTSUPP;
 	if (o.domain && !o.device)
 		o.device = o.domain->dev->info.name;
@@ -109,10 +122,31 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	o.depth = round_pow2(o.depth);
 	if (o.depth > dev->info.max_depth)
 		return -EINVAL;
+	return wd__queue_create(ctx, dev, alg, &o, -1, -1, out);
+}
+
+/* The completion eventfd becomes a duplicate of cq_fd (see internal.h). */
+static int share_cq_fd(struct wd_queue *q, int cq_fd)
+{
+	int fd = fcntl(cq_fd, F_DUPFD_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	close(q->cq_fd);
+	q->cq_fd = fd;
+	return 0;
+}
+
+int wd__queue_create(struct wd_ctx *ctx, struct wd_dev *dev, const char *alg,
+		     const struct wd_queue_opts *o, int cq_fd, int sva_mem,
+		     struct wd_queue **out)
+{
+	struct wd_queue *q;
+	int ret;
+
 	ret = reserve_slot(dev);
 	if (ret)
 		return ret;
-
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		ret = -ENOMEM;
@@ -121,40 +155,48 @@ WD_EXPORT int wd_queue_new(struct wd_queue **out, struct wd_ctx *ctx, const char
 	q->ctx = ctx;
 	q->dev = dev;
 	q->ops = dev->ops;
-	q->op_mask = ops;
-	q->depth = o.depth;
+	q->op_mask = wd__alg_ops(alg);
+	q->flags = o->flags;
+	q->depth = o->depth;
 	q->fork_gen = ctx->fork_gen;
 	q->cq_fd = -1;
 	q->wait_fd = -1;
 	q->alive_fd = -1;
+	q->sva_mem = sva_mem;
 	q->state = WD_Q_INIT;
 	strcpy(q->alg, alg);
+	ret = wd__fb_new(q);
+	if (ret)
+		goto err_free;
 
-	if (o.flags & WD_QUEUE_F_EXPLICIT) {
-		q->domain = o.domain;
+	if (o->flags & WD_QUEUE_F_EXPLICIT) {
+		q->domain = o->domain;
 		if (!q->domain) {
 			ret = wd__domain_create(ctx, dev, 1, &q->domain);
 			if (ret)
-				goto err_free;
+				goto err_fb;
 		}
 		wd__domain_use(q->domain);
 	}
 	ret = q->ops->queue_open(q);
 	if (ret)
 		goto err_domain;
+	if (cq_fd >= 0 && (ret = share_cq_fd(q, cq_fd)))
+		goto err_close;
 	if (!q->ring_ready)
 		wd_ring_format(&q->ring, ctx->ring_start);
 	q->sq_tail = q->ring.ctl->sq_tail;
 	q->cq_head = q->ring.ctl->cq_head;
 	if (q->domain) {
-		ret = wd__domain_attach(q->domain, q->ring.ctl);
+		/* a daemon fences its own rings (the fallback's queue is ours) */
+		ret = wd__domain_attach(q->domain, q->ring.ctl, q->ops->unshare != NULL);
 		if (ret)
 			goto err_close;
 	}
 	ret = q->ops->queue_start(q);
 	if (ret)
 		goto err_detach;
-	if (!(o.flags & WD_QUEUE_F_RING_ONLY) && ctx->soft_inline)
+	if (!(o->flags & WD_QUEUE_F_RING_ONLY) && ctx->soft_inline)
 		q->exec_sync = q->ops->exec_sync;
 	q->state = WD_Q_STARTED;
 	*out = q;
@@ -168,6 +210,8 @@ err_close:
 err_domain:
 	if (q->domain)
 		wd__domain_unuse(q->domain);
+err_fb:
+	wd__fb_free(q, 0);
 err_free:
 	free(q);
 err_slot:
@@ -208,9 +252,17 @@ static void cancel_unconsumed(struct wd_queue *q, uint32_t sq_head, uint32_t cq_
 
 void wd__queue_fail_all(struct wd_queue *q, int err)
 {
+	uint32_t tail;
+
+	/* the built-in engine takes over what the device had (or, when it
+	 * cannot be had, the fallback fails it as below, on its own slots) */
+	if (q->fb) {
+		wd__fb_failover(q);
+		return;
+	}
 	/* The device is gone: nothing it had taken will complete.  It worked
 	 * in order, so what follows its last completion is what is missing. */
-	uint32_t tail = wd_load_acquire(&q->ring.ctl->cq_tail);
+	tail = wd_load_acquire(&q->ring.ctl->cq_tail);
 
 	if (tail - q->cq_head > q->inflight)
 		tail = q->cq_head; /* its index is garbage: fail all in flight */
@@ -245,6 +297,8 @@ WD_EXPORT int wd_queue_stop(struct wd_queue *q)
 		return -ECHILD;
 	if (q->state != WD_Q_STARTED && q->state != WD_Q_ZOMBIE)
 		return 0;
+	if (q->fb)
+		return wd__fb_stop(q);
 	sq_head = q->sq_tail;
 	cq_tail = q->cq_head + q->inflight;
 	q->ops->queue_stop(q, &sq_head, &cq_tail);
@@ -262,6 +316,7 @@ WD_EXPORT void wd_queue_free(struct wd_queue *q)
 		return;
 	if (q->fork_gen == wd__fork_gen) {
 		wd_queue_stop(q);
+		wd__fb_free(q, 0); /* its queue holds the domain too */
 		q->ops->queue_close(q, 0);
 		if (q->domain)
 			wd__domain_unuse(q->domain);
@@ -269,6 +324,7 @@ WD_EXPORT void wd_queue_free(struct wd_queue *q)
 	} else {
 		/* A fork child: the ring is not mapped here and the engine does
 		 * not run here; just give back the child's heap copies. */
+		wd__fb_free(q, 1);
 		q->ops->queue_close(q, 1);
 	}
 	free(q);
@@ -301,11 +357,14 @@ WD_EXPORT int wd_queue_stats(const struct wd_queue *q, struct wd_queue_stats *st
 		return -EINVAL;
 	if (q->fork_gen != wd__fork_gen)
 		return -ECHILD; /* the daemon's socket is the parent's */
-	if (!q->ops->queue_stats)
+	if (!q->ops->queue_stats && !q->fb)
 		return -EOPNOTSUPP;
 	n = st->size < sizeof(tmp) ? st->size : sizeof(tmp);
 	tmp.size = (uint32_t)n;
-	ret = q->ops->queue_stats((struct wd_queue *)q, &tmp);
+	if (q->fb)
+		ret = wd__fb_stats((struct wd_queue *)q, &tmp);
+	else
+		ret = q->ops->queue_stats((struct wd_queue *)q, &tmp);
 	if (ret)
 		return ret;
 	memcpy(st, &tmp, n);
@@ -348,6 +407,8 @@ WD_EXPORT int wd_queue_arm(struct wd_queue *q)
 		return -EINVAL;
 	if (q->fork_gen != wd__fork_gen)
 		return -ECHILD;
+	if (q->fb)
+		return wd__fb_arm(q);
 	ctl = q->ring.ctl;
 	drain_cq_fd(q); /* failing, the next wake-up still comes */
 	/* the user half of the sleep/wake handshake, as in wd_wait */
@@ -374,6 +435,8 @@ static int queue_dead(struct wd_queue *q)
 {
 	if (wd_unlikely(q->state == WD_Q_ZOMBIE || q->dead ||
 			wd_load_acquire(&q->ring.ctl->dev_status))) {
+		if (q->fb) /* the built-in engine takes over, or has */
+			return wd__fb_check(q);
 		q->dead = 1;
 		if (q->state == WD_Q_STARTED)
 			q->state = WD_Q_ZOMBIE;
@@ -382,7 +445,7 @@ static int queue_dead(struct wd_queue *q)
 	return 0;
 }
 
-static int queue_usable(struct wd_queue *q)
+int wd__queue_usable(struct wd_queue *q)
 {
 	if (wd_unlikely(q->fork_gen != wd__fork_gen))
 		return -ECHILD;
@@ -401,7 +464,9 @@ WD_EXPORT int wd_send(struct wd_queue *q, const struct wd_req *reqs, unsigned n)
 
 	if (wd_unlikely(!q || !reqs || !n))
 		return -EINVAL;
-	ret = queue_usable(q);
+	if (q->fb)
+		return wd__fb_send(q, reqs, n);
+	ret = wd__queue_usable(q);
 	if (wd_unlikely(ret))
 		return ret;
 	space = q->depth - q->inflight;
@@ -441,9 +506,12 @@ static int cq_ready(struct wd_queue *q)
 static int reap(struct wd_queue *q, struct wd_cpl *out, unsigned max, wd_cpl_fn fn, void *arg)
 {
 	struct wd_ring *r = &q->ring;
-	int avail = cq_ready(q);
+	int avail;
 	uint32_t i, n;
 
+	if (q->fb)
+		return wd__fb_reap(q, out, max, fn, arg);
+	avail = cq_ready(q);
 	if (avail <= 0)
 		return avail;
 	n = (uint32_t)avail < max ? (uint32_t)avail : max;
@@ -545,6 +613,8 @@ static int sleep_for_cq(struct wd_queue *q, int64_t deadline)
 				 { .fd = q->alive_fd, .events = POLLRDHUP } };
 	int tmo = -1, rc, ret;
 
+	if (q->fb)
+		return wd__fb_sleep(q, deadline);
 	wd_store_sc(&ctl->cq_flags, WD_CQ_WAITING);
 	if (wd_load_sc(&ctl->cq_tail) != q->cq_head || wd_load_acquire(&ctl->dev_status)) {
 		wd_store_release(&ctl->cq_flags, 0);
@@ -625,81 +695,6 @@ WD_EXPORT int wd_poll(struct wd_queue *q, unsigned max, int timeout_ms, wd_cpl_f
 	if (timeout_ms == 0 || !q->inflight)
 		return reap_nowait(q, NULL, max, fn, arg);
 	return wait_common(q, NULL, max, timeout_ms, fn, arg);
-}
-
-/* ---- what the synchronous helpers share ---- */
-
-#define SYNC_TAG 0x5759434e53ull
-
-/*
- * A caller that waits for the answer gains nothing from a hop to an engine
- * thread: where the device can run the request in this thread (exec_sync:
- * the in-process software engine), it does, after the checks wd_send makes
- * (the device then makes its own, as for a ring request).  The ring is not
- * touched, so requests submitted later keep their order and indices.  The
- * device may decline (1) while its threads hold the queue's state; then the
- * request goes through the ring like any other.
- */
-int wd__run_sync(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
-{
-	int ret;
-
-	if (!q)
-		return -EINVAL;
-	if (q->inflight)
-		return -EBUSY;
-	r->tag = SYNC_TAG;
-	if (q->exec_sync) {
-		ret = queue_usable(q);
-		if (wd_unlikely(ret))
-			return ret;
-		ret = q->exec_sync(q, r, c);
-		if (wd_likely(ret <= 0))
-			return ret;
-	}
-	ret = wd_send(q, r, 1);
-	if (ret < 0)
-		return ret;
-	do
-		ret = wd_wait(q, c, 1, -1);
-	while (ret == -EINTR);
-	if (ret < 0)
-		return ret;
-	return c->tag == SYNC_TAG ? 0 : -EIO;
-}
-
-WD_EXPORT int wd_run(struct wd_queue *q, struct wd_req *r, struct wd_cpl *c)
-{
-	if (!r || !c)
-		return -EINVAL;
-	return wd__run_sync(q, r, c);
-}
-
-int wd__session_take(struct wd_queue *q)
-{
-	uint64_t busy;
-	unsigned id;
-
-	/* A request still in flight may name an id freed meanwhile; such ids
-	 * wait until the queue has been idle, so that request can only meet a
-	 * closed session (-EINVAL), never somebody else's key or stream. */
-	if (!q->inflight)
-		q->sessions_stale = 0;
-	busy = q->sessions_used | q->sessions_stale;
-	if (busy == ~0ull)
-		return -EBUSY;
-	id = (unsigned)__builtin_ctzll(~busy);
-	q->sessions_used |= 1ull << id;
-	return (int)id + 1;
-}
-
-void wd__session_put(struct wd_queue *q, unsigned id)
-{
-	uint64_t bit = 1ull << (id - 1);
-
-	q->sessions_used &= ~bit;
-	if (q->inflight)
-		q->sessions_stale |= bit;
 }
 
 int wd__queue_ring_local(struct wd_queue *q)

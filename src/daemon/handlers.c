@@ -178,7 +178,7 @@ static int queue_make(struct srv *s, struct srv_client *c, struct srv_queue *q, 
 	q->sq->max_delay_ns = s->cfg.nop_delay_max_ns;
 	q->sq->max_len = s->cfg.max_request; /* no request holds an engine thread for long */
 	q->sq->quota = &c->user->state;
-	if (q->dom && (ret = wd__domain_attach(q->dom, q->sq->ring.ctl)))
+	if (q->dom && (ret = wd__domain_attach(q->dom, q->sq->ring.ctl, 0)))
 		return ret;
 	return 0;
 }
@@ -614,6 +614,7 @@ static void stats_row(struct wdd_stats_rep *rep, const struct srv_client *o,
 		      const struct srv_queue *q)
 {
 	struct wdd_queue_stats *qs = &rep->q[rep->nq++];
+	struct wd_queue_stats st = { .size = sizeof(st) };
 
 	qs->client = o->id;
 	qs->queue = q->id;
@@ -621,14 +622,15 @@ static void stats_row(struct wdd_stats_rep *rep, const struct srv_client *o,
 	qs->pid = (uint32_t)o->pid;
 	memcpy(qs->alg, q->alg, sizeof(qs->alg) - 1);
 	qs->alg[sizeof(qs->alg) - 1] = 0;
-	qs->st.size = sizeof(qs->st);
-	soft_queue_stats_public(q->sq, &qs->st);
+	soft_queue_stats_public(q->sq, &st);
+	wdd_stats_to_wire(&qs->st, &st);
 }
 
 /* One of the client's own queues: the same counters, for wd_queue_stats(). */
 static int do_queue_stats(struct srv_client *c, const void *p, size_t n, struct srv_reply *rep)
 {
 	const struct wdd_queue_stats_req *req = p;
+	struct wd_queue_stats st = { .size = sizeof(st) };
 	struct srv_queue *q;
 
 	if (n != sizeof(*req) || req->rsvd)
@@ -636,9 +638,8 @@ static int do_queue_stats(struct srv_client *c, const void *p, size_t n, struct 
 	q = srv_client_queue(c, req->queue);
 	if (!q)
 		return -ENOENT;
-	memset(&rep->u.qstats, 0, sizeof(rep->u.qstats));
-	rep->u.qstats.size = sizeof(rep->u.qstats);
-	soft_queue_stats_public(q->sq, &rep->u.qstats);
+	soft_queue_stats_public(q->sq, &st);
+	wdd_stats_to_wire(&rep->u.qstats, &st);
 	rep->len = sizeof(rep->u.qstats);
 	return 0;
 }

@@ -16,6 +16,7 @@
 #ifndef WDD_PROTO_H
 #define WDD_PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -164,17 +165,52 @@ struct wdd_cipher_req {
 
 #define WDD_STATS_MAX 256
 
+/*
+ * The engine's counters and fallbacks on the wire: struct wd_queue_stats
+ * as protocol 4 had it, through deflate_stored.  Frozen: what the library
+ * appends to the public struct later (such as the fallback of a client's
+ * queue to its own built-in engine, which the daemon never has) changes
+ * neither the messages nor their layout.
+ */
+struct wdd_stats_wire {
+	uint32_t size;          /* bytes the daemon filled */
+	uint32_t rsvd;
+	uint64_t requests, errors, bytes, busy_ns, inline_requests;
+	uint64_t sync_ring_busy, sync_ring_nomem;
+	uint64_t inflate_retry_nospace, inflate_retry_baddata, inflate_retry_nomem;
+	uint64_t deflate_stored;
+};
+
+_Static_assert(sizeof(struct wdd_stats_wire) ==
+		       offsetof(struct wd_queue_stats, deflate_stored) + sizeof(uint64_t) &&
+	       offsetof(struct wdd_stats_wire, deflate_stored) ==
+		       offsetof(struct wd_queue_stats, deflate_stored),
+	       "the wire's counters are the public struct's first ones");
+
+/* The public struct's first fields, to the wire and back (size kept). */
+static inline void wdd_stats_to_wire(struct wdd_stats_wire *w, const struct wd_queue_stats *st)
+{
+	memcpy(w, st, sizeof(*w));
+	w->size = sizeof(*w);
+}
+
+static inline void wdd_stats_from_wire(struct wd_queue_stats *st, const struct wdd_stats_wire *w)
+{
+	uint32_t size = st->size;
+
+	memcpy(st, w, sizeof(*w));
+	st->size = size;
+}
+
 struct wdd_queue_stats {
 	uint32_t client, queue;
 	uint32_t uid, pid;              /* of the client that owns the queue */
 	char alg[16];
-	/* the engine's counters and fallbacks, as wd_queue_stats() gives them
-	 * (st.size: the bytes the daemon filled) */
-	struct wd_queue_stats st;
+	struct wdd_stats_wire st;       /* its counters, as wd_queue_stats() gives them */
 };
 
 /* The counters of one of the client's own queues (wd_queue_stats());
- * the reply is a struct wd_queue_stats. */
+ * the reply is a struct wdd_stats_wire. */
 struct wdd_queue_stats_req {
 	uint32_t queue;
 	uint32_t rsvd;

@@ -109,7 +109,7 @@ struct srv_reply {
 		struct wdd_unshare_rep unshare;
 		struct wdd_dirty_rep dirty;
 		struct wdd_stats_rep stats;
-		struct wd_queue_stats qstats;
+		struct wdd_stats_wire qstats;
 	} u;
 	uint32_t len;
 	int fds[3], nfds;

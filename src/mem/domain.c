@@ -180,14 +180,14 @@ WD_EXPORT struct wd_domain *wd_queue_domain(const struct wd_queue *q)
 	return q ? q->domain : NULL;
 }
 
-int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring)
+int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring, int dev_fenced)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&d->qlock);
 	if (d->nqueues == d->qcap) {
 		uint32_t cap = d->qcap ? d->qcap * 2 : 4;
-		struct wd_ring_ctl **nr = realloc(d->rings, cap * sizeof(*nr));
+		struct wd_dom_ring *nr = realloc(d->rings, cap * sizeof(*nr));
 
 		if (!nr)
 			ret = -ENOMEM;
@@ -197,7 +197,7 @@ int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring)
 		}
 	}
 	if (!ret)
-		d->rings[d->nqueues++] = ring;
+		d->rings[d->nqueues++] = (struct wd_dom_ring){ ring, dev_fenced };
 	pthread_mutex_unlock(&d->qlock);
 	return ret;
 }
@@ -208,7 +208,7 @@ void wd__domain_detach(struct wd_domain *d, struct wd_ring_ctl *ring)
 
 	pthread_mutex_lock(&d->qlock);
 	for (i = 0; i < d->nqueues; i++)
-		if (d->rings[i] == ring) {
+		if (d->rings[i].ctl == ring) {
 			d->rings[i] = d->rings[--d->nqueues];
 			break;
 		}
@@ -236,7 +236,7 @@ WD_EXPORT int wd_domain_info(const struct wd_domain *d, struct wd_domain_info *i
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	pthread_rwlock_rdlock(&md->lock);
-	info->nmaps = d->nmaps + d->nremote;
+	info->nmaps = d->nmaps;
 	info->pinned = d->pinned;
 	info->pin_limit = d->pin_limit;
 	pthread_rwlock_unlock(&md->lock);
@@ -530,7 +530,7 @@ static int ring_attached(const struct wd_domain *d, const struct wd_ring_ctl *r)
 	uint32_t i;
 
 	for (i = 0; i < d->nqueues; i++)
-		if (d->rings[i] == r)
+		if (d->rings[i].ctl == r)
 			return 1;
 	return 0;
 }
@@ -546,15 +546,16 @@ static int wait_fences(struct wd_domain *d, unsigned flags, int timeout_ms)
 	int ret = 0, busy;
 
 	pthread_mutex_lock(&d->qlock);
-	n = d->nqueues;
-	f = calloc(n ? n : 1, sizeof(*f));
+	f = calloc(d->nqueues ? d->nqueues : 1, sizeof(*f));
 	if (!f) {
 		pthread_mutex_unlock(&d->qlock);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++) {
-		f[i].ring = d->rings[i];
-		f[i].tail = wd_load_acquire(&d->rings[i]->sq_tail);
+	for (i = n = 0; i < d->nqueues; i++) {
+		if (d->rings[i].dev_fenced)
+			continue; /* its device waited for them already */
+		f[n].ring = d->rings[i].ctl;
+		f[n++].tail = wd_load_acquire(&d->rings[i].ctl->sq_tail);
 	}
 	pthread_mutex_unlock(&d->qlock);
 	for (;;) {
@@ -599,15 +600,21 @@ WD_EXPORT int wd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int
 		return -EINVAL;
 	if (d->ctx->fork_gen != wd__fork_gen)
 		return -ECHILD;
-	if (d->dev->ops->unshare)
-		return d->dev->ops->unshare(d, iova, flags, timeout_ms);
 	pthread_rwlock_rdlock(&d->lock);
 	i = map_lower_bound(d, iova);
 	if (i < d->nmaps && d->maps[i]->iova <= iova)
 		m = d->maps[i];
 	pthread_rwlock_unlock(&d->lock);
+	if (d->dev->ops->unshare) {
+		/* the device lets go first (waiting for its own requests), then
+		 * our entry of the range (once the built-in engine's are done);
+		 * a device that let go at an earlier try no longer knows it */
+		ret = d->dev->ops->unshare(d, iova, flags, timeout_ms);
+		if (ret && !(ret == -ENOENT && m))
+			return ret;
+	}
 	if (!m)
-		return -ENOENT;
+		return d->dev->ops->unshare ? 0 : -ENOENT;
 	/* The lease: requests already submitted may still use the range. */
 	ret = wait_fences(d, flags, timeout_ms);
 	if (ret)
@@ -652,6 +659,35 @@ static int unshare_map(struct wd_domain *d, uint64_t iova, struct wd_map *m, int
 	free(m->hw_dirty);
 	free(m);
 	return 0;
+}
+
+int wd__domain_mirror(struct wd_domain *d, uint64_t iova, void *ptr, size_t len,
+		      unsigned flags)
+{
+	uint64_t ps = page_size(), off = (uintptr_t)ptr & (ps - 1), span;
+	struct wd_map *m;
+	int ret;
+
+	if (len > UINT64_MAX - off - ps)
+		return -EINVAL;
+	span = (off + len + ps - 1) & ~(ps - 1);
+	if ((iova & (ps - 1)) != off)
+		return -EPROTO;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->iova = iova - off;
+	m->len = span;
+	m->host = (uintptr_t)ptr - off;
+	m->flags = flags;
+	pthread_rwlock_wrlock(&d->lock);
+	ret = iova_free(d, m->iova, span) ? map_insert(d, m) : -EPROTO;
+	if (!ret)
+		d->pinned += span;
+	pthread_rwlock_unlock(&d->lock);
+	if (ret)
+		free(m);
+	return ret;
 }
 
 /* ---- engine side ---- */

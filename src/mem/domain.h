@@ -13,7 +13,17 @@
 #define WD_IOVA_MIN 0x10000ull          /* the first 64 KiB are never handed out */
 #define WD_IOVA_END (1ull << 48)        /* IOVA space of the domain */
 
-/* One shared range. */
+/* A queue's ring in its domain; dev_fenced: its device waits for the
+ * ring's requests itself before it lets a range go (a daemon), so an
+ * unshare here does not. */
+struct wd_dom_ring {
+	struct wd_ring_ctl *ctl;
+	int dev_fenced;
+};
+
+/* One shared range: pinned and mapped here, or (a daemon's domain) kept by
+ * the device, and entered here with its host address all the same, so that
+ * the built-in engine can run the device's requests (a fallback). */
 struct wd_map {
 	uint64_t iova;                  /* page aligned */
 	uint64_t len;                   /* page multiple */
@@ -34,12 +44,11 @@ struct wd_domain {
 	uint32_t dirty_on;              /* atomic: tracking */
 	uint64_t pinned, pin_limit;     /* under lock */
 	pthread_mutex_t qlock;          /* rings[] */
-	struct wd_ring_ctl **rings;     /* the rings of the queues using it (lease fences) */
+	struct wd_dom_ring *rings;      /* the rings of the queues using it (lease fences) */
 	uint32_t nqueues, qcap;
 	uint32_t users;                 /* queues made on it, until freed (qlock) */
 	int implicit;                   /* made for one queue, dies with it */
 	uint32_t remote_id;             /* the device's own name for it (daemon) */
-	uint32_t nremote;               /* ranges the device keeps for it (under lock) */
 	void *drv;
 	struct wd_domain *next;         /* ctx's list, under ctx->lock */
 };
@@ -61,7 +70,7 @@ void wd__domain_use(struct wd_domain *d);
 void wd__domain_unuse(struct wd_domain *d);
 
 /* Queues (their rings) join and leave their domain, for lease fences. */
-int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring);
+int wd__domain_attach(struct wd_domain *d, struct wd_ring_ctl *ring, int dev_fenced);
 void wd__domain_detach(struct wd_domain *d, struct wd_ring_ctl *ring);
 
 /* wd_share() with the IOVA to try first (identity with another process's
@@ -75,5 +84,12 @@ int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uin
 /* wd_unshare() without waiting for fences (the daemon tracks those itself
  * and never blocks): -EBUSY while an engine is using the range right now. */
 int wd__unshare_now(struct wd_domain *d, uint64_t iova);
+
+/* A range the device (a daemon) keeps: it placed [ptr, ptr+len) at iova.
+ * Entered in the table with its host address (counted as pinned), not
+ * pinned or mapped here; 0, -ENOMEM, or -EPROTO when the device's IOVA
+ * cannot be (not at ptr's page offset, or over another range). */
+int wd__domain_mirror(struct wd_domain *d, uint64_t iova, void *ptr, size_t len,
+		      unsigned flags);
 
 #endif

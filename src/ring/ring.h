@@ -43,6 +43,10 @@
 #define WD_CQ_WAITING 1u
 /* dev_status, written by the device: nonzero means the ring is dead */
 #define WD_DEV_BROKEN 1u
+/* ... and the device could not be stopped: it may still write what its
+ * requests named (a fallback does not run those again, lest the device
+ * overwrite the result) */
+#define WD_DEV_UNSTOPPED 2u
 
 typedef struct wd_req wd_sqe;
 typedef struct wd_cpl wd_cqe;

@@ -100,7 +100,7 @@ static void soft_queue_close(struct wd_queue *q, int in_child)
 static int soft_queue_start(struct wd_queue *q)
 {
 	/* The ring was just formatted by the core, before any user access. */
-	q->drv = soft_queue_create(q->mem, q->depth, q->op_mask, q->domain, q->cq_fd, -1);
+	q->drv = soft_queue_create(q->mem, q->depth, q->op_mask, q->domain, q->cq_fd, q->sva_mem);
 	if (!q->drv)
 		return -ENOMEM;
 	return soft_queue_attach(q->dev->priv, q->drv); /* on failure, queue_close frees drv */
@@ -135,6 +135,7 @@ static int soft_stats_get(struct wd_queue *q, struct wd_queue_stats *st)
 
 const struct wd_driver_ops wd_soft_driver = {
 	.name = "soft",
+	.flags = WD_DRV_F_BUILTIN,
 	.probe = soft_probe,
 	.remove = soft_remove,
 	.queue_open = soft_queue_open,

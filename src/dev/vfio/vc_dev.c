@@ -444,4 +444,5 @@ const struct wd_driver_ops wd_vfio_driver = {
 	.dirty_hw_ctl = vc_dirty_hw_ctl,
 	.dirty_hw_read = vc_dirty_hw_read,
 	.cipher_session = vc_cipher_session,
+	.queue_stats = vc_queue_stats,
 };

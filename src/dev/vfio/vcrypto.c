@@ -32,10 +32,19 @@ static void wake_user(struct vc_queue *cq)
 		return; /* saturated: the user is being woken anyway */
 }
 
+static void count(uint64_t *c, uint64_t v)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+}
+
 static void post(struct vc_queue *cq, uint64_t tag, int status, uint64_t result)
 {
 	wd_cqe c = { .tag = tag, .status = status, .result = result };
 	struct wd_ring *r = &cq->ring;
+
+	count(&cq->nreq, 1);
+	count(&cq->nerr, status != 0);
+	count(&cq->bytes, result);
 
 	memcpy(&r->cqes[cq->cq_tail & r->cq_mask], &c, sizeof(c));
 	cq->cq_tail++;
@@ -310,18 +319,23 @@ static unsigned reap(struct vc_queue *cq)
 static void fail_queue(struct vc_queue *cq, int err)
 {
 	struct wd_ring_ctl *ctl = cq->ring.ctl;
-	int stopped = 0, id;
+	int stopped = 0, must_stop, id;
 
-	if (cq->dev_inflight || virtq_broken(cq->vq) || err != -EPROTO)
+	must_stop = cq->dev_inflight || virtq_broken(cq->vq) || err != -EPROTO;
+	if (must_stop)
 		stopped = !vc_stop_device_unlocked(cq->vd);
+	/* dead first: whoever reads one of the -EIO completions below knows
+	 * the ring died with them (a fallback then takes over the lot, but
+	 * what a device that could not be stopped holds) */
+	__atomic_store_n(&ctl->dev_error, err, __ATOMIC_RELAXED);
+	wd_store_release(&ctl->dev_status,
+			 WD_DEV_BROKEN | (must_stop && !stopped ? WD_DEV_UNSTOPPED : 0));
 	while (cq->dev_inflight && (id = virtq_detach(cq->vq)) >= 0) {
 		if (stopped)
 			release(cq, &cq->pend[id], 0);
 		post(cq, cq->pend[id].tag, -EIO, 0);
 		cq->dev_inflight--;
 	}
-	__atomic_store_n(&ctl->dev_error, err, __ATOMIC_RELAXED);
-	wd_store_release(&ctl->dev_status, WD_DEV_BROKEN);
 	wake_user(cq);
 }
 
@@ -531,6 +545,19 @@ void vc_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail)
 		vc_sess_close(vd, cq, &cq->sess[id]);
 	vd->queues[cq->qidx] = NULL;
 	pthread_mutex_unlock(&vd->lock);
+}
+
+/* What the queue's thread answered (the bytes of those that succeeded). */
+int vc_queue_stats(struct wd_queue *q, struct wd_queue_stats *st)
+{
+	struct vc_queue *cq = q->drv;
+
+	if (cq) {
+		st->requests = __atomic_load_n(&cq->nreq, __ATOMIC_RELAXED);
+		st->errors = __atomic_load_n(&cq->nerr, __ATOMIC_RELAXED);
+		st->bytes = __atomic_load_n(&cq->bytes, __ATOMIC_RELAXED);
+	}
+	return 0;
 }
 
 void vc_kick(struct wd_queue *q)

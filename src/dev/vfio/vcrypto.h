@@ -76,6 +76,9 @@ struct vc_queue {
 	struct vc_sess sess[WD_MAX_SESSIONS + 1];
 	pthread_t thread;
 	int running, stop, broken;
+	/* answered requests, failed ones, their bytes: written by the thread,
+	 * read anywhere (relaxed atomics) */
+	uint64_t nreq, nerr, bytes;
 	int off_device;                 /* the thread will not touch the device again */
 };
 
@@ -136,6 +139,7 @@ void vc_queue_close(struct wd_queue *q, int in_child);
 int vc_queue_start(struct wd_queue *q);
 void vc_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail);
 void vc_kick(struct wd_queue *q);
+int vc_queue_stats(struct wd_queue *q, struct wd_queue_stats *st);
 
 /* Test hook: reserved IOVA regions a device may have before it is passed
  * over (WD_MAX_RESV; a test lowers it to see one bad device skipped). */

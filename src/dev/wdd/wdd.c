@@ -458,19 +458,32 @@ static int wdd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flags,
 	ret = xfer(d->dev->priv, WDD_SHARE, &req, sizeof(req), &fd, 1, &rep, sizeof(rep), NULL, 0);
 	if (ret)
 		return ret;
+	/* the range as the daemon placed it, with our address: what the
+	 * built-in engine reaches if the daemon fails (it is counted as
+	 * pinned there, the daemon's count being the same span) */
+	ret = wd__domain_mirror(d, rep.iova, ptr, len, flags & WD_SHARE_READONLY);
+	if (ret) {
+		struct wdd_unshare_req ureq = { .domain = d->remote_id, .iova = rep.iova,
+						.flags = WD_UNSHARE_NOWAIT };
+		struct wdd_unshare_rep urep;
+
+		/* an IOVA that cannot be right: not used, given back */
+		xfer(d->dev->priv, WDD_UNSHARE, &ureq, sizeof(ureq), NULL, 0, &urep, sizeof(urep),
+		     NULL, 0);
+		return ret;
+	}
 	*iova = rep.iova;
-	pthread_rwlock_wrlock(&d->lock);
-	d->nremote++;
-	d->pinned += ((uintptr_t)ptr % ps + len + ps - 1) & ~(ps - 1);
-	pthread_rwlock_unlock(&d->lock);
 	return 0;
 }
 
+/* The daemon lets go of a range (the core then drops its entry of it).  A
+ * daemon that is gone holds nothing any more: 0. */
 static int wdd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int timeout_ms)
 {
 	struct wdd_unshare_req req = { .domain = d->remote_id, .flags = flags, .iova = iova,
 				       .timeout_ms = timeout_ms };
 	struct wdd_unshare_rep rep;
+	struct wdd_conn *c = d->dev->priv;
 	int ret;
 
 	struct timespec ts;
@@ -492,12 +505,11 @@ static int wdd_unshare(struct wd_domain *d, uint64_t iova, unsigned flags, int t
 		if (ret != -ETIMEDOUT || (deadline >= 0 && now >= deadline))
 			break;
 	}
-	if (!ret) {
-		pthread_rwlock_wrlock(&d->lock);
-		d->nremote--;
-		/* the daemon's count is the truth; ours only mirrors it */
-		d->pinned -= rep.unpinned < d->pinned ? rep.unpinned : d->pinned;
-		pthread_rwlock_unlock(&d->lock);
+	if (ret) {
+		pthread_mutex_lock(&c->lock);
+		if (c->gone)
+			ret = 0; /* the connection is over: it let go of all of ours */
+		pthread_mutex_unlock(&c->lock);
 	}
 	return ret;
 }
@@ -564,16 +576,14 @@ static int wdd_queue_stats(struct wd_queue *q, struct wd_queue_stats *st)
 {
 	struct wdd_queue *wq = q->drv;
 	struct wdd_queue_stats_req req = { .queue = wq->id };
-	struct wd_queue_stats rep = { 0 };
-	uint32_t size = st->size;
+	struct wdd_stats_wire rep = { 0 };
 	int ret;
 
 	ret = xfer(q->dev->priv, WDD_QUEUE_STATS, &req, sizeof(req), NULL, 0, &rep, sizeof(rep),
 		   NULL, 0);
 	if (ret)
 		return ret;
-	*st = rep;
-	st->size = size;
+	wdd_stats_from_wire(st, &rep);
 	return 0;
 }
 
@@ -589,6 +599,7 @@ int wd__wdd_stats(struct wd_ctx *ctx, struct wdd_stats_rep *out)
 
 const struct wd_driver_ops wd_wdd_driver = {
 	.name = "wdd",
+	.flags = WD_DRV_F_SVA_CHECKED, /* the daemon reads our /proc/self/mem */
 	.probe = wdd_probe,
 	.remove = wdd_remove,
 	.queue_open = wdd_queue_open,
