@@ -47,6 +47,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 # one session of protocol $1 (s_client's option) and cipher option $2 $3
 session() {
 	: > "$T/stats"
+	# a fresh log: the last session's ACCEPT must not count as this one's
+	rm -f "$T/server.log"
 	run openssl s_server -accept "127.0.0.1:$port" -cert "$T/cert.pem" -key "$T/key.pem" \
 		-www -naccept 1 $1 $2 "$3" > "$T/server.log" 2>&1 &
 	spid=$!
