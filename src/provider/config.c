@@ -11,6 +11,7 @@
  *   algorithms    WD_PROV_ALGS                what is offered (all)
  *   stats         WD_PROV_STATS               1: line on stderr at exit; a path
  *   explicit      WD_PROV_EXPLICIT            bounce buffers even on an SVA device
+ *   async         WD_PROV_ASYNC               inside an ASYNC_JOB: submit and pause (yes)
  *
  * A value that makes no sense stops the provider from loading, with the
  * reason on OpenSSL's error stack: guessing would be silent.
@@ -219,6 +220,8 @@ static int apply(struct wdp_cfg *cfg, const char *key, const char *val, const ch
 		ret = parse_algs(val, &cfg->algs);
 	} else if (!strcmp(key, "explicit")) {
 		ret = parse_bool(val, &cfg->explicit_mem);
+	} else if (!strcmp(key, "async")) {
+		ret = parse_bool(val, &cfg->async);
 	} else if (!strcmp(key, "stats")) {
 		if (strlen(val) >= sizeof(cfg->stats_to))
 			ret = -EINVAL;
@@ -234,7 +237,7 @@ static int apply(struct wdp_cfg *cfg, const char *key, const char *val, const ch
 }
 
 static const char *const keys[] = { "device", "threshold", "fallback", "algorithms",
-				     "explicit", "stats" };
+				     "explicit", "async", "stats" };
 static const char *const envs[][2] = {
 	{ "device", "WD_DEVICE" },      /* the library's own; WD_PROV_DEVICE wins */
 	{ "device", "WD_PROV_DEVICE" },
@@ -242,6 +245,7 @@ static const char *const envs[][2] = {
 	{ "fallback", "WD_PROV_FALLBACK" },
 	{ "algorithms", "WD_PROV_ALGS" },
 	{ "explicit", "WD_PROV_EXPLICIT" },
+	{ "async", "WD_PROV_ASYNC" },
 	{ "stats", "WD_PROV_STATS" },
 };
 
@@ -256,6 +260,7 @@ int wdp_cfg_load(struct wdp_cfg *cfg, const OSSL_CORE_HANDLE *handle,
 	memset(cfg, 0, sizeof(*cfg));
 	memcpy(cfg->threshold, threshold_default, sizeof(cfg->threshold));
 	cfg->fallback = 1;
+	cfg->async = 1;
 	cfg->algs = (1u << WDP_NALGS) - 1;
 	for (i = 0; i < WDP_ARRAY_SIZE(keys); i++)
 		params[i] = OSSL_PARAM_construct_utf8_ptr(keys[i], (char **)&vals[i], 0);

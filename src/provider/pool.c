@@ -35,7 +35,6 @@
 #include "wdp.h"
 
 #define POOL_MAX 256            /* queues per instance */
-#define QUEUE_DEPTH 4           /* synchronous requests only, for now */
 #define RETRY_NS 1000000000LL   /* after a failure to get a queue */
 
 int64_t wdp_now_ns(void)
@@ -52,12 +51,16 @@ void wdp_pool_init(struct wdp_pool *p)
 	pthread_mutex_init(&p->lock, NULL);
 }
 
+/* The pool lets a queue go: its resources now, the structure when the
+ * last ASYNC_WAIT_CTX naming its descriptor lets it go too (async.c). */
 static void queue_free(struct wdp_queue *wq)
 {
+	wdp_ring_fini(&wq->rs);
 	wdp_req_bounce_free(wq);
 	wd_queue_free(wq->q);
+	wq->q = NULL;
 	pthread_mutex_destroy(&wq->lock);
-	free(wq);
+	wdp_queue_put(wq);
 }
 
 void wdp_pool_destroy(struct wdp_pool *p)
@@ -74,8 +77,9 @@ void wdp_pool_destroy(struct wdp_pool *p)
 	 * not mapped in this process */
 	for (wq = p->parents; wq; wq = next) {
 		next = wq->next;
+		wdp_ring_fini(&wq->rs);
 		wd_queue_free(wq->q);
-		free(wq);
+		wdp_queue_put(wq);
 	}
 	if (p->ctx)
 		wd_ctx_free(p->ctx);
@@ -109,6 +113,7 @@ static void pool_forked(struct wdp_pool *p)
 	p->ctx = NULL;
 	p->retry_ns = 0;
 	p->unsupported = 0;
+	p->async_max = 0;
 	__atomic_store_n(&p->epoch, p->epoch + 1, __ATOMIC_RELEASE);
 }
 
@@ -231,7 +236,7 @@ static struct wd_ctx *pool_ctx(struct wdp_prov *prov)
 /* With the pool's lock held: a new queue, or NULL (p->last_err says why). */
 static struct wdp_queue *queue_open(struct wdp_prov *prov)
 {
-	struct wd_queue_opts o = { .size = sizeof(o), .depth = QUEUE_DEPTH };
+	struct wd_queue_opts o = { .size = sizeof(o), .depth = WDP_QUEUE_DEPTH };
 	struct wdp_pool *p = &prov->pool;
 	struct wd_dev_info di = { .size = sizeof(di) };
 	struct wd_queue_info qi = { .size = sizeof(qi) };
@@ -265,6 +270,8 @@ static struct wdp_queue *queue_open(struct wdp_prov *prov)
 		return NULL;
 	}
 	pthread_mutex_init(&wq->lock, NULL);
+	wdp_ring_init(&wq->rs);
+	wq->refs = 1; /* the pool's */
 	wq->home = pthread_self();
 	wq->dev = dev;
 	/* the in-process engine fails a request before writing anything */
@@ -392,7 +399,10 @@ void wdp_sess_close(struct wdp_prov *prov, struct wdp_sess *ws, int broken)
 	if (ws->epoch == p->epoch) {
 		wq->broken |= broken;
 		wq->sessions--;
-		if (wq->broken && !wq->sessions) {
+		/* a queue whose descriptor a job's wait context still names
+		 * stays open (the program may poll it) until the pool goes */
+		if (wq->broken && !wq->sessions &&
+		    __atomic_load_n(&wq->refs, __ATOMIC_ACQUIRE) == 1) {
 			for (pp = &p->queues; *pp; pp = &(*pp)->next)
 				if (*pp == wq) {
 					*pp = wq->next;

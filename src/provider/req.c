@@ -9,9 +9,12 @@
  * which the mode cannot cut (-EMSGSIZE: the caller hands it to OpenSSL).
  *
  * Requests are prepared (wd_prep_*) and then run with wd_run(), which on
- * the in-process device runs them in the calling thread; an asynchronous
- * path can submit the same prepared requests with wd_send() and reap them
- * from the queue's event fd instead.
+ * the in-process device runs them in the calling thread.  Inside an
+ * OpenSSL ASYNC_JOB, a request on an SVA queue is submitted with wd_send()
+ * instead and the job paused until it completes (async.c); a synchronous
+ * request on a queue that jobs have requests on goes through the ring
+ * too (wd_run() wants nothing else in flight).  Bounce-buffer requests
+ * stay synchronous: the queue has one buffer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +81,35 @@ static int run_one(struct wdp_queue *wq, struct wd_req *r)
 	return ret ? ret : c.status;
 }
 
-static int run_sva(struct wdp_queue *wq, const struct wdp_sess *ws, const struct wdp_op *op)
+static int run_sva(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op *op,
+		   struct wdp_pend *pend, struct wdp_counts *n, int *touched)
 {
+	struct wdp_queue *wq = ws->wq;
 	struct wd_req r;
+	int ret;
 
 	/* an empty header has no address (an unused field must be 0) */
 	prep(&r, ws, op, op->param, op->iv, op->hdr_len ? (uint64_t)(uintptr_t)op->hdr : 0,
 	     (uint64_t)(uintptr_t)op->in, (uint64_t)(uintptr_t)op->out, op->len);
-	return run_one(wq, &r);
+	if (!wdp_async_run(prov, ws, &r, pend, n, &ret)) {
+		/* resumed in a fork child: the parent's device may have been
+		 * half-way through the output when the memory was copied */
+		*touched = ret == -ECHILD || (ret && !wq->in_process);
+		return ret;
+	}
+	pthread_mutex_lock(&wq->lock);
+	if (wq->rs.sent) {
+		ret = wdp_ring_run_locked(wq, &r);
+	} else {
+		ret = run_one(wq, &r);
+		wq->rs.armed = 0; /* waiting may have armed and reaped */
+	}
+	pthread_mutex_unlock(&wq->lock);
+	/* a remote device may have written part of the output before it
+	 * failed; the in-process one fails before writing (or zeroes a
+	 * rejected GCM plaintext, which is no case for a retry) */
+	*touched = ret && !wq->in_process;
+	return ret;
 }
 
 /* 128-bit big-endian counter += blocks */
@@ -167,7 +191,7 @@ static int run_bounce(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 }
 
 int wdp_req_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op *op,
-		int *touched)
+		int *touched, struct wdp_pend *pend, struct wdp_counts *n)
 {
 	struct wdp_queue *wq = ws->wq;
 	int ret;
@@ -175,16 +199,10 @@ int wdp_req_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op 
 	*touched = 0;
 	if (!wdp_sess_live(prov, ws))
 		return -ECHILD;
+	if (!wq->bounce)
+		return run_sva(prov, ws, op, pend, n, touched);
 	pthread_mutex_lock(&wq->lock);
-	if (wq->bounce) {
-		ret = run_bounce(wq, ws, op, touched);
-	} else {
-		ret = run_sva(wq, ws, op);
-		/* a remote device may have written part of the output before it
-		 * failed; the in-process one fails before writing (or zeroes a
-		 * rejected GCM plaintext, which is no case for a retry) */
-		*touched = ret && !wq->in_process;
-	}
+	ret = run_bounce(wq, ws, op, touched);
 	pthread_mutex_unlock(&wq->lock);
 	return ret;
 }
