@@ -9,9 +9,10 @@
  * through the provider parameter "wd-stats", and in one line at exit when
  * the stats setting (WD_PROV_STATS) is 1 (stderr) or a path (appended in
  * one write, so the processes of a pipeline or a server can share it).
- * Requests of ASYNC_JOBs are counted among the queue's (ops.wd) and again
- * under async, with the most a queue had in flight at once (async.max)
- * and the resumptions that found a request not done yet (async.wakes).
+ * Pieces ASYNC_JOBs submitted are counted among the queue's (ops.wd) and
+ * their requests again under async (a GCM message makes several), with
+ * the most a queue had in flight at once (async.max) and the resumptions
+ * that found a request not done yet (async.wakes).
  */
 #include <fcntl.h>
 #include <stdio.h>

@@ -107,7 +107,7 @@ struct wdp_counts {
 	uint64_t ops[2], bytes[2];      /* [0] default provider, [1] queue */
 	uint64_t why[WDP_WHY__COUNT];
 	uint64_t errors;                /* EVP calls failed because of a device */
-	uint64_t async;                 /* requests an ASYNC_JOB paused for (a GCM message: several) */
+	uint64_t async;                 /* requests ASYNC_JOBs submitted (a GCM message: several) */
 	uint64_t async_wakes;           /* resumptions that found the request not done yet */
 };
 
