@@ -415,8 +415,25 @@ void soft_cipher_abort(struct soft_queue *sq, unsigned id);
  * cipher: the EVP_CIPHER of a mode and key length; ecb: AES-ECB of a key
  * length; NULL when unknown or not fetched. */
 struct evp_cipher_st;
+struct ossl_param_st;
 int soft_evp_init(void);
 const struct evp_cipher_st *soft_evp_cipher(uint32_t alg, uint32_t key_len);
 const struct evp_cipher_st *soft_evp_ecb(uint32_t key_len);
+
+/* The default provider's own functions for a plain mode (CBC, CTR, XTS):
+ * its context made with newctx(provctx), keyed or given a new IV with
+ * init[enc] (key or IV NULL: kept), and cipher() for the raw transform
+ * (whole blocks for CBC, a data unit for XTS).  soft_evp_plain: those of
+ * a mode and key length, NULL when unknown or not fetched. */
+struct soft_pcipher {
+	void *provctx;
+	void *(*newctx)(void *provctx);
+	void (*freectx)(void *ctx);
+	int (*init[2])(void *ctx, const unsigned char *key, size_t keylen, const unsigned char *iv,
+		       size_t ivlen, const struct ossl_param_st *params);
+	int (*cipher)(void *ctx, unsigned char *out, size_t *outl, size_t outsize,
+		      const unsigned char *in, size_t inl);
+};
+const struct soft_pcipher *soft_evp_plain(uint32_t alg, uint32_t key_len);
 
 #endif
