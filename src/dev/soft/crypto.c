@@ -61,9 +61,10 @@ static void ctx_drop(struct cipher_ctx *x)
 	x->evp = NULL;
 	for (i = 0; i < 2; i++)
 		if (x->pctx[i])
-			x->pf->freectx(x->pctx[i]);
+			x->pf.freectx(x->pctx[i]);
 	x->pctx[0] = x->pctx[1] = NULL;
-	x->pf = NULL;
+	EVP_CIPHER_free(x->pref); /* after its contexts */
+	x->pref = NULL;
 	x->alg = 0;
 	soft_gcm_reset(x);
 }
@@ -114,18 +115,18 @@ int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_s
 /* Key a plain mode's pair of contexts, the default provider's own. */
 static int ctx_key_pair(struct cipher_ctx *x, const struct wd_cipher_setup *cs)
 {
-	const struct soft_pcipher *pf = soft_evp_plain(cs->alg, cs->key_len);
 	int i;
 
-	if (!pf)
+	if (!x->pref)
+		x->pref = soft_evp_plain(cs->alg, cs->key_len, &x->pf);
+	if (!x->pref)
 		return -EIO;
 	for (i = 0; i < 2; i++) {
 		if (!x->pctx[i])
-			x->pctx[i] = pf->newctx(pf->provctx);
+			x->pctx[i] = x->pf.newctx(x->pf.provctx);
 		if (!x->pctx[i])
 			return -ENOMEM;
-		x->pf = pf;
-		if (!pf->init[i](x->pctx[i], cs->key, cs->key_len, NULL, 0, NULL))
+		if (!x->pf.init[i](x->pctx[i], cs->key, cs->key_len, NULL, 0, NULL))
 			return -EIO;
 	}
 	return 0;
@@ -148,7 +149,7 @@ static int ctx_reload(struct soft_cipher *sc, unsigned id)
 	if (alg) {
 		/* another mode or key length on this id: its contexts start
 		 * afresh (a provider context belongs to one of them) */
-		if (x->alg != cs.alg || x->pf != soft_evp_plain(cs.alg, cs.key_len))
+		if (x->alg != cs.alg || (x->pref && x->pref != soft_evp_cipher(cs.alg, cs.key_len)))
 			ctx_drop(x);
 		soft_gcm_reset(x); /* keying leaves no message */
 		ret = cs.alg == WD_CIPHER_AES_GCM ? soft_gcm_key(x, &cs) : ctx_key_pair(x, &cs);
@@ -277,8 +278,8 @@ int soft_evp_step(void *ctx, uint8_t *out, const uint8_t *in, size_t len)
 	return EVP_CipherUpdate(ctx, out, &n, in, (int)len) && (size_t)n == len;
 }
 
-/* The default provider's raw transform as a step (ctx: a cipher_ctx's
- * provider context and its functions, struct plain_step). */
+/* The default provider's raw transform as a step (arg: a cipher_ctx's
+ * provider context and its functions). */
 struct plain_step {
 	const struct soft_pcipher *pf;
 	void *pctx;
@@ -420,7 +421,7 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	 * cannot be forwarded to one 16-byte load (a stall per request) */
 	_Static_assert(offsetof(wd_sqe, arg1) == offsetof(wd_sqe, arg0) + 8, "IV halves adjacent");
 	memcpy(iv, &e->arg0, sizeof(iv));
-	p.pf = x->pf;
+	p.pf = &x->pf;
 	p.pctx = x->pctx[enc];
 	/* the provider's own init with only the IV: the mode starts afresh
 	 * (CTR's keystream position too), the key schedule stays */

@@ -43,9 +43,11 @@ struct cipher_ctx {
 	 * block cipher one way only) */
 	EVP_CIPHER_CTX *evp;
 	/* CBC, CTR, XTS: the default provider's own contexts, [0] decryption,
-	 * [1] encryption, and its functions (soft.h, crypto.c) */
+	 * [1] encryption, its functions, and the EVP_CIPHER that keeps it
+	 * alive while they are (soft.h, crypto.c) */
 	void *pctx[2];
-	const struct soft_pcipher *pf;
+	struct soft_pcipher pf;
+	EVP_CIPHER *pref;
 	struct gcm_msg gcm;
 };
 

@@ -209,11 +209,15 @@ const EVP_CIPHER *soft_evp_cipher(uint32_t alg, uint32_t key_len)
 	return k < 0 ? NULL : evp.c[alg][k];
 }
 
-const struct soft_pcipher *soft_evp_plain(uint32_t alg, uint32_t key_len)
+struct evp_cipher_st *soft_evp_plain(uint32_t alg, uint32_t key_len, struct soft_pcipher *pf)
 {
 	int k = alg_key_index(alg, key_len);
 
-	return k < 0 || alg == WD_CIPHER_AES_GCM || !evp.pc[alg][k].cipher ? NULL : &evp.pc[alg][k];
+	if (k < 0 || alg == WD_CIPHER_AES_GCM || !evp.pc[alg][k].cipher ||
+	    !EVP_CIPHER_up_ref(evp.c[alg][k]))
+		return NULL;
+	*pf = evp.pc[alg][k];
+	return evp.c[alg][k];
 }
 
 const EVP_CIPHER *soft_evp_ecb(uint32_t key_len)

@@ -423,8 +423,12 @@ const struct evp_cipher_st *soft_evp_ecb(uint32_t key_len);
 /* The default provider's own functions for a plain mode (CBC, CTR, XTS):
  * its context made with newctx(provctx), keyed or given a new IV with
  * init[enc] (key or IV NULL: kept), and cipher() for the raw transform
- * (whole blocks for CBC, a data unit for XTS).  soft_evp_plain: those of
- * a mode and key length, NULL when unknown or not fetched. */
+ * (whole blocks for CBC, a data unit for XTS).  soft_evp_plain copies
+ * those of a mode and key length into *pf and returns a reference to the
+ * mode's EVP_CIPHER, which keeps the provider (its provctx) alive while
+ * the caller's contexts are (free it with EVP_CIPHER_free after them:
+ * they may outlive the engine's table, freed at OpenSSL's teardown); NULL
+ * when unknown or not fetched. */
 struct soft_pcipher {
 	void *provctx;
 	void *(*newctx)(void *provctx);
@@ -434,6 +438,6 @@ struct soft_pcipher {
 	int (*cipher)(void *ctx, unsigned char *out, size_t *outl, size_t outsize,
 		      const unsigned char *in, size_t inl);
 };
-const struct soft_pcipher *soft_evp_plain(uint32_t alg, uint32_t key_len);
+struct evp_cipher_st *soft_evp_plain(uint32_t alg, uint32_t key_len, struct soft_pcipher *pf);
 
 #endif
