@@ -102,10 +102,12 @@ check-fuzz: deps
 check-vm: build
 	cd $(BUILD) && ctest --output-on-failure -L vm
 
-# AES on virtio-crypto in the guest: the user-space VFIO driver vs the
-# kernel's driver through AF_ALG (docs/vfio.md); ratios, table and JSON.
+# AES on virtio-crypto in the guest: the user-space VFIO driver, raw and
+# through the OpenSSL provider, vs the kernel's driver through AF_ALG
+# (docs/vfio.md); ratios, table and JSON.
 bench-vm: build
-	WDVM_KDEV=1 WDVM_VERBOSE=1 tests/vm/run.sh $(BUILD) "$(CURDIR)/$(BUILD)/bench/wd_bench_vfio -t 2 -j -"
+	WDVM_KDEV=1 WDVM_VERBOSE=1 tests/vm/run.sh $(BUILD) \
+	  "$(CURDIR)/$(BUILD)/bench/wd_bench_vfio -t 2 -j - -p $(CURDIR)/$(BUILD)/src/provider/wd.so"
 	sed -n 's/^WDBENCH-JSON //p' $(BUILD)/vm/console.log > $(BUILD)/bench-vfio.json
 	@echo "JSON: $(BUILD)/bench-vfio.json"
 
