@@ -5,8 +5,8 @@
  * submit path), through the kernel's own virtio-crypto driver reached with
  * AF_ALG (a system call or two per request), and, with -p wd.so, through
  * OpenSSL's EVP and the wd provider on the same user-space driver (one
- * EVP_EncryptUpdate at a time, each a request through the queue's bounce
- * buffer), for 64 B, 4 KiB, 16 KiB and 64 KiB.  Runs in the QEMU guest of
+ * EVP_EncryptUpdate at a time, and from -J ASYNC_JOBs on one thread:
+ * bench_vfio_prov.c), for 64 B, 4 KiB, 16 KiB and 64 KiB.  Runs in the QEMU guest of
  * tests/vm with two virtio-crypto devices (WDVM_KDEV=1): under TCG the
  * absolute figures mean little, the ratios are the result.  Exit 77 when
  * the queue or AF_ALG is missing.
@@ -21,12 +21,11 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <openssl/evp.h>
-#include <openssl/provider.h>
 #include <wd/crypto.h>
 #include <wd/mem.h>
 
 #include "bench_util.h"
+#include "bench_vfio.h"
 
 #ifndef SOL_ALG
 #define SOL_ALG 279
@@ -38,14 +37,9 @@
 #define NSIZES 4
 static const unsigned sizes[NSIZES] = { 64, 4096, 16384, 65536 };
 static const char *const size_names[NSIZES] = { "64 B", "4 KiB", "16 KiB", "64 KiB" };
-static const uint8_t key[16] = { 0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
-				 0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c };
-static const uint8_t iv[16];
-
-struct result {
-	double lat_us;          /* one request at a time */
-	double mbps;            /* as many in flight as the path allows */
-};
+const uint8_t bv_key[16] = { 0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+			     0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c };
+const uint8_t bv_iv[16];
 
 /* ---- the kernel's driver through AF_ALG ---- */
 
@@ -59,7 +53,7 @@ static int alg_open(const char *driver)
 	if (tfm < 0)
 		return -errno;
 	if (bind(tfm, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    setsockopt(tfm, SOL_ALG, ALG_SET_KEY, key, sizeof(key))) {
+	    setsockopt(tfm, SOL_ALG, ALG_SET_KEY, bv_key, sizeof(bv_key))) {
 		int err = -errno;
 
 		close(tfm);
@@ -91,7 +85,7 @@ static int alg_encrypt(int op, const uint8_t *in, uint8_t *out, unsigned len)
 	c->cmsg_len = CMSG_LEN(sizeof(*aiv) + 16);
 	aiv = (void *)CMSG_DATA(c);
 	aiv->ivlen = 16;
-	memcpy(aiv->iv, iv, 16);
+	memcpy(aiv->iv, bv_iv, 16);
 	if (sendmsg(op, &msg, 0) != (ssize_t)len)
 		return -errno;
 	return bench_read_full(op, out, len) ? -EIO : 0;
@@ -144,7 +138,7 @@ static int wdq_open(struct wdq *w)
 	ret = wd_queue_new(&w->q, w->ctx, "aes-cbc", &o);
 	if (ret)
 		return ret;
-	ret = wd_cipher_sess_new(&w->s, w->q, WD_CIPHER_AES_CBC, key, sizeof(key));
+	ret = wd_cipher_sess_new(&w->s, w->q, WD_CIPHER_AES_CBC, bv_key, sizeof(bv_key));
 	if (ret)
 		return ret;
 	w->src = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -167,7 +161,7 @@ static long wdq_run(struct wdq *w, unsigned len, unsigned depth, double secs, do
 	unsigned i, inflight = 0;
 
 	for (i = 0; i < depth; i++) {
-		wd_prep_encrypt(&r[i], w->s, iv, w->src_iova + (uint64_t)i * MAXLEN,
+		wd_prep_encrypt(&r[i], w->s, bv_iv, w->src_iova + (uint64_t)i * MAXLEN,
 				w->dst_iova + (uint64_t)i * MAXLEN, len);
 		r[i].tag = i;
 	}
@@ -225,117 +219,17 @@ static int wdq_measure(struct wdq *w, unsigned len, double secs, struct result *
 	return 0;
 }
 
-/* ---- EVP through the wd provider on vfio0 ---- */
-
-struct prov {
-	OSSL_LIB_CTX *lc;
-	OSSL_PROVIDER *wd, *def;
-	EVP_CIPHER *c;
-	EVP_CIPHER_CTX *x;
-};
-
-/* A library context with wd.so on vfio0, every piece to the queue. */
-static int prov_open(struct prov *p, const char *wd_so)
-{
-	char conf[] = "/tmp/wd-bench-vfio.cnf";
-	FILE *f = fopen(conf, "w");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "openssl_conf = i\n[i]\nproviders = p\n[p]\nwd = w\ndefault = d\n"
-		   "[w]\nmodule = %s\nactivate = 1\ndevice = vfio0\nthreshold = 0\n"
-		   "[d]\nactivate = 1\n", wd_so);
-	fclose(f);
-	p->lc = OSSL_LIB_CTX_new();
-	if (!p->lc || !OSSL_LIB_CTX_load_config(p->lc, conf))
-		return -EINVAL;
-	p->wd = OSSL_PROVIDER_load(p->lc, "wd");
-	p->def = OSSL_PROVIDER_load(p->lc, "default");
-	p->c = EVP_CIPHER_fetch(p->lc, "AES-128-CBC", "provider=wd");
-	p->x = EVP_CIPHER_CTX_new();
-	unlink(conf);
-	if (!p->wd || !p->def || !p->c || !p->x ||
-	    !EVP_EncryptInit_ex2(p->x, p->c, key, iv, NULL))
-		return -EINVAL;
-	EVP_CIPHER_CTX_set_padding(p->x, 0);
-	return 0;
-}
-
-/* The provider lets vfio0 go (its teardown frees its queues and context):
- * the device is then free for the queue of this program's own. */
-static void prov_close(struct prov *p)
-{
-	EVP_CIPHER_CTX_free(p->x);
-	EVP_CIPHER_free(p->c);
-	if (p->wd)
-		OSSL_PROVIDER_unload(p->wd);
-	if (p->def)
-		OSSL_PROVIDER_unload(p->def);
-	OSSL_LIB_CTX_free(p->lc);
-}
-
-static int prov_measure(struct prov *p, unsigned len, double secs, uint8_t *in, uint8_t *out,
-			struct result *r)
-{
-	double t0 = bench_now(), t;
-	unsigned long n = 0;
-	int outl;
-
-	do {
-		if (!EVP_EncryptUpdate(p->x, out, &outl, in, (int)len) || (unsigned)outl != len)
-			return -1;
-		n++;
-		t = bench_now() - t0;
-	} while (t < secs);
-	r->lat_us = t / (double)n * 1e6;
-	r->mbps = (double)n * len / t / 1e6; /* synchronous: one at a time */
-	return 0;
-}
-
-/* Every size through the provider, its output checked against AF_ALG's
- * first; *have 0 when there is no wd.so or it cannot have vfio0. */
-static int prov_all(const char *wd_so, int op, double secs, uint8_t *in, uint8_t *out,
-		    struct result *pr, int *have)
-{
-	struct prov p = { 0 };
-	uint8_t *ref = malloc(4096);
-	int ret = 0;
-	unsigned z;
-
-	*have = 0;
-	if (!wd_so || !ref) {
-		free(ref);
-		return 0;
-	}
-	if (prov_open(&p, wd_so)) {
-		fprintf(stderr, "note: no EVP through %s on vfio0: no provider row\n", wd_so);
-		goto out;
-	}
-	if (alg_encrypt(op, in, ref, 4096) || prov_measure(&p, 4096, 0, in, out, &pr[0]) ||
-	    memcmp(ref, out, 4096)) {
-		fprintf(stderr, "the provider and AF_ALG disagree on AES-128-CBC output\n");
-		ret = -1;
-		goto out;
-	}
-	for (z = 0; z < NSIZES && !ret; z++)
-		ret = prov_measure(&p, sizes[z], secs, in, out, &pr[z]);
-	*have = !ret;
-out:
-	prov_close(&p);
-	free(ref);
-	return ret;
-}
-
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: wd_bench_vfio [-t SECONDS] [-j FILE|-] [-p WD_SO]\n"
+	fprintf(f, "usage: wd_bench_vfio [-t SECONDS] [-j FILE|-] [-p WD_SO [-J JOBS]]\n"
 		   "AES-128-CBC: WarpDrive queue on the user-space VFIO virtio-crypto driver\n"
 		   "vs the kernel's virtio-crypto driver through AF_ALG (run in tests/vm);\n"
-		   "-p: also EVP through the OpenSSL provider wd.so on vfio0.\n");
+		   "-p: also EVP through the OpenSSL provider wd.so on vfio0, one call at a\n"
+		   "time and from JOBS ASYNC_JOBs (16) on one thread.\n");
 }
 
 static void print_table(const struct result *q, const struct result *k, const struct result *pr,
-			int have_prov, const char *kdrv)
+			const struct result *pa, int have_prov, unsigned jobs, const char *kdrv)
 {
 	unsigned z;
 
@@ -343,7 +237,8 @@ static void print_table(const struct result *q, const struct result *k, const st
 	printf("%-8s %12s %12s %8s %12s %12s %8s", "message", "queue lat us", "AF_ALG lat", "speedup",
 	       "queue MB/s", "AF_ALG MB/s", "ratio");
 	if (have_prov)
-		printf(" %12s %12s %10s", "EVP-wd lat", "EVP-wd MB/s", "vs AF_ALG");
+		printf(" %12s %12s %10s %12s %10s", "EVP-wd lat", "EVP-wd MB/s", "vs AF_ALG",
+		       "jobs MB/s", "vs AF_ALG");
 	printf("\n");
 	for (z = 0; z < NSIZES; z++) {
 		printf("%-8s %12.1f %12.1f %7.2fx %12.2f %12.2f %7.2fx", size_names[z], q[z].lat_us,
@@ -352,18 +247,23 @@ static void print_table(const struct result *q, const struct result *k, const st
 		if (have_prov)
 			printf(" %12.1f %12.2f %9.2fx", pr[z].lat_us, pr[z].mbps,
 			       pr[z].mbps / k[z].mbps);
+		if (have_prov && pa[z].mbps)
+			printf(" %12.2f %9.2fx", pa[z].mbps, pa[z].mbps / k[z].mbps);
+		else if (have_prov)
+			printf(" %12s %10s", "-", "-");
 		printf("\n");
 	}
 	printf("queue: user-space VFIO driver, 1 in flight (latency) and %d (MB/s); AF_ALG: %s, "
 	       "synchronous", INFLIGHT, kdrv);
 	if (have_prov)
-		printf("; EVP-wd: EVP_EncryptUpdate through the wd provider on vfio0 (threshold 0, "
-		       "bounce buffer), synchronous");
+		printf(";\nEVP-wd: EVP_EncryptUpdate through the wd provider on vfio0 (threshold 0, "
+		       "bounce buffers), synchronous; jobs: from %u ASYNC_JOBs on one thread "
+		       "(pieces up to 16 KiB)", jobs);
 	printf("\n\n");
 }
 
 static int write_json(const char *json, const struct result *q, const struct result *k,
-		      const struct result *pr, int have_prov)
+		      const struct result *pr, const struct result *pa, int have_prov)
 {
 	FILE *jf = strcmp(json, "-") ? fopen(json, "w") : stdout;
 	unsigned z;
@@ -384,8 +284,9 @@ static int write_json(const char *json, const struct result *q, const struct res
 			k[z].mbps, q[z].mbps / k[z].mbps);
 		if (have_prov)
 			fprintf(jf, ", \"evp_wd_lat_us\": %.2f, \"evp_wd_mbps\": %.3f, "
-				    "\"evp_wd_vs_afalg\": %.3f", pr[z].lat_us, pr[z].mbps,
-				pr[z].mbps / k[z].mbps);
+				    "\"evp_wd_vs_afalg\": %.3f, \"evp_wd_jobs_mbps\": %.3f, "
+				    "\"evp_wd_jobs_vs_afalg\": %.3f", pr[z].lat_us, pr[z].mbps,
+				pr[z].mbps / k[z].mbps, pa[z].mbps, pa[z].mbps / k[z].mbps);
 		fprintf(jf, "}%s", z < NSIZES - 1 ? ", " : "");
 	}
 	fprintf(jf, "]}\n");
@@ -396,21 +297,23 @@ static int write_json(const char *json, const struct result *q, const struct res
 
 int main(int argc, char **argv)
 {
-	struct result q[NSIZES], k[NSIZES], pr[NSIZES];
+	struct result q[NSIZES], k[NSIZES], pr[NSIZES], pa[NSIZES];
 	const char *json = NULL, *wd_so = NULL, *kdrv = "virtio_crypto_aes_cbc";
 	double secs = 1.0;
 	struct wdq w = { 0 };
 	uint8_t *in, *out;
 	int op, opt, ret, have_prov;
-	unsigned z;
+	unsigned z, jobs = 16;
 
-	while ((opt = getopt(argc, argv, "t:j:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "t:j:p:J:h")) != -1) {
 		if (opt == 't')
 			secs = atof(optarg);
 		else if (opt == 'j')
 			json = optarg;
 		else if (opt == 'p')
 			wd_so = optarg;
+		else if (opt == 'J')
+			jobs = (unsigned)atoi(optarg);
 		else {
 			usage(opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? 0 : 2;
@@ -428,7 +331,8 @@ int main(int argc, char **argv)
 		return 1;
 	memset(in, 0x61, MAXLEN);
 	/* the provider first: it lets vfio0 go before the queue below takes it */
-	if (prov_all(wd_so, op, secs, in, out, pr, &have_prov))
+	if (alg_encrypt(op, in, out, 4096) ||
+	    bv_prov_all(wd_so, out, sizes, NSIZES, secs, jobs, pr, pa, &have_prov))
 		return 1;
 	ret = wdq_open(&w);
 	if (ret) {
@@ -448,8 +352,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	print_table(q, k, pr, have_prov, kdrv);
-	if (json && write_json(json, q, k, pr, have_prov))
+	print_table(q, k, pr, pa, have_prov, jobs, kdrv);
+	if (json && write_json(json, q, k, pr, pa, have_prov))
 		return 1;
 	close(op);
 	wd_cipher_sess_free(w.s);

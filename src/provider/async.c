@@ -26,7 +26,8 @@
  * per request would make an epoll-driven program re-register it each
  * time); the wait context holds a reference to the queue, dropped by its
  * cleanup when the program frees it, or when a later request of the job
- * names another queue.  A queue full of requests (WDP_QUEUE_DEPTH: fewer
+ * names another queue.  On an explicit-only device each slot has a bounce
+ * area of its own (req.c).  A queue full of requests (WDP_QUEUE_DEPTH: fewer
  * than the sessions a queue holds, each context having one request at a
  * time) sends the piece to the default provider in the job's thread,
  * counted as fallback:busy: that thread has the time, and nothing would
@@ -170,36 +171,34 @@ static int slot_get(struct wdp_ring_state *rs)
 	return -1;
 }
 
-/* With the lock held: send r in a free slot; its index, or a negative errno. */
-static int slot_send(struct wdp_queue *wq, struct wd_req *r)
+/* With the lock held: send r in free slot k; 0 or a negative errno. */
+static int slot_send(struct wdp_queue *wq, struct wd_req *r, int k)
 {
 	struct wdp_ring_state *rs = &wq->rs;
-	int k = slot_get(rs), ret;
+	int ret;
 
-	if (k < 0)
-		return -EBUSY;
 	r->tag = (uint64_t)k;
 	ret = wd_send(wq->q, r, 1);
 	if (ret < 0)
 		return ret;
 	rs->slot[k].state = WDP_SLOT_SENT;
 	rs->sent++;
-	return k;
+	return 0;
 }
 
-/* With the lock held: reap, and take slot k's completion if it is there
- * (1, *status set), else 0. */
-static int slot_take(struct wdp_queue *wq, unsigned k, int *status)
+/* With the lock held: reap; is slot k's completion back? */
+static int slot_back(struct wdp_queue *wq, unsigned k)
 {
-	struct wdp_ring_state *rs = &wq->rs;
-
 	ring_reap(wq);
-	if (rs->slot[k].state != WDP_SLOT_DONE)
-		return 0;
-	*status = rs->slot[k].status;
+	return wq->rs.slot[k].state == WDP_SLOT_DONE;
+}
+
+/* With the lock held: slot k, back, is free again; its status. */
+static int slot_free(struct wdp_ring_state *rs, unsigned k)
+{
 	rs->slot[k].state = WDP_SLOT_FREE;
 	rs->done--;
-	return 1;
+	return rs->slot[k].status;
 }
 
 /*
@@ -209,7 +208,7 @@ static int slot_take(struct wdp_queue *wq, unsigned k, int *status)
  * cannot run meanwhile.  The timeout covers a completion another thread
  * reaped for the caller.
  */
-static void nap(struct wdp_queue *wq)
+void wdp_ring_nap(struct wdp_queue *wq)
 {
 	struct pollfd p = { .fd = wd_queue_event_fd(wq->q), .events = POLLIN };
 
@@ -281,7 +280,12 @@ static int job_wait(struct wdp_prov *prov, struct wdp_pend *pend, struct wdp_cou
 
 	for (;;) {
 		pthread_mutex_lock(&wq->lock);
-		done = slot_take(wq, pend->slot, &status);
+		done = slot_back(wq, pend->slot);
+		if (done) {
+			/* a bounce area's results go out before the slot is free */
+			wdp_req_slot_done(wq, pend->op, pend->slot, wq->rs.slot[pend->slot].status);
+			status = slot_free(&wq->rs, pend->slot);
+		}
 		ring_settle(wq);
 		pthread_mutex_unlock(&wq->lock);
 		if (done)
@@ -289,21 +293,36 @@ static int job_wait(struct wdp_prov *prov, struct wdp_pend *pend, struct wdp_cou
 		if (wakes++) /* the first pause is the one expected */
 			wdp_bump(&n->async_wakes, 1);
 		if (wakes > WAKES_BEFORE_SLEEP)
-			nap(wq);
+			wdp_ring_nap(wq);
 		paused = ASYNC_pause_job();
 		if (forked(prov, pend)) {
 			pend->wq = NULL; /* the parent's queue: never ours to touch */
 			return -ECHILD;
 		}
 		if (!paused)
-			nap(wq); /* could not switch: wait here instead of spinning */
+			wdp_ring_nap(wq); /* could not switch: wait here instead of spinning */
 	}
 	pend->wq = NULL;
 	wdp_bump(&n->async, 1);
 	return status;
 }
 
-int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, struct wd_req *r,
+/* With the lock held: op's request sent in a free slot; its index, or a
+ * negative errno (-EBUSY: none free). */
+static int op_send(struct wdp_queue *wq, const struct wdp_sess *ws, const struct wdp_op *op)
+{
+	int k = slot_get(&wq->rs), ret;
+	struct wd_req r;
+
+	if (k < 0)
+		return -EBUSY;
+	ret = wdp_req_slot_prep(wq, ws, op, (unsigned)k, &r);
+	if (!ret)
+		ret = slot_send(wq, &r, k);
+	return ret ? ret : k;
+}
+
+int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op *op,
 		  struct wdp_pend *pend, struct wdp_counts *n, int *status)
 {
 	struct wdp_queue *wq = ws->wq;
@@ -311,7 +330,8 @@ int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, struct wd_req *r,
 	ASYNC_JOB *job;
 	int k;
 
-	if (!prov->cfg.async || !(job = ASYNC_get_current_job()) || !(w = ASYNC_get_wait_ctx(job)))
+	if (!prov->cfg.async || !(job = ASYNC_get_current_job()) ||
+	    !(w = ASYNC_get_wait_ctx(job)) || !wdp_req_slot_fits(wq, op))
 		return -EAGAIN;
 	pthread_mutex_lock(&wq->lock);
 	if (ring_fds(wq) || wait_fd_set(prov, w, wq)) {
@@ -319,7 +339,7 @@ int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, struct wd_req *r,
 		return -EAGAIN;
 	}
 	ring_reap(wq);
-	k = slot_send(wq, r);
+	k = op_send(wq, ws, op);
 	if (k >= 0) /* in flight for the provider: sent, or back and not yet taken */
 		note_inflight(prov, wq->rs.sent + wq->rs.done);
 	ring_settle(wq);
@@ -331,31 +351,34 @@ int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, struct wd_req *r,
 	pend->wq = wq;
 	pend->slot = (unsigned)k;
 	pend->epoch = ws->epoch;
+	pend->op = op;
 	*status = job_wait(prov, pend, n);
 	return 0;
 }
 
 int wdp_ring_run_locked(struct wdp_queue *wq, struct wd_req *r)
 {
-	int k, status;
+	int k = slot_get(&wq->rs), ret;
 
-	k = slot_send(wq, r);
 	if (k < 0)
-		return k;
-	while (!slot_take(wq, (unsigned)k, &status)) {
+		return -EBUSY;
+	ret = slot_send(wq, r, k);
+	if (ret)
+		return ret;
+	while (!slot_back(wq, (unsigned)k)) {
 		ring_settle(wq);
 		pthread_mutex_unlock(&wq->lock);
-		nap(wq);
+		wdp_ring_nap(wq);
 		pthread_mutex_lock(&wq->lock);
 	}
+	ret = slot_free(&wq->rs, (unsigned)k);
 	ring_settle(wq);
-	return status;
+	return ret;
 }
 
 void wdp_pend_drain(struct wdp_prov *prov, struct wdp_pend *pend)
 {
 	struct wdp_queue *wq = pend->wq;
-	int status;
 
 	if (!wq)
 		return;
@@ -363,12 +386,13 @@ void wdp_pend_drain(struct wdp_prov *prov, struct wdp_pend *pend)
 	if (forked(prov, pend))
 		return;
 	pthread_mutex_lock(&wq->lock);
-	while (!slot_take(wq, pend->slot, &status)) {
+	while (!slot_back(wq, pend->slot)) {
 		ring_settle(wq);
 		pthread_mutex_unlock(&wq->lock);
-		nap(wq);
+		wdp_ring_nap(wq);
 		pthread_mutex_lock(&wq->lock);
 	}
+	slot_free(&wq->rs, pend->slot); /* its results have nowhere to go */
 	ring_settle(wq);
 	pthread_mutex_unlock(&wq->lock);
 }

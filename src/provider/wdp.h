@@ -202,7 +202,11 @@ struct wdp_queue {
 	/* explicit mode: requests go through this buffer, shared with the device */
 	uint8_t *bounce;
 	size_t bounce_len;
+	int bounce_busy;                /* under lock: a request waits with it */
 	uint64_t bounce_iova;
+	/* ... and one area per ring slot for jobs' requests, made on first use */
+	uint8_t *slots;
+	uint64_t slots_iova;
 	struct wdp_ring_state rs;       /* requests through the ring, under lock */
 	int refs;                       /* the pool's (1) + ASYNC_WAIT_CTXs naming wait_fd */
 	struct wdp_queue *next;
@@ -266,6 +270,7 @@ struct wdp_pend {
 	struct wdp_queue *wq;           /* NULL: none */
 	unsigned slot;
 	uint64_t epoch;                 /* the pool's when sent */
+	const struct wdp_op *op;        /* where its results go (a bounce area's) */
 };
 
 /* Run op on the session's queue.  0, or a negative errno: -ECHILD (the
@@ -278,22 +283,32 @@ int wdp_req_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op 
 		int *touched, struct wdp_pend *pend, struct wdp_counts *n);
 int wdp_req_bounce_init(struct wdp_queue *wq);
 void wdp_req_bounce_free(struct wdp_queue *wq);
+/* A job's request in ring slot k (async.c), with the queue's lock held:
+ * does op fit a slot (on a bounce-buffer queue, its area); make its
+ * request (copied into the slot's area there: 0, or the error of sharing
+ * the areas on first use); take its results back once it completed. */
+int wdp_req_slot_fits(const struct wdp_queue *wq, const struct wdp_op *op);
+int wdp_req_slot_prep(struct wdp_queue *wq, const struct wdp_sess *ws, const struct wdp_op *op,
+		      unsigned k, struct wd_req *r);
+void wdp_req_slot_done(struct wdp_queue *wq, const struct wdp_op *op, unsigned k, int status);
 
 /* ---- requests through the ring: ASYNC_JOBs (async.c) ---- */
 
 void wdp_ring_init(struct wdp_ring_state *rs);
 void wdp_ring_fini(struct wdp_ring_state *rs);
-/* A request in a job that can pause (an SVA queue): submitted, and the
- * job paused until its completion.  -EAGAIN: not in such a job (run it
- * synchronously); else 0 with *status: the completion's, -EBUSY (the
+/* op in a job that can pause: submitted, and the job paused until its
+ * completion.  -EAGAIN: not in such a job, or op does not fit a slot (run
+ * it synchronously); else 0 with *status: the completion's, -EBUSY (the
  * queue is full), -ECHILD (resumed in a fork child), or the library's
  * error. */
-int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, struct wd_req *r,
+int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op *op,
 		  struct wdp_pend *pend, struct wdp_counts *n, int *status);
 /* A synchronous request on a queue that has jobs' requests in flight
  * (wd_run() wants none), with the queue's lock held: sent and waited for
  * (sleeping on the queue's descriptors, lock dropped meanwhile). */
 int wdp_ring_run_locked(struct wdp_queue *wq, struct wd_req *r);
+/* Sleep up to a millisecond on the queue's event fd (lock not held). */
+void wdp_ring_nap(struct wdp_queue *wq);
 /* A context goes with a request in flight: wait for it (the device may
  * still write the context's buffers), then forget it. */
 void wdp_pend_drain(struct wdp_prov *prov, struct wdp_pend *pend);

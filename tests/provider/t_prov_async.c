@@ -3,7 +3,8 @@
  * The provider inside OpenSSL ASYNC_JOBs, many jobs on one thread driven
  * by poll() on the descriptors their wait contexts name (tp_async.h):
  *   - every byte (and GCM tag) as the default provider's, for CBC, CTR,
- *     XTS and GCM in pieces of random sizes, in place or not;
+ *     XTS and GCM in pieces of random sizes, in place or not, with the
+ *     process's memory or through bounce buffers (explicit);
  *   - requests in flight together (async.max, jobs paused at once);
  *   - below the threshold a job never pauses;
  *   - jobs resumed when their request is not done (spurious): they
@@ -53,14 +54,16 @@ static void close_tp(struct tp *t)
 }
 
 /* Mixed modes and sizes around a 1 KiB threshold; optionally resumed at
- * random. */
-static void mixed(int n, int spurious)
+ * random; with explicit, through bounce buffers (a piece up to 16 KiB in
+ * its slot's area, a larger one synchronously, or, while jobs have
+ * requests in flight, in the default provider: fallback:busy). */
+static void mixed(int n, int spurious, int explicit_mem)
 {
 	struct tpj jobs[TPJ_MAX];
 	struct tp t;
 	int i, most;
 
-	open_with(&t, "threshold = 1k\n");
+	open_with(&t, explicit_mem ? "threshold = 1k\nexplicit = yes\n" : "threshold = 1k\n");
 	for (i = 0; i < n; i++) {
 		const char *name = mixed_names[tp_rand() % (sizeof(mixed_names) / sizeof(*mixed_names))];
 		size_t len = 16 + tp_rand() % (64u << 10);
@@ -71,7 +74,7 @@ static void mixed(int n, int spurious)
 	}
 	most = tpj_drive(jobs, n, spurious);
 	tpj_check(jobs, n);
-	show(&t, spurious ? "mixed, spurious resumptions" : "mixed");
+	show(&t, explicit_mem ? "mixed, explicit" : spurious ? "mixed, spurious resumptions" : "mixed");
 	printf("  %d jobs, at most %d paused at once\n", n, most);
 	T_ASSERT(most >= 2);
 	T_ASSERT(stat_of(&t, "async") > 0);
@@ -244,8 +247,9 @@ int main(int argc, char **argv)
 	tp_seed("t_prov_async");
 	T_ASSERT(ASYNC_init_thread(TPJ_MAX, 0));
 	below_threshold();
-	mixed(24, 0);
-	mixed(16, 1);
+	mixed(24, 0, 0);
+	mixed(16, 1, 0);
+	mixed(24, 0, 1);
 	resumed_early();
 	full_queue();
 	sync_between();

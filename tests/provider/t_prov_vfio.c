@@ -10,13 +10,16 @@
  * requests, the chain carried across), both directions: every byte as the
  * default provider's.  The statistics show the work on vfio0's queues and
  * nothing fallen back; a mode vfio0 lacks (CTR) runs in the default
- * provider, counted unsupported:mode.  Skips (77) where there is no
+ * provider, counted unsupported:mode.  Then ASYNC_JOBs on one thread
+ * (tp_async.h): pieces up to 16 KiB each in a bounce area of their own
+ * ring slot, in flight together (async.max), larger ones synchronously,
+ * all as the default provider.  Skips (77) where there is no
  * WD_VFIO_DEVICE (the host).
  * argv[1]: wd.so (the guest copies that file).
  */
 #include <libgen.h>
 
-#include "tp.h"
+#include "tp_async.h"
 
 #define BIG (300u << 10)        /* over the 128 KiB bounce buffer */
 
@@ -83,6 +86,29 @@ static void one(struct tp *t, const char *name, size_t len, int pad, int inplace
 	EVP_CIPHER_free(d);
 }
 
+/* Jobs of AES-CBC pieces, most up to a slot's 16 KiB, driven by poll. */
+static void jobs(struct tp *t)
+{
+	struct tpj j[12];
+	char line[1024];
+	int i, most;
+
+	tpj_tp = t;
+	T_ASSERT(ASYNC_init_thread(TPJ_MAX, 0));
+	for (i = 0; i < 12; i++)
+		tpj_make(t, &j[i], i & 1 ? "AES-256-CBC" : "AES-128-CBC", i % 3 != 2,
+			 i == 11 ? 40960 : 16384, i & 2);
+	most = tpj_drive(j, 12, 0);
+	tpj_check(j, 12);
+	tp_stats(t, line, sizeof(line));
+	printf("jobs: %s; at most %d paused at once\n", line, most);
+	T_ASSERT(tp_stat(line, "async") > 0);
+	T_ASSERT(tp_stat(line, "async.max") >= 2);
+	tpj_free(j, 12);
+	tpj_forget_ciphers();
+	ASYNC_cleanup_thread();
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 1, 16, 100, 4096, 65536, (128u << 10) + 16, BIG };
@@ -114,6 +140,8 @@ int main(int argc, char **argv)
 	T_ASSERT(tp_stat(line, "bytes.wd") > 2 * BIG);
 	T_ASSERT(!strstr(line, "fallback"));
 	T_ASSERT(tp_stat(line, "why.unsupported:mode") > 0);
+	if (ASYNC_is_capable())
+		jobs(&t);
 	tp_close(&t);
 	printf("t_prov_vfio: EVP AES-CBC through wd on vfio0 (bounce buffer), as the default "
 	       "provider\n");
