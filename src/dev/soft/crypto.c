@@ -61,7 +61,7 @@ static void ctx_drop(struct cipher_ctx *x)
 	x->evp = NULL;
 	for (i = 0; i < 2; i++)
 		if (x->pctx[i])
-			x->pf.freectx(x->pctx[i]);
+			soft_pctx_free(&x->pf, x->pctx[i]);
 	x->pctx[0] = x->pctx[1] = NULL;
 	EVP_CIPHER_free(x->pref); /* after its contexts */
 	x->pref = NULL;
@@ -123,10 +123,10 @@ static int ctx_key_pair(struct cipher_ctx *x, const struct wd_cipher_setup *cs)
 		return -EIO;
 	for (i = 0; i < 2; i++) {
 		if (!x->pctx[i])
-			x->pctx[i] = x->pf.newctx(x->pf.provctx);
+			x->pctx[i] = soft_pctx_new(&x->pf);
 		if (!x->pctx[i])
 			return -ENOMEM;
-		if (!x->pf.init[i](x->pctx[i], cs->key, cs->key_len, NULL, 0, NULL))
+		if (!soft_pctx_key(&x->pf, x->pctx[i], i, cs->key, cs->key_len))
 			return -EIO;
 	}
 	return 0;

@@ -226,3 +226,21 @@ const EVP_CIPHER *soft_evp_ecb(uint32_t key_len)
 
 	return soft_evp_init() || k < 0 ? NULL : evp.ecb[k];
 }
+
+/* Outside crypto.c so that the fault-injection tests reach them with
+ * --wrap (tests/failinj), as they reach EVP_CIPHER_CTX_new and keying
+ * through EVP_CipherInit_ex for GCM. */
+void *soft_pctx_new(const struct soft_pcipher *pf)
+{
+	return pf->newctx(pf->provctx);
+}
+
+void soft_pctx_free(const struct soft_pcipher *pf, void *ctx)
+{
+	pf->freectx(ctx);
+}
+
+int soft_pctx_key(const struct soft_pcipher *pf, void *ctx, int enc, const void *key, size_t len)
+{
+	return pf->init[!!enc](ctx, key, len, NULL, 0, NULL);
+}

@@ -439,5 +439,9 @@ struct soft_pcipher {
 		      const unsigned char *in, size_t inl);
 };
 struct evp_cipher_st *soft_evp_plain(uint32_t alg, uint32_t key_len, struct soft_pcipher *pf);
+/* A context of pf (NULL: no memory), freed, keyed for a direction (1 or 0). */
+void *soft_pctx_new(const struct soft_pcipher *pf);
+void soft_pctx_free(const struct soft_pcipher *pf, void *ctx);
+int soft_pctx_key(const struct soft_pcipher *pf, void *ctx, int enc, const void *key, size_t len);
 
 #endif
