@@ -132,6 +132,8 @@ static void kick(struct wdp_ring_state *rs, int want)
 {
 	uint64_t v = 1;
 
+	if (rs->ev_fd < 0)
+		return; /* no job ever waited here: nothing kept for one */
 	if (want && !rs->kicked)
 		rs->kicked = write(rs->ev_fd, &v, sizeof(v)) == sizeof(v);
 	else if (!want && rs->kicked)
@@ -334,7 +336,9 @@ int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_o
 	    !(w = ASYNC_get_wait_ctx(job)) || !wdp_req_slot_fits(wq, op))
 		return -EAGAIN;
 	pthread_mutex_lock(&wq->lock);
-	if (ring_fds(wq) || wait_fd_set(prov, w, wq)) {
+	/* what the job needs but cannot have (descriptors, the slots' bounce
+	 * areas): the piece runs synchronously, as outside a job */
+	if (ring_fds(wq) || wdp_req_slots_init(wq) || wait_fd_set(prov, w, wq)) {
 		pthread_mutex_unlock(&wq->lock);
 		return -EAGAIN;
 	}

@@ -4,20 +4,24 @@
  *
  * A context keeps one session (its key on the device) from its first
  * operation that goes to a queue until its key changes or it is freed; a
- * queue holds up to WD_MAX_SESSIONS of them and runs one request at a time
- * (its lock).  A new session goes to a queue the calling thread opened, so
+ * queue holds up to WD_MAX_SESSIONS of them and runs one synchronous
+ * request at a time (its lock; ASYNC_JOBs keep up to WDP_QUEUE_DEPTH in
+ * flight, async.c).  A new session goes to a queue the calling thread opened, so
  * threads that keep their own contexts never wait for each other; a thread
  * opens a new queue when its own are full, and shares another thread's
  * only when the device has no queue left.  Queues are opened lazily (a
  * program that loads the provider and never ciphers much opens none), on
  * the configured device, with one engine thread for the whole context: the
  * synchronous requests this provider makes run in the calling thread on
- * the in-process device anyway.
+ * the in-process device anyway (ASYNC_JOBs' go to that thread: async.c;
+ * one queue's requests are served in order by one engine thread, so more
+ * would not run them side by side).
  *
  * A queue that cannot be had is not asked for again for a second (a dead
  * daemon would otherwise cost a connection attempt per operation); a queue
  * whose device failed takes no new sessions and goes when its last one
- * closes.
+ * closes (or, if a job's wait context still names its descriptor, when
+ * the pool goes).
  *
  * Fork: the library answers -ECHILD for a parent's queue in the child.  A
  * fork handler, run in the child before anything else, moves the parent's

@@ -202,13 +202,12 @@ static int run_bounce(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 
 /* ---- a job's request in slot k (async.c) ---- */
 
-/* The slots' bounce areas, shared with the domain on first use. */
-static int slots_init(struct wdp_queue *wq)
+int wdp_req_slots_init(struct wdp_queue *wq)
 {
 	size_t len = (size_t)SLOT_AREA * WDP_QUEUE_DEPTH;
 	int ret;
 
-	if (wq->slots)
+	if (wq->slots || !wq->bounce)
 		return 0;
 	wq->slots = wd_mem_alloc(len);
 	if (!wq->slots)
@@ -240,7 +239,6 @@ int wdp_req_slot_prep(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 {
 	struct area a;
 	size_t hdr_now;
-	int ret;
 
 	if (!wq->bounce) {
 		/* an empty header has no address (an unused field must be 0) */
@@ -249,9 +247,8 @@ int wdp_req_slot_prep(struct wdp_queue *wq, const struct wdp_sess *ws, const str
 		     (uint64_t)(uintptr_t)op->out, op->len);
 		return 0;
 	}
-	ret = slots_init(wq);
-	if (ret)
-		return ret;
+	if (!wq->slots)
+		return -ENOMEM; /* wdp_req_slots_init() first */
 	a = slot_area(wq, k);
 	bounce_in(ws, op, op->iv, 0, op->len, &a, r, &hdr_now);
 	return 0;

@@ -284,10 +284,12 @@ int wdp_req_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op 
 int wdp_req_bounce_init(struct wdp_queue *wq);
 void wdp_req_bounce_free(struct wdp_queue *wq);
 /* A job's request in ring slot k (async.c), with the queue's lock held:
- * does op fit a slot (on a bounce-buffer queue, its area); make its
- * request (copied into the slot's area there: 0, or the error of sharing
- * the areas on first use); take its results back once it completed. */
+ * does op fit a slot (on a bounce-buffer queue, its area); the slots'
+ * bounce areas, shared with the domain on first use (0 or an error); make
+ * op's request (copied into the slot's area there); take its results
+ * back once it completed. */
 int wdp_req_slot_fits(const struct wdp_queue *wq, const struct wdp_op *op);
+int wdp_req_slots_init(struct wdp_queue *wq);
 int wdp_req_slot_prep(struct wdp_queue *wq, const struct wdp_sess *ws, const struct wdp_op *op,
 		      unsigned k, struct wd_req *r);
 void wdp_req_slot_done(struct wdp_queue *wq, const struct wdp_op *op, unsigned k, int status);
