@@ -246,7 +246,8 @@ static int sess_get(struct wdp_cctx *c, enum wdp_why *why)
  * request the device fails half-way can be redone here. */
 static int keep_input(struct wdp_cctx *c, const struct wdp_op *op)
 {
-	if (op->in != op->out || c->sess.wq->in_process || c->sess.wq->bounce ||
+	/* a GCM part with no text (a message's end) names no buffer at all */
+	if (!op->len || op->in != op->out || c->sess.wq->in_process || c->sess.wq->bounce ||
 	    !c->prov->cfg.fallback)
 		return 0;
 	if (c->keep_len < op->len) {
