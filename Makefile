@@ -76,14 +76,15 @@ check-asan: deps
 # clients while its victim threads run; t_zlib_fork forks under the layer), the
 # shell-driven CLI tests, the real programs under the zlib layer and the
 # provider (pigz, git, python3, nginx and openssl are not built for TSan;
-# t_prov_fork forks with a thread in a request), and the dirty-mirror example,
+# t_prov_fork forks with a thread in a request, t_prov_async_fork with jobs
+# paused on requests), and the dirty-mirror example,
 # which copies pages while the device writes them on purpose (a torn copy is
 # caught by the dirty bit and copied again; the final pass makes it exact).
 check-tsan: deps
 	cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=Debug -DWD_SANITIZE=thread
 	cmake --build $(BUILD)-tsan -j $(JOBS)
 	cd $(BUILD)-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|t_gzip_failover|example_dirty_mirror|t_wdd_clients|t_wdd_hostile_procs|t_zlib_fork(_stock)?|t_zlib_(pigz|git|python|nginx|wd_run)|t_prov_(fork|openssl|python|nginx|s_server))$$'
+	  ctest --output-on-failure -j $(JOBS) -LE vm -E '^(exports|t_fork|t_mem_pins|t_gzip_cli|t_gzip_failover|example_dirty_mirror|t_wdd_clients|t_wdd_hostile_procs|t_zlib_fork(_stock)?|t_zlib_(pigz|git|python|nginx|wd_run)|t_prov_(fork|async_fork|openssl|python|nginx|s_server))$$'
 	# the VFIO driver's queue threads under TSan, in the guest
 	cd $(BUILD)-tsan && WDVM_CACHE=$(CURDIR)/$(BUILD)/vm-cache \
 	  WDVM_ENV="TSAN_OPTIONS=halt_on_error=1" ctest --output-on-failure -L vm
@@ -101,10 +102,12 @@ check-fuzz: deps
 check-vm: build
 	cd $(BUILD) && ctest --output-on-failure -L vm
 
-# AES on virtio-crypto in the guest: the user-space VFIO driver vs the
-# kernel's driver through AF_ALG (docs/vfio.md); ratios, table and JSON.
+# AES on virtio-crypto in the guest: the user-space VFIO driver, raw and
+# through the OpenSSL provider, vs the kernel's driver through AF_ALG
+# (docs/vfio.md); ratios, table and JSON.
 bench-vm: build
-	WDVM_KDEV=1 WDVM_VERBOSE=1 tests/vm/run.sh $(BUILD) "$(CURDIR)/$(BUILD)/bench/wd_bench_vfio -t 2 -j -"
+	WDVM_KDEV=1 WDVM_VERBOSE=1 tests/vm/run.sh $(BUILD) \
+	  "$(CURDIR)/$(BUILD)/bench/wd_bench_vfio -t 2 -j - -p $(CURDIR)/$(BUILD)/src/provider/wd.so"
 	sed -n 's/^WDBENCH-JSON //p' $(BUILD)/vm/console.log > $(BUILD)/bench-vfio.json
 	@echo "JSON: $(BUILD)/bench-vfio.json"
 

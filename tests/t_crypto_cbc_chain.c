@@ -1,12 +1,12 @@
 /* CBC requests of one session, each with its own IV, give what a fresh
- * context would, however they follow one another: the soft engine runs
- * small CBC requests on from where its context's chain stands (no IV set)
- * and corrects the first block, so this mixes what moves or forgets that
- * chain: encryption and decryption, the helper (inline) and the ring (the
- * engine thread), in place and apart, small and large (the IV set the
- * usual way), requests that fail before or after the data is reached,
- * a buffer rewritten right after its request, and a session id reused
- * with another key or mode. */
+ * context would, however they follow one another: the soft engine keeps
+ * one context per direction and session and only gives it each request's
+ * IV (an earlier version ran small requests on from the context's chain
+ * and corrected the first block), so this mixes what could leave state
+ * behind: encryption and decryption, the helper (inline) and the ring (the
+ * engine thread), in place and apart, small and large, requests that fail
+ * before or after the data is reached, a buffer rewritten right after its
+ * request, and a session id reused with another key or mode. */
 #include "t_crypto.h"
 
 #define ROUNDS 3000

@@ -64,6 +64,9 @@ void wdp_cctx_free(void *vctx)
 	if (!c)
 		return;
 	wdp_stats_detach(&c->prov->stats, c);
+	/* a job paused mid-request and never resumed: the device may still
+	 * write the context's buffers (a GCM header) until it answers */
+	wdp_pend_drain(c->prov, &c->pend);
 	wdp_sess_drop(c, 0);
 	if (c->gcm)
 		wdp_gcm_free(c);
@@ -88,6 +91,7 @@ void *wdp_cctx_dup(void *vctx)
 	*c = *src;
 	memset(&c->n, 0, sizeof(c->n));
 	memset(&c->sess, 0, sizeof(c->sess));
+	memset(&c->pend, 0, sizeof(c->pend));
 	c->keep = NULL;
 	c->keep_len = 0;
 	c->gcm = NULL;
@@ -242,7 +246,8 @@ static int sess_get(struct wdp_cctx *c, enum wdp_why *why)
  * request the device fails half-way can be redone here. */
 static int keep_input(struct wdp_cctx *c, const struct wdp_op *op)
 {
-	if (op->in != op->out || c->sess.wq->in_process || c->sess.wq->bounce ||
+	/* a GCM part with no text (a message's end) names no buffer at all */
+	if (!op->len || op->in != op->out || c->sess.wq->in_process || c->sess.wq->bounce ||
 	    !c->prov->cfg.fallback)
 		return 0;
 	if (c->keep_len < op->len) {
@@ -283,12 +288,19 @@ again:
 		*why = WDP_WHY_ERROR;
 		goto fallback;
 	}
-	ret = wdp_req_run(c->prov, &c->sess, op, &touched);
+	ret = wdp_req_run(c->prov, &c->sess, op, &touched, &c->pend, &c->n);
 	if (!ret)
 		return 1;
 	if (ret == -ECHILD && !tries++) {
+		/* a fork parent's queue: open one of our own; a job resumed in
+		 * the child may find its output half written in place */
 		wdp_sess_drop(c, 0);
-		goto again; /* a fork parent's queue: open one of our own */
+		if (touched && op->in == op->out) {
+			if (!kept)
+				return fail(c, ret, "in place across a fork, input lost");
+			memcpy((uint8_t *)op->out, c->keep, op->len);
+		}
+		goto again;
 	}
 	if (ret == -EBADMSG)
 		return fail(c, ret, "tag check failed"); /* a verdict, not a failure */

@@ -42,6 +42,7 @@ struct wdp_cctx {
 					 * iv and num were brought up to date (wdp_ctr_settle) */
 
 	struct wdp_sess sess;
+	struct wdp_pend pend;           /* a job's request in flight (async.c) */
 	uint8_t *keep;                  /* in place on a remote device: the input, kept */
 	size_t keep_len;
 	struct wdp_gcm *gcm;

@@ -4,20 +4,24 @@
  *
  * A context keeps one session (its key on the device) from its first
  * operation that goes to a queue until its key changes or it is freed; a
- * queue holds up to WD_MAX_SESSIONS of them and runs one request at a time
- * (its lock).  A new session goes to a queue the calling thread opened, so
+ * queue holds up to WD_MAX_SESSIONS of them and runs one synchronous
+ * request at a time (its lock; ASYNC_JOBs keep up to WDP_QUEUE_DEPTH in
+ * flight, async.c).  A new session goes to a queue the calling thread opened, so
  * threads that keep their own contexts never wait for each other; a thread
  * opens a new queue when its own are full, and shares another thread's
  * only when the device has no queue left.  Queues are opened lazily (a
  * program that loads the provider and never ciphers much opens none), on
  * the configured device, with one engine thread for the whole context: the
  * synchronous requests this provider makes run in the calling thread on
- * the in-process device anyway.
+ * the in-process device anyway (ASYNC_JOBs' go to that thread: async.c;
+ * one queue's requests are served in order by one engine thread, so more
+ * would not run them side by side).
  *
  * A queue that cannot be had is not asked for again for a second (a dead
  * daemon would otherwise cost a connection attempt per operation); a queue
  * whose device failed takes no new sessions and goes when its last one
- * closes.
+ * closes (or, if a job's wait context still names its descriptor, when
+ * the pool goes).
  *
  * Fork: the library answers -ECHILD for a parent's queue in the child.  A
  * fork handler, run in the child before anything else, moves the parent's
@@ -35,7 +39,6 @@
 #include "wdp.h"
 
 #define POOL_MAX 256            /* queues per instance */
-#define QUEUE_DEPTH 4           /* synchronous requests only, for now */
 #define RETRY_NS 1000000000LL   /* after a failure to get a queue */
 
 int64_t wdp_now_ns(void)
@@ -52,12 +55,16 @@ void wdp_pool_init(struct wdp_pool *p)
 	pthread_mutex_init(&p->lock, NULL);
 }
 
+/* The pool lets a queue go: its resources now, the structure when the
+ * last ASYNC_WAIT_CTX naming its descriptor lets it go too (async.c). */
 static void queue_free(struct wdp_queue *wq)
 {
+	wdp_ring_fini(&wq->rs);
 	wdp_req_bounce_free(wq);
 	wd_queue_free(wq->q);
+	wq->q = NULL;
 	pthread_mutex_destroy(&wq->lock);
-	free(wq);
+	wdp_queue_put(wq);
 }
 
 void wdp_pool_destroy(struct wdp_pool *p)
@@ -74,8 +81,9 @@ void wdp_pool_destroy(struct wdp_pool *p)
 	 * not mapped in this process */
 	for (wq = p->parents; wq; wq = next) {
 		next = wq->next;
+		wdp_ring_fini(&wq->rs);
 		wd_queue_free(wq->q);
-		free(wq);
+		wdp_queue_put(wq);
 	}
 	if (p->ctx)
 		wd_ctx_free(p->ctx);
@@ -109,6 +117,7 @@ static void pool_forked(struct wdp_pool *p)
 	p->ctx = NULL;
 	p->retry_ns = 0;
 	p->unsupported = 0;
+	p->async_max = 0;
 	__atomic_store_n(&p->epoch, p->epoch + 1, __ATOMIC_RELEASE);
 }
 
@@ -231,7 +240,7 @@ static struct wd_ctx *pool_ctx(struct wdp_prov *prov)
 /* With the pool's lock held: a new queue, or NULL (p->last_err says why). */
 static struct wdp_queue *queue_open(struct wdp_prov *prov)
 {
-	struct wd_queue_opts o = { .size = sizeof(o), .depth = QUEUE_DEPTH };
+	struct wd_queue_opts o = { .size = sizeof(o), .depth = WDP_QUEUE_DEPTH };
 	struct wdp_pool *p = &prov->pool;
 	struct wd_dev_info di = { .size = sizeof(di) };
 	struct wd_queue_info qi = { .size = sizeof(qi) };
@@ -265,6 +274,8 @@ static struct wdp_queue *queue_open(struct wdp_prov *prov)
 		return NULL;
 	}
 	pthread_mutex_init(&wq->lock, NULL);
+	wdp_ring_init(&wq->rs);
+	wq->refs = 1; /* the pool's */
 	wq->home = pthread_self();
 	wq->dev = dev;
 	/* the in-process engine fails a request before writing anything */
@@ -392,7 +403,10 @@ void wdp_sess_close(struct wdp_prov *prov, struct wdp_sess *ws, int broken)
 	if (ws->epoch == p->epoch) {
 		wq->broken |= broken;
 		wq->sessions--;
-		if (wq->broken && !wq->sessions) {
+		/* a queue whose descriptor a job's wait context still names
+		 * stays open (the program may poll it) until the pool goes */
+		if (wq->broken && !wq->sessions &&
+		    __atomic_load_n(&wq->refs, __ATOMIC_ACQUIRE) == 1) {
 			for (pp = &p->queues; *pp; pp = &(*pp)->next)
 				if (*pp == wq) {
 					*pp = wq->next;

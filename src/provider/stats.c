@@ -9,6 +9,10 @@
  * through the provider parameter "wd-stats", and in one line at exit when
  * the stats setting (WD_PROV_STATS) is 1 (stderr) or a path (appended in
  * one write, so the processes of a pipeline or a server can share it).
+ * Pieces ASYNC_JOBs submitted are counted among the queue's (ops.wd) and
+ * their requests again under async (a GCM message makes several), with
+ * the most a queue had in flight at once (async.max) and the resumptions
+ * that found a request not done yet (async.wakes).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -142,6 +146,12 @@ size_t wdp_stats_format(struct wdp_prov *p, char *buf, size_t len)
 			n = put(buf, len, n, " why.%s=%llu", why_names[i], s.why[i]);
 	if (s.errors)
 		n = put(buf, len, n, " %s=%llu", "errors", s.errors);
+	if (s.async) {
+		n = put(buf, len, n, " %s=%llu", "async", s.async);
+		n = put(buf, len, n, " %s=%llu", "async.max",
+			__atomic_load_n(&p->pool.async_max, __ATOMIC_RELAXED));
+		n = put(buf, len, n, " %s=%llu", "async.wakes", s.async_wakes);
+	}
 	return n;
 }
 

@@ -15,7 +15,8 @@
  * why), pool.c (queues and sessions, fork), req.c (requests: plain
  * pointers or a shared bounce buffer), sw.c (OpenSSL's default provider,
  * called directly), cipher.c (contexts, parameters, routing),
- * cipher_cbc.c, cipher_ctr.c, cipher_xts.c, cipher_gcm.c (the modes).
+ * cipher_cbc.c, cipher_ctr.c, cipher_xts.c, cipher_gcm.c (the modes),
+ * async.c (requests of OpenSSL ASYNC_JOBs: submit, pause, reap by tag).
  */
 #ifndef WDP_H
 #define WDP_H
@@ -69,6 +70,7 @@ struct wdp_cfg {
 	int fallback;                   /* device trouble: run in the default provider */
 	uint32_t algs;                  /* bit per enum wdp_alg_id: offered */
 	int explicit_mem;               /* share a bounce buffer even on an SVA device */
+	int async;                      /* inside an ASYNC_JOB: submit and pause (yes) */
 	char stats_to[256];             /* "": no line at exit, "1": stderr, else a file */
 };
 
@@ -105,6 +107,8 @@ struct wdp_counts {
 	uint64_t ops[2], bytes[2];      /* [0] default provider, [1] queue */
 	uint64_t why[WDP_WHY__COUNT];
 	uint64_t errors;                /* EVP calls failed because of a device */
+	uint64_t async;                 /* requests ASYNC_JOBs submitted (a GCM message: several) */
+	uint64_t async_wakes;           /* resumptions that found the request not done yet */
 };
 
 static inline void wdp_bump(uint64_t *c, uint64_t v)
@@ -163,6 +167,30 @@ void wdp_sw_unload(struct wdp_sw *sw);
 
 /* ---- queues and sessions (pool.c) ---- */
 
+#define WDP_QUEUE_DEPTH 32      /* requests in flight per queue (ASYNC_JOBs) */
+
+/* A request sent through a queue's ring, by tag (async.c). */
+enum wdp_slot_state { WDP_SLOT_FREE, WDP_SLOT_SENT, WDP_SLOT_DONE };
+
+struct wdp_slot {
+	uint8_t state;
+	int32_t status;                 /* DONE: the completion's */
+};
+
+/* A queue's requests through the ring (async.c), under the queue's lock:
+ * one thread's jobs share the queue, and whichever caller reaps keeps the
+ * others' completions here for them to find. */
+struct wdp_ring_state {
+	struct wdp_slot slot[WDP_QUEUE_DEPTH];
+	unsigned sent;                  /* SENT slots: the device has them */
+	unsigned done;                  /* DONE slots their owner has not taken yet */
+	unsigned next;                  /* where the search for a free slot starts */
+	unsigned armed : 1;             /* the queue is armed (a completion signals) */
+	unsigned kicked : 1;            /* ev_fd is readable (done > 0) */
+	int ev_fd;                      /* the provider's eventfd: completions kept here */
+	int wait_fd;                    /* epoll: the queue's event fd + ev_fd; -1: none yet */
+};
+
 struct wdp_queue {
 	pthread_mutex_t lock;           /* held while a request or a session call runs */
 	struct wd_queue *q;
@@ -174,7 +202,13 @@ struct wdp_queue {
 	/* explicit mode: requests go through this buffer, shared with the device */
 	uint8_t *bounce;
 	size_t bounce_len;
+	int bounce_busy;                /* under lock: a request waits with it */
 	uint64_t bounce_iova;
+	/* ... and one area per ring slot for jobs' requests, made on first use */
+	uint8_t *slots;
+	uint64_t slots_iova;
+	struct wdp_ring_state rs;       /* requests through the ring, under lock */
+	int refs;                       /* the pool's (1) + ASYNC_WAIT_CTXs naming wait_fd */
 	struct wdp_queue *next;
 };
 
@@ -187,6 +221,7 @@ struct wdp_pool {
 	int64_t retry_ns;               /* after a failure: no new queue before this */
 	int last_err;                   /* why the last queue could not be had */
 	uint32_t unsupported;           /* bit per wd_cipher_alg the device refused */
+	unsigned async_max;             /* most requests a queue had in flight at once */
 	char device[WD_NAME_MAX];       /* the device the first queue landed on */
 	/* a fork parent's queues and contexts: not ours to free or lock */
 	struct wdp_queue *parents;
@@ -208,6 +243,8 @@ int wdp_sess_open(struct wdp_prov *prov, struct wdp_sess *ws, uint32_t alg, cons
 void wdp_sess_close(struct wdp_prov *prov, struct wdp_sess *ws, int broken);
 static inline int wdp_sess_live(const struct wdp_prov *prov, const struct wdp_sess *ws);
 void wdp_pool_device(struct wdp_prov *prov, char *buf, size_t len);
+/* Drop a reference to a queue out of the pool (the last frees it). */
+void wdp_queue_put(struct wdp_queue *wq);
 void wdp_registry_add(struct wdp_prov *p);
 void wdp_registry_del(struct wdp_prov *p);
 
@@ -227,14 +264,56 @@ struct wdp_op {
 	size_t len;
 };
 
+/* A context's request sent through the ring, not yet taken back
+ * (async.c): a context freed meanwhile waits for it. */
+struct wdp_pend {
+	struct wdp_queue *wq;           /* NULL: none */
+	unsigned slot;
+	uint64_t epoch;                 /* the pool's when sent */
+	const struct wdp_op *op;        /* where its results go (a bounce area's) */
+};
+
 /* Run op on the session's queue.  0, or a negative errno: -ECHILD (the
  * session is a fork parent's), -EMSGSIZE (too large for the bounce
  * buffer), or the device's answer.  *touched tells whether the caller's
- * output may have been written before the failure. */
+ * output may have been written before the failure.  Inside an ASYNC_JOB
+ * the request is submitted and the job paused until it completes; pend
+ * and n are the context's. */
 int wdp_req_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op *op,
-		int *touched);
+		int *touched, struct wdp_pend *pend, struct wdp_counts *n);
 int wdp_req_bounce_init(struct wdp_queue *wq);
 void wdp_req_bounce_free(struct wdp_queue *wq);
+/* A job's request in ring slot k (async.c), with the queue's lock held:
+ * does op fit a slot (on a bounce-buffer queue, its area); the slots'
+ * bounce areas, shared with the domain on first use (0 or an error); make
+ * op's request (copied into the slot's area there); take its results
+ * back once it completed. */
+int wdp_req_slot_fits(const struct wdp_queue *wq, const struct wdp_op *op);
+int wdp_req_slots_init(struct wdp_queue *wq);
+int wdp_req_slot_prep(struct wdp_queue *wq, const struct wdp_sess *ws, const struct wdp_op *op,
+		      unsigned k, struct wd_req *r);
+void wdp_req_slot_done(struct wdp_queue *wq, const struct wdp_op *op, unsigned k, int status);
+
+/* ---- requests through the ring: ASYNC_JOBs (async.c) ---- */
+
+void wdp_ring_init(struct wdp_ring_state *rs);
+void wdp_ring_fini(struct wdp_ring_state *rs);
+/* op in a job that can pause: submitted, and the job paused until its
+ * completion.  -EAGAIN: not in such a job, or op does not fit a slot (run
+ * it synchronously); else 0 with *status: the completion's, -EBUSY (the
+ * queue is full), -ECHILD (resumed in a fork child), or the library's
+ * error. */
+int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_op *op,
+		  struct wdp_pend *pend, struct wdp_counts *n, int *status);
+/* A synchronous request on a queue that has jobs' requests in flight
+ * (wd_run() wants none), with the queue's lock held: sent and waited for
+ * (sleeping on the queue's descriptors, lock dropped meanwhile). */
+int wdp_ring_run_locked(struct wdp_queue *wq, struct wd_req *r);
+/* Sleep up to a millisecond on the queue's event fd (lock not held). */
+void wdp_ring_nap(struct wdp_queue *wq);
+/* A context goes with a request in flight: wait for it (the device may
+ * still write the context's buffers), then forget it. */
+void wdp_pend_drain(struct wdp_prov *prov, struct wdp_pend *pend);
 
 /* ---- the provider instance (prov.c) ---- */
 

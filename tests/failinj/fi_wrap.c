@@ -134,7 +134,8 @@ static size_t home(uint64_t key)
 
 static int kind_of(const char *fn)
 {
-	return !strcmp(fn, "mmap") ? K_MAP : !strcmp(fn, "EVP_CIPHER_CTX_new") ? K_EVP
+	return !strcmp(fn, "mmap") ? K_MAP
+		: !strcmp(fn, "EVP_CIPHER_CTX_new") || !strcmp(fn, "soft_pctx_new") ? K_EVP
 		: !strcmp(fn, "libdeflate_alloc_compressor") ? K_LDC
 		: !strcmp(fn, "libdeflate_alloc_decompressor") ? K_LDD : K_HEAP;
 }
@@ -356,6 +357,15 @@ void __wrap_EVP_CIPHER_CTX_free(struct evp_cipher_ctx_st *c);
 int __wrap_EVP_CipherInit_ex(struct evp_cipher_ctx_st *c, const struct evp_cipher_st *type,
 			     struct engine_st *e, const unsigned char *key, const unsigned char *iv,
 			     int enc);
+struct soft_pcipher;
+void *__real_soft_pctx_new(const struct soft_pcipher *pf);
+void __real_soft_pctx_free(const struct soft_pcipher *pf, void *ctx);
+int __real_soft_pctx_key(const struct soft_pcipher *pf, void *ctx, int enc, const void *key,
+			 size_t len);
+void *__wrap_soft_pctx_new(const struct soft_pcipher *pf);
+void __wrap_soft_pctx_free(const struct soft_pcipher *pf, void *ctx);
+int __wrap_soft_pctx_key(const struct soft_pcipher *pf, void *ctx, int enc, const void *key,
+			 size_t len);
 struct libdeflate_compressor *__wrap_libdeflate_alloc_compressor(int level);
 void __wrap_libdeflate_free_compressor(struct libdeflate_compressor *c);
 struct libdeflate_decompressor *__wrap_libdeflate_alloc_decompressor(void);
@@ -657,6 +667,33 @@ int __wrap_EVP_CipherInit_ex(struct evp_cipher_ctx_st *c, const struct evp_ciphe
 	if ((type || key) && should_fail_as("EVP_CipherInit_ex", SITE, 0))
 		return 0;
 	return __real_EVP_CipherInit_ex(c, type, e, key, iv, enc);
+}
+
+/* The soft engine's CBC, CTR and XTS contexts: the default provider's own
+ * (src/dev/soft/evp.c), made and keyed as EVP's are above. */
+void *__wrap_soft_pctx_new(const struct soft_pcipher *pf)
+{
+	void *c;
+
+	if (should_fail("soft_pctx_new", SITE))
+		return NULL;
+	c = __real_soft_pctx_new(pf);
+	track(c, "soft_pctx_new", SITE);
+	return c;
+}
+
+void __wrap_soft_pctx_free(const struct soft_pcipher *pf, void *ctx)
+{
+	untrack(ctx);
+	__real_soft_pctx_free(pf, ctx);
+}
+
+int __wrap_soft_pctx_key(const struct soft_pcipher *pf, void *ctx, int enc, const void *key,
+			 size_t len)
+{
+	if (should_fail_as("soft_pctx_key", SITE, 0))
+		return 0;
+	return __real_soft_pctx_key(pf, ctx, enc, key, len);
 }
 
 struct libdeflate_compressor *__wrap_libdeflate_alloc_compressor(int level)

@@ -11,11 +11,6 @@
  *     with a clear error; never a hang.
  * argv: MODULE_DIR WDD_BINARY
  */
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include "tp.h"
 
 #define LEN 16384
@@ -91,29 +86,6 @@ static void no_device(void)
 	tp_close(&t);
 }
 
-static pid_t wdd_start(const char *bin, char *sock, size_t len)
-{
-	char dir[] = "/tmp/t_prov_wdd-XXXXXX";
-	struct stat st;
-	pid_t pid;
-	int i;
-
-	T_ASSERT(mkdtemp(dir));
-	snprintf(sock, len, "%s/wdd.sock", dir);
-	pid = fork();
-	T_ASSERT(pid >= 0);
-	if (!pid) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(bin, bin, "-f", "-s", sock, "-t", "2", (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 500 && stat(sock, &st); i++)
-		usleep(10000);
-	T_ASSERT(i < 500);
-	setenv("WD_WDD_SOCKET", sock, 1);
-	return pid;
-}
-
 /* Calls through wdd0 in place; the daemon is killed after `kill_at`. */
 static void daemon_dies(const char *wdd, int fallback)
 {
@@ -123,7 +95,7 @@ static void daemon_dies(const char *wdd, int fallback)
 	struct tp t;
 	pid_t pid;
 
-	pid = wdd_start(wdd, sock, sizeof(sock));
+	pid = tp_wdd_start(wdd, sock, sizeof(sock));
 	tp_open(&t, moddir, fallback ? "device = wdd0\nthreshold = 0\n"
 				     : "device = wdd0\nthreshold = 0\nfallback = no\n");
 	pair(&t, &x, &d);
@@ -163,7 +135,7 @@ static void daemon_dies(const char *wdd, int fallback)
 	tp_close(&t);
 	unlink(sock);
 	*strrchr(sock, '/') = '\0';
-	rmdir(sock);
+	rmdir(sock); /* the daemon was killed above */
 }
 
 int main(int argc, char **argv)

@@ -3,7 +3,8 @@
 # and from an openssl.cnf and describes itself; `openssl enc` of every
 # corpus file through wd gives the default provider's bytes (threshold 0:
 # every piece through a queue, and the defaults), and decrypts them back;
-# `openssl speed` runs (bounded) and its statistics show queue work.
+# `openssl speed` runs (bounded) and its statistics show queue work, and
+# with -async_jobs 8 the jobs' requests in flight together (async.max).
 # usage: t_prov_openssl.sh MODULE_DIR CORPUS_DIR [SANITIZER_RUNTIME]
 # (the runtime is preloaded into openssl when wd.so is a sanitizer build)
 set -eu
@@ -82,4 +83,16 @@ timeout 120 env ${pre:+LD_PRELOAD=$pre} openssl speed $WD -evp aes-128-cbc -seco
 tail -3 "$tmp/speed"
 cat "$tmp/stats.speed"
 grep -q "ops.wd=[1-9]" "$tmp/stats.speed" || fail "openssl speed: no queue work"
+
+# --- speed with ASYNC_JOBs: one thread keeps eight jobs' requests in flight
+# on one queue (16 KiB CBC encryption: the default threshold sends it there)
+export WD_PROV_STATS="$tmp/stats.async"
+timeout 120 env ${pre:+LD_PRELOAD=$pre} openssl speed $WD -evp aes-128-cbc -async_jobs 8 \
+	-seconds 1 -bytes 16384 > "$tmp/speed.async" 2>&1 ||
+	fail "openssl speed -async_jobs failed: $(tail -5 "$tmp/speed.async")"
+tail -2 "$tmp/speed.async"
+cat "$tmp/stats.async"
+grep -q " async=[1-9]" "$tmp/stats.async" || fail "openssl speed -async_jobs: no job's request"
+max=$(sed -n 's/.* async\.max=\([0-9]*\).*/\1/p' "$tmp/stats.async")
+[ "${max:-0}" -ge 2 ] || fail "openssl speed -async_jobs 8: never two requests in flight"
 echo "t_prov_openssl: ok"

@@ -10,10 +10,14 @@
 #define TP_H
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -147,6 +151,40 @@ static inline size_t tp_hex(const char *h, uint8_t *out)
 		out[n++] = (uint8_t)v;
 	}
 	return n;
+}
+
+/* A wdd daemon (bin) on a socket of its own, in WD_WDD_SOCKET; sock gets
+ * its path.  tp_wdd_stop kills it and removes the socket. */
+static inline pid_t tp_wdd_start(const char *bin, char *sock, size_t len)
+{
+	char dir[] = "/tmp/tp_wdd-XXXXXX";
+	struct stat st;
+	pid_t pid;
+	int i;
+
+	T_ASSERT(mkdtemp(dir));
+	snprintf(sock, len, "%s/wdd.sock", dir);
+	pid = fork();
+	T_ASSERT(pid >= 0);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(bin, bin, "-f", "-s", sock, "-t", "2", (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 500 && stat(sock, &st); i++)
+		usleep(10000);
+	T_ASSERT(i < 500);
+	setenv("WD_WDD_SOCKET", sock, 1);
+	return pid;
+}
+
+static inline void tp_wdd_stop(pid_t pid, char *sock)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	unlink(sock);
+	*strrchr(sock, '/') = '\0';
+	rmdir(sock);
 }
 
 /* The OpenSSL errors queued, on stderr; whether any was there. */

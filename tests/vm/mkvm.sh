@@ -8,7 +8,9 @@
 #
 #   TEST      a host program (absolute or relative path), optionally followed
 #             by arguments in the same word: "build/tests/t_foo --quick".
-#             It runs in the guest under the same absolute path.
+#             It runs in the guest under the same absolute path; so does
+#             any argument that is the absolute path of a host file (with
+#             its shared libraries), e.g. a module the program loads.
 #   -o DIR    where vmlinuz, initrd.img and kernel-version go (BUILD_DIR/vm)
 #   -m MOD    one more kernel module to ship and load (with its dependencies);
 #             also WDVM_MODULES="mod1 mod2" in the environment
@@ -239,6 +241,11 @@ for t in "$@"; do
 	[ -f "$prog" ] || die "no test program $prog"
 	prog=$(cd "$(dirname "$prog")" && pwd)/$(basename "$prog")
 	copy_with_libs "$prog"
+	# an argument naming a host file by its absolute path (a module the
+	# program loads, such as the OpenSSL provider wd.so) comes along too
+	for a in $args; do
+		case $a in /*) [ ! -f "$a" ] || copy_with_libs "$a" ;; esac
+	done
 	name=$(basename "$prog")
 	if [ -n "${names[$name]:-}" ]; then
 		names[$name]=$((names[$name] + 1)); name=$name.${names[$name]}

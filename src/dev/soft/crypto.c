@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AES in CBC, CTR and XTS modes on the soft engine, done by OpenSSL's EVP
- * (ciphers from the engine's own library context: evp.c); AES-GCM requests
- * go on to crypto_gcm.c from here.
+ * AES in CBC, CTR and XTS modes on the soft engine, done by OpenSSL's
+ * default provider, called through its own functions rather than EVP
+ * (found in the engine's own library context: evp.c): a request sets its
+ * IV with the provider's init, about 60 instructions, where
+ * EVP_CipherInit_ex costs about 1200 in OpenSSL 3.0.  AES-GCM requests go
+ * on to crypto_gcm.c (EVP) from here.
  *
  * A queue's sessions are set on the control path (the application's thread,
  * or the daemon's control thread) while the engine thread serves requests
@@ -10,8 +13,8 @@
  * (crypto_int.h):
  *   - slots, written by the control path under the table's lock: the
  *     session's setup and a generation bumped on every change;
- *   - the engine's own EVP contexts, a pair (encrypt, decrypt) per slot,
- *     keyed when the engine meets a generation it has not seen.
+ *   - the engine's own cipher contexts, a pair (encrypt, decrypt) per
+ *     slot, keyed when the engine meets a generation it has not seen.
  * A request costs one atomic load to know its context is current; the lock
  * is taken only when a session changed.  The key schedule is computed once
  * per session, and each request only sets its IV.
@@ -50,12 +53,19 @@ int soft_cipher_init(struct soft_queue *sq)
 
 static void ctx_drop(struct cipher_ctx *x)
 {
-	/* EVP_CIPHER_CTX_free cleanses the key schedule */
-	EVP_CIPHER_CTX_free(x->enc);
-	EVP_CIPHER_CTX_free(x->dec);
-	x->enc = x->dec = NULL;
+	int i;
+
+	/* EVP_CIPHER_CTX_free and the provider's freectx cleanse the key
+	 * schedule */
+	EVP_CIPHER_CTX_free(x->evp);
+	x->evp = NULL;
+	for (i = 0; i < 2; i++)
+		if (x->pctx[i])
+			soft_pctx_free(&x->pf, x->pctx[i]);
+	x->pctx[0] = x->pctx[1] = NULL;
+	EVP_CIPHER_free(x->pref); /* after its contexts */
+	x->pref = NULL;
 	x->alg = 0;
-	x->chain_ok[0] = x->chain_ok[1] = 0;
 	soft_gcm_reset(x);
 }
 
@@ -102,24 +112,24 @@ int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_s
 
 /* ---- the engine's contexts ---- */
 
-static int ctx_key_one(EVP_CIPHER_CTX **pc, const struct wd_cipher_setup *cs, int enc)
-{
-	if (!*pc)
-		*pc = EVP_CIPHER_CTX_new();
-	if (!*pc)
-		return -ENOMEM;
-	if (!EVP_CipherInit_ex(*pc, soft_evp_cipher(cs->alg, cs->key_len), NULL, cs->key, NULL,
-			       enc) ||
-	    !EVP_CIPHER_CTX_set_padding(*pc, 0))
-		return -EIO;
-	return 0;
-}
-
+/* Key a plain mode's pair of contexts, the default provider's own. */
 static int ctx_key_pair(struct cipher_ctx *x, const struct wd_cipher_setup *cs)
 {
-	int ret = ctx_key_one(&x->enc, cs, 1);
+	int i;
 
-	return ret ? ret : ctx_key_one(&x->dec, cs, 0);
+	if (!x->pref)
+		x->pref = soft_evp_plain(cs->alg, cs->key_len, &x->pf);
+	if (!x->pref)
+		return -EIO;
+	for (i = 0; i < 2; i++) {
+		if (!x->pctx[i])
+			x->pctx[i] = soft_pctx_new(&x->pf);
+		if (!x->pctx[i])
+			return -ENOMEM;
+		if (!soft_pctx_key(&x->pf, x->pctx[i], i, cs->key, cs->key_len))
+			return -EIO;
+	}
+	return 0;
 }
 
 /* Key slot id's contexts from its current setup (or drop them). */
@@ -137,11 +147,11 @@ static int ctx_reload(struct soft_cipher *sc, unsigned id)
 	pthread_mutex_unlock(&sc->lock);
 	alg = cs.alg;
 	if (alg) {
-		/* another mode on this id: its contexts start afresh */
-		if (x->alg != cs.alg)
+		/* another mode or key length on this id: its contexts start
+		 * afresh (a provider context belongs to one of them) */
+		if (x->alg != cs.alg || (x->pref && x->pref != soft_evp_cipher(cs.alg, cs.key_len)))
 			ctx_drop(x);
-		x->chain_ok[0] = x->chain_ok[1] = 0; /* keying leaves no IV */
-		soft_gcm_reset(x);                   /* ... and no message */
+		soft_gcm_reset(x); /* keying leaves no message */
 		ret = cs.alg == WD_CIPHER_AES_GCM ? soft_gcm_key(x, &cs) : ctx_key_pair(x, &cs);
 		x->alg = cs.alg;
 		OPENSSL_cleanse(&cs, sizeof(cs));
@@ -261,16 +271,37 @@ static int aliasing_ok(const struct soft_seg_list *in, const struct soft_seg_lis
 	return 1;
 }
 
+int soft_evp_step(void *ctx, uint8_t *out, const uint8_t *in, size_t len)
+{
+	int n;
+
+	return EVP_CipherUpdate(ctx, out, &n, in, (int)len) && (size_t)n == len;
+}
+
+/* The default provider's raw transform as a step (arg: a cipher_ctx's
+ * provider context and its functions). */
+struct plain_step {
+	const struct soft_pcipher *pf;
+	void *pctx;
+};
+
+static int plain_step(void *arg, uint8_t *out, const uint8_t *in, size_t len)
+{
+	const struct plain_step *p = arg;
+	size_t outl;
+
+	return p->pf->cipher(p->pctx, out, &outl, len, in, len) && outl == len;
+}
+
 /* CBC, CTR and GCM over segments: whole blocks straight from segment to
  * segment, and a block that straddles a boundary through a bounce block. */
-int soft_run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
+int soft_run_segments(soft_step_fn *step, void *ctx, const struct soft_seg_list *in,
 		      const struct soft_seg_list *out, uint64_t total, unsigned unit)
 {
 	struct seg_cursor ci = { in->v, 0, 0 }, co = { out->v, 0, 0 };
 	uint8_t blk[AES_BLOCK];
 	uint64_t done = 0, ia, oa, k;
 	uint8_t *ip, *op;
-	int n;
 
 	while (done < total) {
 		ip = cur_ptr(&ci, &ia);
@@ -280,14 +311,14 @@ int soft_run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
 			k = total - done;
 		k -= k % unit;
 		if (k) {
-			if (!EVP_CipherUpdate(ctx, op, &n, ip, (int)k) || (uint64_t)n != k)
+			if (!step(ctx, op, ip, k))
 				return -EIO;
 			ci.off += k;
 			co.off += k;
 		} else {
 			k = unit;
 			cur_copy(&ci, blk, k, 0);
-			if (!EVP_CipherUpdate(ctx, blk, &n, blk, (int)k) || (uint64_t)n != k)
+			if (!step(ctx, blk, blk, k))
 				return -EIO;
 			cur_copy(&co, blk, k, 1);
 		}
@@ -298,23 +329,22 @@ int soft_run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
 }
 
 /* XTS needs the whole data unit in one call: gather, cipher, scatter. */
-static int run_gathered(EVP_CIPHER_CTX *ctx, struct soft_scratch *s,
+static int run_gathered(struct plain_step *p, struct soft_scratch *s,
 			const struct soft_seg_list *in, const struct soft_seg_list *out,
 			uint64_t total)
 {
 	struct seg_cursor ci = { in->v, 0, 0 }, co = { out->v, 0, 0 };
-	int n;
 
 	if (s->gather_len < total) {
-		void *p = realloc(s->gather, total);
+		void *g = realloc(s->gather, total);
 
-		if (!p)
+		if (!g)
 			return -ENOMEM;
-		s->gather = p;
+		s->gather = g;
 		s->gather_len = total;
 	}
 	cur_copy(&ci, s->gather, total, 0);
-	if (!EVP_CipherUpdate(ctx, s->gather, &n, s->gather, (int)total) || (uint64_t)n != total)
+	if (!plain_step(p, s->gather, s->gather, total))
 		return -EIO;
 	cur_copy(&co, s->gather, total, 1);
 	return 0;
@@ -352,69 +382,6 @@ static int check_len(uint32_t alg, uint64_t len)
 	return 0;
 }
 
-/*
- * CBC on a small plain buffer without setting the IV.  In OpenSSL 3.0,
- * EVP_CipherInit_ex with only an IV looks two parameters up by name: about
- * 1200 instructions, three times the AES of a 64-byte request.  But a CBC
- * context chains: after an update its IV is the last ciphertext block, and
- * the next update continues from there (updates are one stream).  With that
- * block known, a request with its own IV is the stream's next piece with
- * the first block corrected by IV ^ chain: encryption feeds P0 ^ IV ^ chain
- * (E of it is E(P0 ^ IV)); decryption gets D(C0) ^ chain and XORs it with
- * IV ^ chain.  The data goes through a private copy, so the chain the next
- * request relies on is what the context saw, whatever the user's memory
- * does meanwhile (in place, or written by another thread).  The chain is
- * unknown after keying or a failure: then the IV is set the slow way.
- */
-#define CBC_SMALL_MAX 1024u
-
-/* dst ^= a, one block, in two words (a byte loop costs ten times more) */
-static void xor_block(uint8_t *dst, const uint64_t a[2])
-{
-	uint64_t w[2];
-
-	memcpy(w, dst, AES_BLOCK);
-	w[0] ^= a[0];
-	w[1] ^= a[1];
-	memcpy(dst, w, AES_BLOCK);
-}
-
-static int cbc_small(struct cipher_ctx *x, int enc, const uint8_t *iv, const uint8_t *src,
-		     uint8_t *dst, uint32_t len)
-{
-	EVP_CIPHER_CTX *ctx = enc ? x->enc : x->dec;
-	uint8_t buf[CBC_SMALL_MAX], last[AES_BLOCK];
-	uint64_t fix[2], chain[2];
-	int known = x->chain_ok[enc], n, ret = -EIO;
-
-	x->chain_ok[enc] = 0; /* until this request went through */
-	if (!known && !EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1))
-		return -EIO;
-	/* the correction: none when the IV was just set */
-	memcpy(fix, iv, AES_BLOCK);
-	memcpy(chain, x->chain[enc], AES_BLOCK);
-	fix[0] = known ? fix[0] ^ chain[0] : 0;
-	fix[1] = known ? fix[1] ^ chain[1] : 0;
-	memcpy(buf, src, len);
-	if (enc)
-		xor_block(buf, fix);
-	else
-		memcpy(last, buf + len - AES_BLOCK, AES_BLOCK);
-	if (!EVP_CipherUpdate(ctx, buf, &n, buf, (int)len) || (uint32_t)n != len)
-		goto out;
-	if (enc)
-		memcpy(last, buf + len - AES_BLOCK, AES_BLOCK);
-	else
-		xor_block(buf, fix);
-	memcpy(dst, buf, len);
-	memcpy(x->chain[enc], last, AES_BLOCK);
-	x->chain_ok[enc] = 1;
-	ret = 0;
-out:
-	OPENSSL_cleanse(buf, len); /* plaintext, one side or the other */
-	return ret;
-}
-
 int soft_text_apart(const struct soft_queue *sq, const struct soft_seg_list *in,
 		    const struct soft_seg_list *out, const struct soft_seg_list *din,
 		    const struct soft_seg_list *dout)
@@ -429,9 +396,9 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	uint64_t room = io->dst_segs ? io->dst_total : total;
 	struct soft_seg_list in, out, din, dout;
 	uint8_t iv[WD_CIPHER_IV_LEN];
+	struct plain_step p;
 	struct cipher_ctx *x;
-	EVP_CIPHER_CTX *ctx;
-	int ret, n;
+	int ret;
 
 	x = req_ctx(sq, e, &ret);
 	if (!x)
@@ -450,33 +417,23 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 		return ret;
 	if (!total)
 		return 0; /* CBC and CTR: nothing to do */
-	/* one 16-byte copy: EVP reads the IV whole, and two 8-byte stores
+	/* one 16-byte copy: the IV is read whole, and two 8-byte stores
 	 * cannot be forwarded to one 16-byte load (a stall per request) */
 	_Static_assert(offsetof(wd_sqe, arg1) == offsetof(wd_sqe, arg0) + 8, "IV halves adjacent");
 	memcpy(iv, &e->arg0, sizeof(iv));
-	ctx = enc ? x->enc : x->dec;
-	if (x->alg == WD_CIPHER_AES_CBC && !io->src_segs && !io->dst_segs &&
-	    total <= CBC_SMALL_MAX) {
-		ret = cbc_small(x, enc, iv, io->src, io->dst, (uint32_t)total);
-		goto done;
-	}
-	x->chain_ok[enc] = 0; /* this request takes the chain elsewhere */
-	if (!EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, -1))
+	p.pf = &x->pf;
+	p.pctx = x->pctx[enc];
+	/* the provider's own init with only the IV: the mode starts afresh
+	 * (CTR's keystream position too), the key schedule stays */
+	if (!p.pf->init[enc](p.pctx, NULL, 0, iv, sizeof(iv), NULL))
 		return -EIO;
 	if (!io->src_segs && !io->dst_segs)
-		ret = EVP_CipherUpdate(ctx, io->dst, &n, io->src, (int)total) && (uint64_t)n == total
-			      ? 0 : -EIO;
+		ret = plain_step(&p, io->dst, io->src, total) ? 0 : -EIO;
 	else if (x->alg == WD_CIPHER_AES_XTS)
-		ret = run_gathered(ctx, s, &in, &out, total);
+		ret = run_gathered(&p, s, &in, &out, total);
 	else
-		ret = soft_run_segments(ctx, &in, &out, total,
+		ret = soft_run_segments(plain_step, &p, &in, &out, total,
 					x->alg == WD_CIPHER_AES_CBC ? AES_BLOCK : 1);
-	/* No EVP_CipherFinal_ex: padding is off and CBC/XTS lengths are
-	 * checked, so nothing is left behind, and the next request's
-	 * EVP_CipherInit_ex with its IV resets the mode's state (CTR's block
-	 * position included); in OpenSSL 3 the call costs a parameter lookup
-	 * by name per request, a quarter of a 64-byte request. */
-done:
 	if (!ret)
 		c->result = total;
 	return ret;

@@ -126,12 +126,12 @@ int soft_gcm_key(struct cipher_ctx *x, const struct wd_cipher_setup *cs)
 {
 	const EVP_CIPHER *c = soft_evp_cipher(cs->alg, cs->key_len);
 
-	if (!x->enc)
-		x->enc = EVP_CIPHER_CTX_new();
-	if (!x->enc)
+	if (!x->evp)
+		x->evp = EVP_CIPHER_CTX_new();
+	if (!x->evp)
 		return -ENOMEM;
 	/* one context serves both directions: each message's INIT sets it */
-	if (!c || !EVP_CipherInit_ex(x->enc, c, NULL, cs->key, NULL, 1))
+	if (!c || !EVP_CipherInit_ex(x->evp, c, NULL, cs->key, NULL, 1))
 		return -EIO;
 	x->gcm.ivlen = 0; /* not known: the first INIT sets it */
 	return 0;
@@ -277,11 +277,11 @@ static int gcm_start(struct soft_queue *sq, const wd_sqe *e, struct cipher_ctx *
 	/* setting the length looks a parameter up by name: only on a change */
 	if (m->ivlen != n) {
 		m->ivlen = 0;
-		if (EVP_CIPHER_CTX_ctrl(x->enc, EVP_CTRL_GCM_SET_IVLEN, (int)n, NULL) <= 0)
+		if (EVP_CIPHER_CTX_ctrl(x->evp, EVP_CTRL_GCM_SET_IVLEN, (int)n, NULL) <= 0)
 			return -EIO;
 		m->ivlen = n;
 	}
-	if (!EVP_CipherInit_ex(x->enc, NULL, NULL, NULL, iv, enc))
+	if (!EVP_CipherInit_ex(x->evp, NULL, NULL, NULL, iv, enc))
 		return -EIO;
 	m->open = 1;
 	m->enc = (uint8_t)enc;
@@ -300,7 +300,7 @@ static int gcm_text(EVP_CIPHER_CTX *ctx, const struct soft_io *io,
 	if (!io->src_segs && !io->dst_segs)
 		return EVP_CipherUpdate(ctx, io->dst, &n, io->src, (int)total) &&
 			       (uint64_t)n == total ? 0 : -EIO;
-	return soft_run_segments(ctx, &lists[0], &lists[1], total, 1);
+	return soft_run_segments(soft_evp_step, ctx, &lists[0], &lists[1], total, 1);
 }
 
 /* Zero total bytes of the output (a decryption that failed its tag). */
@@ -355,9 +355,9 @@ static int gcm_part_run(struct soft_queue *sq, struct soft_scratch *s, const wd_
 		if (ret)
 			return ret;
 	}
-	if (g->aad_len && !EVP_CipherUpdate(x->enc, NULL, &n, hdr + g->iv_len, (int)g->aad_len))
+	if (g->aad_len && !EVP_CipherUpdate(x->evp, NULL, &n, hdr + g->iv_len, (int)g->aad_len))
 		return -EIO;
-	ret = gcm_text(x->enc, io, lists, g->total);
+	ret = gcm_text(x->evp, io, lists, g->total);
 	if (ret)
 		return ret;
 	m->text |= g->total != 0;
@@ -365,7 +365,7 @@ static int gcm_part_run(struct soft_queue *sq, struct soft_scratch *s, const wd_
 	if (!g->final)
 		return 0;
 	m->open = 0;
-	ret = gcm_finish(sq, s, x->enc, hdr + g->iv_len + g->aad_len, g->iv_len + g->aad_len,
+	ret = gcm_finish(sq, s, x->evp, hdr + g->iv_len + g->aad_len, g->iv_len + g->aad_len,
 			 g->tag_len, enc);
 	if (ret == -EBADMSG)
 		zero_out(&lists[1], g->total);

@@ -39,13 +39,15 @@ struct gcm_msg {
 struct cipher_ctx {
 	uint64_t gen;                   /* the slot generation it was keyed for */
 	uint32_t alg;                   /* 0: no session */
-	/* a pair (encrypt, decrypt); GCM: enc alone, its direction set per
-	 * message (GCM runs the block cipher one way only) */
-	EVP_CIPHER_CTX *enc, *dec;
-	/* CBC: where each context's chain stands (the last ciphertext block
-	 * it went through), [0] decryption, [1] encryption; see cbc_small() */
-	uint8_t chain[2][AES_BLOCK];
-	uint8_t chain_ok[2];            /* 0: unknown (just keyed, or failed) */
+	/* GCM: an EVP context, its direction set per message (GCM runs the
+	 * block cipher one way only) */
+	EVP_CIPHER_CTX *evp;
+	/* CBC, CTR, XTS: the default provider's own contexts, [0] decryption,
+	 * [1] encryption, its functions, and the EVP_CIPHER that keeps it
+	 * alive while they are (soft.h, crypto.c) */
+	void *pctx[2];
+	struct soft_pcipher pf;
+	EVP_CIPHER *pref;
 	struct gcm_msg gcm;
 };
 
@@ -90,9 +92,13 @@ static inline int soft_text_lists(const struct soft_queue *sq, const wd_sqe *e,
 	}
 	return soft_text_apart(sq, in, out, din, dout);
 }
-/* Cipher total bytes from in to out through ctx, unit bytes at a time
+/* One step of a cipher on contiguous bytes: 1 done, 0 failed. */
+typedef int soft_step_fn(void *ctx, uint8_t *out, const uint8_t *in, size_t len);
+/* EVP_CipherUpdate as a step (ctx: an EVP_CIPHER_CTX). */
+soft_step_fn soft_evp_step;
+/* Cipher total bytes from in to out by steps on ctx, unit bytes at a time
  * across segment boundaries (1 for stream modes). */
-int soft_run_segments(EVP_CIPHER_CTX *ctx, const struct soft_seg_list *in,
+int soft_run_segments(soft_step_fn *step, void *ctx, const struct soft_seg_list *in,
 		      const struct soft_seg_list *out, uint64_t total, unsigned unit);
 /* Session id's setup, if the slot is still at generation gen (the engine's
  * contexts are keyed for it): 0, or -EINVAL (closed or changed since).  The
@@ -102,7 +108,7 @@ int soft_cipher_setup_at(struct soft_cipher *sc, unsigned id, uint64_t gen,
 
 /* crypto_gcm.c */
 
-/* Key a GCM session's context (x->enc) from cs: 0, -ENOMEM, -EIO. */
+/* Key a GCM session's context (x->evp) from cs: 0, -ENOMEM, -EIO. */
 int soft_gcm_key(struct cipher_ctx *x, const struct wd_cipher_setup *cs);
 /* Forget the session's message and its GHASH key (dropped or keyed again). */
 void soft_gcm_reset(struct cipher_ctx *x);

@@ -18,11 +18,21 @@
  * context takes its own reference), so the table needs no lock.  It goes
  * at OpenSSL's own teardown (OPENSSL_atexit: before OPENSSL_cleanup frees
  * what the context relies on, which a library destructor would run after).
+ *
+ * The plain modes (CBC, CTR, XTS) are also looked up as the default
+ * provider's own functions (OSSL_PROVIDER_query_operation), which the
+ * engine calls without EVP on the way (crypto.c): EVP_CipherInit_ex with
+ * only a new IV costs about 1200 instructions in OpenSSL 3.0 (it sets the
+ * padding again and asks for the IV length, each a parameter looked up by
+ * name), the provider's own init with the IV about 60.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 
+#include <string.h>
+
+#include <openssl/core_dispatch.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/provider.h>
@@ -47,6 +57,8 @@ static struct {
 	OSSL_PROVIDER *prov;
 	EVP_CIPHER *c[NALGS][NKEYS];
 	EVP_CIPHER *ecb[NKEYS];
+	const OSSL_ALGORITHM *ops;      /* the provider's ciphers, queried */
+	struct soft_pcipher pc[NALGS][NKEYS]; /* plain modes: its functions */
 	int err;                        /* 0 once everything was fetched */
 } evp = { .err = -EIO };
 
@@ -65,6 +77,10 @@ static void evp_teardown(void)
 		EVP_CIPHER_free(evp.ecb[k]);
 		evp.ecb[k] = NULL;
 	}
+	memset(evp.pc, 0, sizeof(evp.pc));
+	if (evp.ops)
+		OSSL_PROVIDER_unquery_operation(evp.prov, OSSL_OP_CIPHER, evp.ops);
+	evp.ops = NULL;
 	if (evp.prov)
 		OSSL_PROVIDER_unload(evp.prov);
 	OSSL_LIB_CTX_free(evp.lib);
@@ -76,6 +92,65 @@ static void evp_teardown(void)
 static EVP_CIPHER *fetch(const char *name)
 {
 	return name ? EVP_CIPHER_fetch(evp.lib, name, "provider=default") : NULL;
+}
+
+/* The first name of an algorithm list "AES-128-CBC:AES128:..." is name. */
+static int first_name_is(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(list, name, n) && (list[n] == ':' || list[n] == '\0');
+}
+
+static void take(struct soft_pcipher *pc, const OSSL_DISPATCH *d)
+{
+	for (; d->function_id; d++) {
+		switch (d->function_id) {
+		case OSSL_FUNC_CIPHER_NEWCTX:
+			pc->newctx = OSSL_FUNC_cipher_newctx(d);
+			break;
+		case OSSL_FUNC_CIPHER_FREECTX:
+			pc->freectx = OSSL_FUNC_cipher_freectx(d);
+			break;
+		case OSSL_FUNC_CIPHER_ENCRYPT_INIT:
+			pc->init[1] = OSSL_FUNC_cipher_encrypt_init(d);
+			break;
+		case OSSL_FUNC_CIPHER_DECRYPT_INIT:
+			pc->init[0] = OSSL_FUNC_cipher_decrypt_init(d);
+			break;
+		case OSSL_FUNC_CIPHER_CIPHER:
+			pc->cipher = OSSL_FUNC_cipher_cipher(d);
+			break;
+		}
+	}
+}
+
+/* The plain modes' functions: 0, or -1 when one is missing. */
+static int query_plain(void)
+{
+	const OSSL_ALGORITHM *a;
+	struct soft_pcipher *pc;
+	int no_cache = 0;
+	unsigned m, k;
+
+	evp.ops = OSSL_PROVIDER_query_operation(evp.prov, OSSL_OP_CIPHER, &no_cache);
+	for (a = evp.ops; a && a->algorithm_names; a++)
+		for (m = 1; m < NALGS; m++)
+			for (k = 0; k < NKEYS; k++)
+				if (m != WD_CIPHER_AES_GCM && names[m][k] &&
+				    first_name_is(a->algorithm_names, names[m][k]))
+					take(&evp.pc[m][k], a->implementation);
+	for (m = 1; m < NALGS; m++)
+		for (k = 0; k < NKEYS; k++) {
+			pc = &evp.pc[m][k];
+			if (m == WD_CIPHER_AES_GCM || !names[m][k])
+				continue;
+			pc->provctx = OSSL_PROVIDER_get0_provider_ctx(evp.prov);
+			if (!pc->newctx || !pc->freectx || !pc->init[0] || !pc->init[1] ||
+			    !pc->cipher)
+				return -1;
+		}
+	return 0;
 }
 
 static void evp_setup(void)
@@ -97,6 +172,8 @@ static void evp_setup(void)
 	for (k = 0; k < NKEYS; k++)
 		if (!(evp.ecb[k] = fetch(ecb_names[k])))
 			goto fail;
+	if (query_plain())
+		goto fail;
 	if (!OPENSSL_atexit(evp_teardown))
 		goto fail;
 	evp.err = 0;
@@ -116,17 +193,31 @@ static int key_index(uint32_t key_len)
 	return key_len == 16 ? KEY128 : key_len == 24 ? KEY192 : key_len == 32 ? KEY256 : -1;
 }
 
+static int alg_key_index(uint32_t alg, uint32_t key_len)
+{
+	if (soft_evp_init() || !alg || alg >= NALGS)
+		return -1;
+	if (alg == WD_CIPHER_AES_XTS)
+		return key_len == 32 ? KEY128 : key_len == 64 ? KEY256 : -1;
+	return key_index(key_len);
+}
+
 const EVP_CIPHER *soft_evp_cipher(uint32_t alg, uint32_t key_len)
 {
-	int k;
+	int k = alg_key_index(alg, key_len);
 
-	if (soft_evp_init() || !alg || alg >= NALGS)
-		return NULL;
-	if (alg == WD_CIPHER_AES_XTS)
-		k = key_len == 32 ? KEY128 : key_len == 64 ? KEY256 : -1;
-	else
-		k = key_index(key_len);
 	return k < 0 ? NULL : evp.c[alg][k];
+}
+
+struct evp_cipher_st *soft_evp_plain(uint32_t alg, uint32_t key_len, struct soft_pcipher *pf)
+{
+	int k = alg_key_index(alg, key_len);
+
+	if (k < 0 || alg == WD_CIPHER_AES_GCM || !evp.pc[alg][k].cipher ||
+	    !EVP_CIPHER_up_ref(evp.c[alg][k]))
+		return NULL;
+	*pf = evp.pc[alg][k];
+	return evp.c[alg][k];
 }
 
 const EVP_CIPHER *soft_evp_ecb(uint32_t key_len)
@@ -134,4 +225,22 @@ const EVP_CIPHER *soft_evp_ecb(uint32_t key_len)
 	int k = key_index(key_len);
 
 	return soft_evp_init() || k < 0 ? NULL : evp.ecb[k];
+}
+
+/* Outside crypto.c so that the fault-injection tests reach them with
+ * --wrap (tests/failinj), as they reach EVP_CIPHER_CTX_new and keying
+ * through EVP_CipherInit_ex for GCM. */
+void *soft_pctx_new(const struct soft_pcipher *pf)
+{
+	return pf->newctx(pf->provctx);
+}
+
+void soft_pctx_free(const struct soft_pcipher *pf, void *ctx)
+{
+	pf->freectx(ctx);
+}
+
+int soft_pctx_key(const struct soft_pcipher *pf, void *ctx, int enc, const void *key, size_t len)
+{
+	return pf->init[!!enc](ctx, key, len, NULL, 0, NULL);
 }

@@ -415,8 +415,33 @@ void soft_cipher_abort(struct soft_queue *sq, unsigned id);
  * cipher: the EVP_CIPHER of a mode and key length; ecb: AES-ECB of a key
  * length; NULL when unknown or not fetched. */
 struct evp_cipher_st;
+struct ossl_param_st;
 int soft_evp_init(void);
 const struct evp_cipher_st *soft_evp_cipher(uint32_t alg, uint32_t key_len);
 const struct evp_cipher_st *soft_evp_ecb(uint32_t key_len);
+
+/* The default provider's own functions for a plain mode (CBC, CTR, XTS):
+ * its context made with newctx(provctx), keyed or given a new IV with
+ * init[enc] (key or IV NULL: kept), and cipher() for the raw transform
+ * (whole blocks for CBC, a data unit for XTS).  soft_evp_plain copies
+ * those of a mode and key length into *pf and returns a reference to the
+ * mode's EVP_CIPHER, which keeps the provider (its provctx) alive while
+ * the caller's contexts are (free it with EVP_CIPHER_free after them:
+ * they may outlive the engine's table, freed at OpenSSL's teardown); NULL
+ * when unknown or not fetched. */
+struct soft_pcipher {
+	void *provctx;
+	void *(*newctx)(void *provctx);
+	void (*freectx)(void *ctx);
+	int (*init[2])(void *ctx, const unsigned char *key, size_t keylen, const unsigned char *iv,
+		       size_t ivlen, const struct ossl_param_st *params);
+	int (*cipher)(void *ctx, unsigned char *out, size_t *outl, size_t outsize,
+		      const unsigned char *in, size_t inl);
+};
+struct evp_cipher_st *soft_evp_plain(uint32_t alg, uint32_t key_len, struct soft_pcipher *pf);
+/* A context of pf (NULL: no memory), freed, keyed for a direction (1 or 0). */
+void *soft_pctx_new(const struct soft_pcipher *pf);
+void soft_pctx_free(const struct soft_pcipher *pf, void *ctx);
+int soft_pctx_key(const struct soft_pcipher *pf, void *ctx, int enc, const void *key, size_t len);
 
 #endif
