@@ -107,6 +107,17 @@ static int cbc_tls_seal(struct wdp_cctx *c, unsigned char *out, size_t *outl, si
 	return 1;
 }
 
+/* A TLS record: sealed here, opened by the default provider's entry sw
+ * (its update or cipher, as the caller came in). */
+static int cbc_tls(struct wdp_cctx *c, unsigned char *out, size_t *outl, size_t outsize,
+		   const unsigned char *in, size_t inl, OSSL_FUNC_cipher_cipher_fn *sw)
+{
+	if (c->enc)
+		return cbc_tls_seal(c, out, outl, outsize, in, inl);
+	wdp_count_sw(c, inl, WDP_WHY_TLS);
+	return sw(c->sw, out, outl, outsize, in, inl);
+}
+
 static __attribute__((noinline)) int cbc_update(struct wdp_cctx *c, unsigned char *out,
 						size_t *outl, size_t outsize,
 						const unsigned char *in, size_t inl)
@@ -115,12 +126,8 @@ static __attribute__((noinline)) int cbc_update(struct wdp_cctx *c, unsigned cha
 
 	if (!c->key_set)
 		return no_key(c);
-	if (c->tls) {
-		if (c->enc)
-			return cbc_tls_seal(c, out, outl, outsize, in, inl);
-		wdp_count_sw(c, inl, WDP_WHY_TLS);
-		return c->swi->update(c->sw, out, outl, outsize, in, inl);
-	}
+	if (c->tls)
+		return cbc_tls(c, out, outl, outsize, in, inl, c->swi->update);
 	if (c->bufsz) {
 		k = WDP_BLOCK - c->bufsz < inl ? WDP_BLOCK - c->bufsz : inl;
 		memcpy(c->buf + c->bufsz, in, k);
@@ -244,12 +251,8 @@ int wdp_cbc_cipher(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 
 	if (!c->key_set)
 		return no_key(c);
-	if (c->tls) {
-		if (c->enc)
-			return cbc_tls_seal(c, out, outl, outsize, in, inl);
-		wdp_count_sw(c, inl, WDP_WHY_TLS);
-		return c->swi->cipher(c->sw, out, outl, outsize, in, inl);
-	}
+	if (c->tls)
+		return cbc_tls(c, out, outl, outsize, in, inl, c->swi->cipher);
 	if (outsize < inl)
 		return too_small(c);
 	if (inl % WDP_BLOCK) {
