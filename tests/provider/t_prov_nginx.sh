@@ -9,6 +9,7 @@
 # curl must account for the work.  nginx stops with -s quit.
 # usage: t_prov_nginx.sh MODULE_DIR CORPUS_DIR [SANITIZER_RUNTIME]
 set -eu
+. "$(dirname "$0")/tp_conf.sh"
 mod=$1
 corpus=$2
 pre=${3:-}
@@ -36,24 +37,7 @@ if [ "$(id -u)" = 0 ]; then
 	WORKER_USER="user www-data;"
 	chown -R www-data "$N/tmp" "$N/logs"
 fi
-cat > "$T/openssl.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = provs
-alg_section = algs
-[algs]
-default_properties = ?provider=wd
-[provs]
-wd = wd_sect
-default = def_sect
-[wd_sect]
-module = $mod/wd.so
-activate = 1
-threshold = 0
-stats = $T/stats
-[def_sect]
-activate = 1
-CNF
+tp_conf "$T/openssl.cnf" "$mod" "$T/stats"
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$N/nginx.conf" <<CONF
 $WORKER_USER

@@ -8,6 +8,7 @@
 # where the engine lacks the mode, the default provider with the reason).
 # usage: t_prov_python.sh MODULE_DIR [SANITIZER_RUNTIME]
 set -eu
+. "$(dirname "$0")/tp_conf.sh"
 mod=$1
 pre=${2:-}
 command -v python3 >/dev/null || { echo "no python3: skipped"; exit 77; }
@@ -18,24 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$tmp/key.pem" \
 	-out "$tmp/cert.pem" -days 1 -nodes -subj /CN=localhost 2>/dev/null
-cat > "$tmp/openssl.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = provs
-alg_section = algs
-[algs]
-default_properties = ?provider=wd
-[provs]
-wd = wd_sect
-default = def_sect
-[wd_sect]
-module = $mod/wd.so
-activate = 1
-threshold = 0
-stats = $tmp/stats
-[def_sect]
-activate = 1
-CNF
+tp_conf "$tmp/openssl.cnf" "$mod" "$tmp/stats"
 cat > "$tmp/t.py" <<'PY'
 import os, socket, ssl, sys, threading
 d = sys.argv[1]

@@ -8,6 +8,7 @@
 # both processes must show records sealed through a queue.
 # usage: t_prov_s_server.sh MODULE_DIR [SANITIZER_RUNTIME]
 set -eu
+. "$(dirname "$0")/tp_conf.sh"
 mod=$1
 pre=${2:-}
 command -v openssl >/dev/null || { echo "no openssl: skipped"; exit 77; }
@@ -21,24 +22,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$T/server.log" ] && tail -20 "$T/server.log"; exit 1; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/key.pem" \
 	-out "$T/cert.pem" -days 1 -nodes -subj /CN=localhost 2>/dev/null
-cat > "$T/openssl.cnf" <<CNF
-openssl_conf = init
-[init]
-providers = provs
-alg_section = algs
-[algs]
-default_properties = ?provider=wd
-[provs]
-wd = wd_sect
-default = def_sect
-[wd_sect]
-module = $mod/wd.so
-activate = 1
-threshold = 0
-stats = $T/stats
-[def_sect]
-activate = 1
-CNF
+tp_conf "$T/openssl.cnf" "$mod" "$T/stats"
 run() { env OPENSSL_CONF="$T/openssl.cnf" ${pre:+LD_PRELOAD=$pre} \
 	${pre:+ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0} "$@"; }
 # a free port: the kernel picks one for a listener we close at once
