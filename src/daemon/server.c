@@ -354,6 +354,8 @@ static int serve_loop(struct srv *s)
 
 	if (!rep)
 		return -ENOMEM;
+	if (s->cfg.on_ready)
+		s->cfg.on_ready(s->cfg.ready_arg);
 	while (!*s->stop) {
 		/* deferred answers are looked at every millisecond */
 		n = epoll_wait(s->epfd, evs, 32, s->npending ? 1 : 500);

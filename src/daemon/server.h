@@ -25,6 +25,10 @@ struct wdd_config {
 	unsigned socket_mode;           /* permission bits of the socket file */
 	uid_t allow_uids[16];           /* empty: the socket's permissions decide */
 	unsigned nallow;
+	/* called once, on the serving thread, when every resource of the
+	 * loop is in place (the socket file appears earlier) */
+	void (*on_ready)(void *arg);
+	void *ready_arg;
 };
 
 /* Serve until *stop is set; returns 0 or -errno. */

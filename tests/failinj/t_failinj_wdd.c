@@ -33,7 +33,7 @@ static unsigned char text[TEXT_LEN];
 static char dir[64], sock[128];
 static volatile sig_atomic_t d_stop;
 static pthread_t d_thread;
-static int d_ret, d_running;
+static int d_ret, d_running, d_ready, d_ended; /* d_ready, d_ended: atomics */
 
 /*
  * One engine thread, and quotas of exactly what a scenario holds at most
@@ -58,6 +58,11 @@ static void on_usr1(int sig)
 	d_stop = 1; /* runs on the daemon's thread: pthread_kill */
 }
 
+static void on_ready(void *arg)
+{
+	__atomic_store_n((int *)arg, 1, __ATOMIC_RELEASE);
+}
+
 static void *daemon_main(void *arg)
 {
 	struct wdd_config cfg;
@@ -65,7 +70,10 @@ static void *daemon_main(void *arg)
 	(void)arg;
 	fi_set_role(FI_ROLE_DAEMON);
 	config(&cfg);
+	cfg.on_ready = on_ready;
+	cfg.ready_arg = &d_ready;
 	d_ret = wdd_serve(&cfg, &d_stop);
+	__atomic_store_n(&d_ended, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -83,11 +91,18 @@ static void daemon_start(void)
 
 	d_stop = 0;
 	d_ret = 0;
+	d_ready = d_ended = 0;
 	FI_ASSERT(!pthread_create(&d_thread, NULL, daemon_main, NULL));
 	d_running = 1;
-	for (i = 0; i < 5000 && stat(sock, &st); i++)
+	/* serving, not only listening: a failure injected from here on must
+	 * not land in the daemon's own start (slow machines got there) */
+	for (i = 0; i < 5000 && !__atomic_load_n(&d_ready, __ATOMIC_ACQUIRE) &&
+		    !__atomic_load_n(&d_ended, __ATOMIC_ACQUIRE); i++)
 		sleep_ms(1);
-	FI_ASSERT(i < 5000);
+	if (!__atomic_load_n(&d_ready, __ATOMIC_ACQUIRE))
+		FI_FAIL("the daemon did not start: %d",
+			__atomic_load_n(&d_ended, __ATOMIC_ACQUIRE) ? d_ret : 0);
+	FI_ASSERT(stat(sock, &st) == 0);
 }
 
 static void daemon_stop(void)

@@ -38,13 +38,16 @@
 int soft_cipher_init(struct soft_queue *sq)
 {
 	struct soft_cipher *sc = calloc(1, sizeof(*sc));
+	int ret;
 
 	if (!sc)
 		return -ENOMEM;
-	/* the ciphers are fetched once per process, on the first such queue */
-	if (soft_evp_init()) {
+	/* the ciphers are fetched once per process, on the first such queue,
+	 * and kept while a queue holds them */
+	ret = soft_evp_get();
+	if (ret) {
 		free(sc);
-		return -EIO;
+		return ret;
 	}
 	pthread_mutex_init(&sc->lock, NULL);
 	sq->cipher = sc;
@@ -83,6 +86,7 @@ void soft_cipher_free(struct soft_queue *sq)
 	pthread_mutex_destroy(&sc->lock);
 	free(sc);
 	sq->cipher = NULL;
+	soft_evp_put(); /* after its contexts */
 }
 
 int soft_cipher_set(struct soft_queue *sq, unsigned id, const struct wd_cipher_setup *cs)

@@ -15,9 +15,15 @@
  * fork child run an initialisation a parent thread was in the middle of;
  * a child inherits a finished table as plain memory, which OpenSSL allows
  * it to go on using).  Fetched ciphers are only read afterwards (a keyed
- * context takes its own reference), so the table needs no lock.  It goes
- * at OpenSSL's own teardown (OPENSSL_atexit: before OPENSSL_cleanup frees
- * what the context relies on, which a library destructor would run after).
+ * context takes its own reference), so the table needs no lock.
+ *
+ * It goes at OpenSSL's own teardown (OPENSSL_atexit: before OPENSSL_cleanup
+ * frees what the context relies on, which a library destructor would run
+ * after), or, when cipher queues are still open then, with the last of
+ * them: an engine thread may still be sweeping a closed session's context
+ * while the process exits, and a provider's teardown frees its queues later
+ * in OPENSSL_cleanup.  Each cipher queue holds the table (soft_evp_get/put);
+ * whoever leaves it unused and closed frees it, exactly once.
  *
  * The plain modes (CBC, CTR, XTS) are also looked up as the default
  * provider's own functions (OSSL_PROVIDER_query_operation), which the
@@ -63,6 +69,9 @@ static struct {
 } evp = { .err = -EIO };
 
 static pthread_once_t evp_once = PTHREAD_ONCE_INIT;
+/* 2 per cipher queue holding the table, plus 1 once OpenSSL's teardown
+ * began: no mutex, which a fork child could inherit held */
+static unsigned evp_hold;
 
 static void evp_teardown(void)
 {
@@ -87,6 +96,13 @@ static void evp_teardown(void)
 	evp.prov = NULL;
 	evp.lib = NULL;
 	evp.err = -EIO;
+}
+
+/* OPENSSL_atexit: the table goes now, or with the last queue holding it. */
+static void evp_closing(void)
+{
+	if (__atomic_fetch_or(&evp_hold, 1, __ATOMIC_ACQ_REL) == 0)
+		evp_teardown();
 }
 
 static EVP_CIPHER *fetch(const char *name)
@@ -174,7 +190,7 @@ static void evp_setup(void)
 			goto fail;
 	if (query_plain())
 		goto fail;
-	if (!OPENSSL_atexit(evp_teardown))
+	if (!OPENSSL_atexit(evp_closing))
 		goto fail;
 	evp.err = 0;
 	return;
@@ -186,6 +202,27 @@ int soft_evp_init(void)
 {
 	pthread_once(&evp_once, evp_setup);
 	return evp.err;
+}
+
+int soft_evp_get(void)
+{
+	unsigned h;
+
+	if (soft_evp_init())
+		return -EIO;
+	h = __atomic_load_n(&evp_hold, __ATOMIC_RELAXED);
+	do
+		if (h & 1)
+			return -ESHUTDOWN; /* OpenSSL is being torn down */
+	while (!__atomic_compare_exchange_n(&evp_hold, &h, h + 2, 1, __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED));
+	return 0;
+}
+
+void soft_evp_put(void)
+{
+	if (__atomic_sub_fetch(&evp_hold, 2, __ATOMIC_ACQ_REL) == 1)
+		evp_teardown();
 }
 
 static int key_index(uint32_t key_len)

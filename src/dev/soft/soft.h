@@ -417,6 +417,10 @@ void soft_cipher_abort(struct soft_queue *sq, unsigned id);
 struct evp_cipher_st;
 struct ossl_param_st;
 int soft_evp_init(void);
+/* A cipher queue holds the table while it lives: 0, -EIO (no ciphers) or
+ * -ESHUTDOWN (OpenSSL's teardown began). */
+int soft_evp_get(void);
+void soft_evp_put(void);
 const struct evp_cipher_st *soft_evp_cipher(uint32_t alg, uint32_t key_len);
 const struct evp_cipher_st *soft_evp_ecb(uint32_t key_len);
 
