@@ -107,6 +107,21 @@ void *wdp_cctx_dup(void *vctx)
 	return c;
 }
 
+int wdp_iv_pull(struct wdp_cctx *c)
+{
+	OSSL_PARAM p[2];
+
+	p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_UPDATED_IV, c->iv, WDP_BLOCK);
+	p[1] = OSSL_PARAM_construct_end();
+	if (!c->swi->get_ctx_params(c->sw, p)) {
+		wdp_raise(c->prov, WDP_R_OPERATION, "%s: the chain cannot be read back",
+			  c->alg->name);
+		return 0;
+	}
+	c->iv_in_sw = 0;
+	return 1;
+}
+
 /* Key the default provider's context for the current direction. */
 int wdp_sw_key(struct wdp_cctx *c)
 {
@@ -114,6 +129,8 @@ int wdp_sw_key(struct wdp_cctx *c)
 	size_t ivlen = iv ? WDP_BLOCK : 0;
 	int ok;
 
+	if (!wdp_iv_here(c))
+		return 0;
 	if (c->enc)
 		ok = c->swi->einit(c->sw, c->key, c->key_len, iv, ivlen, NULL);
 	else
@@ -134,6 +151,8 @@ int wdp_sw_sync(struct wdp_cctx *c)
 
 	if (c->sw_dir != c->enc)
 		return wdp_sw_key(c);
+	if (!wdp_iv_here(c))
+		return 0;
 	if (c->enc)
 		ok = c->swi->einit(c->sw, NULL, 0, c->iv, WDP_BLOCK, NULL);
 	else
@@ -156,6 +175,8 @@ int wdp_cctx_init(struct wdp_cctx *c, const unsigned char *key, size_t keylen,
 
 	if (c->alg->mode == WDP_CTR)
 		wdp_ctr_settle(c); /* a restart without an IV keeps the counter */
+	if (!wdp_iv_here(c))
+		return 0;
 	c->enc = enc;
 	c->threshold = c->prov->cfg.threshold[c->alg->mode][!!enc];
 	c->bufsz = 0;

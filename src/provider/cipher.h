@@ -27,6 +27,7 @@ struct wdp_cctx {
 	int enc;                        /* 1 encrypt, 0 decrypt */
 	int sw_dir;                     /* direction sw was keyed for, -1: not keyed */
 	unsigned key_set : 1, iv_set : 1, pad : 1, sw_synced : 1, tls : 1;
+	unsigned iv_in_sw : 1;          /* c->iv stale: the chain is sw's (wdp_iv_here) */
 	unsigned tls_version;           /* CBC TLS record mode: libssl's version */
 	enum wdp_why no_wd;             /* != WDP_WHY__COUNT: every piece to sw, why */
 	size_t threshold;               /* the instance's, for this mode */
@@ -59,6 +60,17 @@ int wdp_sw_key(struct wdp_cctx *c);
 void wdp_sess_drop(struct wdp_cctx *c, int broken);
 int wdp_cctx_set_common(struct wdp_cctx *c, const OSSL_PARAM params[]);
 int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[]);
+
+/* CBC encryption's small calls leave the chain in the default provider's
+ * context (the last output block is only known after the call, and
+ * copying it costs a stack frame): it is brought back before c->iv is
+ * read.  1, or 0 with an error raised. */
+int wdp_iv_pull(struct wdp_cctx *c);
+
+static inline int wdp_iv_here(struct wdp_cctx *c)
+{
+	return !c->iv_in_sw || wdp_iv_pull(c);
+}
 
 /*
  * Route one piece of n bytes.  Returns 1 to run it on a queue, 0 to run it

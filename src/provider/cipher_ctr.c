@@ -110,17 +110,20 @@ static __attribute__((noinline)) int ctr_update(struct wdp_cctx *c, unsigned cha
 }
 
 /* The common small call, kept short: all of it to the default provider,
- * whose context is in step (the whole cost this provider adds to it). */
+ * whose context is in step (the whole cost this provider adds to it).
+ * Counted first, so that the call is a tail call: no stack frame (a call
+ * it refused is counted too: it went there).  Its update entry: lighter
+ * than its cipher entry for CTR (7 instructions, callgrind). */
 int wdp_ctr_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 		   const unsigned char *in, size_t inl)
 {
 	struct wdp_cctx *c = vctx;
 
 	if (__builtin_expect(c->sw_synced && inl && inl < c->threshold && outsize >= inl, 1)) {
-		if (!ctr_sw(c, out, in, inl, WDP_WHY_THRESHOLD))
-			return 0;
-		*outl = inl;
-		return 1;
+		c->sw_run += inl;
+		wdp_bump(&c->n.ops[0], 1);
+		wdp_bump(&c->n.bytes[0], inl);
+		return c->swi->update(c->sw, out, outl, outsize, in, inl);
 	}
 	return ctr_update(c, out, outl, outsize, in, inl);
 }

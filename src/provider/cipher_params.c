@@ -185,7 +185,7 @@ int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[])
 			ok = wdp_set_octets(p, c->oiv, WDP_BLOCK);
 			break;
 		case WP_UPDATED_IV:
-			ok = wdp_set_octets(p, c->iv, WDP_BLOCK);
+			ok = wdp_iv_here(c) && wdp_set_octets(p, c->iv, WDP_BLOCK);
 			break;
 		default:
 			break; /* not ours to answer, as OpenSSL's ciphers do */
