@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PKGS := cmake make gcc g++ clang libclang-rt-14-dev pkg-config libisal-dev zlib1g-dev \
 	libdeflate-dev libssl-dev binutils gzip pigz isal bc gnuplot-nox git python3 nginx-light curl \
-	qemu-system-x86 busybox-static cpio xz-utils
+	qemu-system-x86 busybox-static cpio xz-utils valgrind
 
 .PHONY: all deps build demo check check-plain check-asan check-tsan check-fuzz check-install check-vm bench bench-vm install clean
 
@@ -53,6 +53,8 @@ bench: build
 	$(BUILD)/tools/wd bench sync -j $(BUILD)/bench-sync.json
 	$(BUILD)/tools/wd bench zlib -d $(CORPUS) -j $(BUILD)/bench-zlib.json -p $(BUILD)/bench-zlib.png
 	bench/zlib_progs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-zlib-progs.json
+	$(BUILD)/tools/wd bench provider -j $(BUILD)/bench-provider.json
+	bench/prov_insns.sh $(BUILD)/tools/wd 20000 $(BUILD)/bench-provider-insns.json
 
 # Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
 check: check-plain check-asan check-tsan check-fuzz check-install

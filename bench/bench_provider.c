@@ -121,6 +121,49 @@ static int ops(EVP_CIPHER_CTX *x, const struct mode *m, size_t len, size_t n)
 	return 0;
 }
 
+/* Count mode (-c): exactly n operations per call, in a function of its
+ * own so that callgrind can count the instructions of each call apart
+ * (bench/prov_insns.sh: --toggle-collect and --dump-after on it). */
+static __attribute__((noinline, noclone)) int counted_ops(EVP_CIPHER_CTX *x,
+							 const struct mode *m, size_t len,
+							 size_t n)
+{
+	return ops(x, m, len, n);
+}
+
+static int count_one(struct place *p, const struct mode *m, size_t len, size_t n)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(p->lc, m->cipher, p->propq);
+	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
+	uint8_t iv[16] = { 1 };
+	int ret = -1;
+
+	if (c && x && EVP_CipherInit_ex2(x, c, key, iv, m->enc, NULL) &&
+	    EVP_CIPHER_CTX_set_padding(x, 0) && !ops(x, m, len, 16)) /* warm */
+		ret = counted_ops(x, m, len, n);
+	EVP_CIPHER_CTX_free(x);
+	EVP_CIPHER_free(c);
+	return ret;
+}
+
+/* Each mode and size up to 1 KiB, default provider then wd: one counted
+ * call each, in the order of the lines printed. */
+static int count_all(struct place *pl, size_t n)
+{
+	int m, z, k;
+
+	for (m = 0; m < NMODES; m++)
+		for (z = 0; z < NSIZES && sizes[z] <= 1024; z++)
+			for (k = 0; k < 2; k++) {
+				printf("count %s %zu %s %zu\n", modes[m].id, sizes[z],
+				       k ? "wd" : "default", n);
+				fflush(stdout);
+				if (count_one(&pl[k], &modes[m], sizes[z], n))
+					return -EIO;
+			}
+	return 0;
+}
+
 /* MB/s of one run of about min_time seconds. */
 static double run(struct place *p, const struct mode *m, size_t len, size_t *n)
 {
@@ -183,12 +226,15 @@ static const char *module_dir(const char *given)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: wd bench provider [-t SECONDS] [-r RUNS] [-m DIR] [-j FILE] [-q]\n"
+	fprintf(f, "usage: wd bench provider [-t SECONDS] [-r RUNS] [-m DIR] [-j FILE] [-q] [-c N]\n"
 		   "  -t SECONDS  length of one measurement (default 0.05)\n"
 		   "  -r RUNS     interleaved runs per figure, the median kept (default 9)\n"
 		   "  -m DIR      directory holding wd.so (default: the build tree, then %s)\n"
 		   "  -j FILE     also write the figures as JSON to FILE\n"
-		   "  -q          JSON only, on stdout\n", WD_PROVIDER_INSTALL_DIR);
+		   "  -q          JSON only, on stdout\n"
+		   "  -c N         count mode: N operations per mode and size up to 1 KiB, no\n"
+		   "              timing (for callgrind: bench/prov_insns.sh)\n",
+		   WD_PROVIDER_INSTALL_DIR);
 }
 
 static void report(FILE *jf, int quiet, double mb[NMODES][NSIZES][NPLACES], const char *lines)
@@ -230,11 +276,17 @@ int wd_bench_provider(int argc, char **argv)
 	struct place pl[NPLACES];
 	char lines[2048], line[1024];
 	int opt, quiet = 0, ret = 0, m, z, r, k;
+	long count = 0;
 	FILE *jf = NULL;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "t:r:m:j:qh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:r:m:j:qc:h")) != -1) {
 		switch (opt) {
+		case 'c':
+			count = atol(optarg);
+			if (count < 1)
+				count = 1;
+			break;
 		case 'r':
 			reps = atoi(optarg);
 			if (reps < 1 || reps > REPS_MAX)
@@ -276,6 +328,14 @@ int wd_bench_provider(int argc, char **argv)
 	if (place_open(&pl[0], moddir, NULL) || place_open(&pl[1], moddir, "") ||
 	    place_open(&pl[2], moddir, "threshold = 0\n"))
 		return wd_cli_fail("bench provider: cannot load the providers", -ENOENT);
+	if (count) {
+		ret = count_all(pl, (size_t)count);
+		for (k = 0; k < NPLACES; k++)
+			place_close(&pl[k]);
+		free(src);
+		free(dst);
+		return ret ? wd_cli_fail("bench provider: an operation failed", ret) : 0;
+	}
 	if (!quiet)
 		fprintf(stderr, "measuring: %d interleaved runs of about %.2f s each, module %s...\n",
 			reps, min_time, moddir);

@@ -28,8 +28,9 @@ void *wdp_cctx_new(struct wdp_prov *p, enum wdp_alg_id id)
 	c->enc = 1;
 	c->key_len = c->alg->key_len;
 	c->no_wd = WDP_WHY__COUNT;
-	c->threshold = p->cfg.threshold[c->alg->mode][1];
+	wdp_set_threshold(c, p->cfg.threshold[c->alg->mode][1]);
 	c->sw_cipher = c->swi->cipher;
+	c->sw_update = c->swi->update;
 	c->sw = c->swi->newctx(p->sw.provctx);
 	if (!c->sw)
 		goto fail;
@@ -178,7 +179,7 @@ int wdp_cctx_init(struct wdp_cctx *c, const unsigned char *key, size_t keylen,
 	if (!wdp_iv_here(c))
 		return 0;
 	c->enc = enc;
-	c->threshold = c->prov->cfg.threshold[c->alg->mode][!!enc];
+	wdp_set_threshold(c, c->prov->cfg.threshold[c->alg->mode][!!enc]);
 	c->bufsz = 0;
 	c->num = 0;
 	c->sw_synced = 0;

@@ -31,7 +31,10 @@ struct wdp_cctx {
 	unsigned tls_version;           /* CBC TLS record mode: libssl's version */
 	enum wdp_why no_wd;             /* != WDP_WHY__COUNT: every piece to sw, why */
 	size_t threshold;               /* the instance's, for this mode */
+	size_t small_lim;               /* threshold - 1 (0 for 0): inl - 1 < small_lim is
+					 * 0 < inl < threshold in one comparison */
 	OSSL_FUNC_cipher_cipher_fn *sw_cipher; /* swi->cipher, one load less per call */
+	OSSL_FUNC_cipher_update_fn *sw_update; /* swi->update, the same */
 	size_t key_len;
 	uint8_t key[WD_CIPHER_KEY_MAX];
 	uint8_t oiv[WDP_BLOCK];         /* the IV as set */
@@ -59,6 +62,12 @@ int wdp_sw_sync(struct wdp_cctx *c);
 int wdp_sw_key(struct wdp_cctx *c);
 void wdp_sess_drop(struct wdp_cctx *c, int broken);
 int wdp_cctx_set_common(struct wdp_cctx *c, const OSSL_PARAM params[]);
+
+static inline void wdp_set_threshold(struct wdp_cctx *c, size_t t)
+{
+	c->threshold = t;
+	c->small_lim = t ? t - 1 : 0;
+}
 int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[]);
 
 /* CBC encryption's small calls leave the chain in the default provider's

@@ -119,11 +119,11 @@ int wdp_ctr_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 {
 	struct wdp_cctx *c = vctx;
 
-	if (__builtin_expect(c->sw_synced && inl && inl < c->threshold && outsize >= inl, 1)) {
+	if (__builtin_expect(c->sw_synced && inl - 1 < c->small_lim && outsize >= inl, 1)) {
 		c->sw_run += inl;
 		wdp_bump(&c->n.ops[0], 1);
 		wdp_bump(&c->n.bytes[0], inl);
-		return c->swi->update(c->sw, out, outl, outsize, in, inl);
+		return c->sw_update(c->sw, out, outl, outsize, in, inl);
 	}
 	return ctr_update(c, out, outl, outsize, in, inl);
 }
