@@ -332,8 +332,13 @@ int wdp_async_run(struct wdp_prov *prov, struct wdp_sess *ws, const struct wdp_o
 	ASYNC_JOB *job;
 	int k;
 
-	if (!prov->cfg.async || !(job = ASYNC_get_current_job()) ||
-	    !(w = ASYNC_get_wait_ctx(job)) || !wdp_req_slot_fits(wq, op))
+	if (prov->cfg.async == WDP_ASYNC_NO || !(job = ASYNC_get_current_job()))
+		return -EAGAIN;
+	if (prov->cfg.async == WDP_ASYNC_AUTO && wq->in_process) {
+		wdp_bump(&n->async_inline, 1); /* runs in this thread (wdp.h) */
+		return -EAGAIN;
+	}
+	if (!(w = ASYNC_get_wait_ctx(job)) || !wdp_req_slot_fits(wq, op))
 		return -EAGAIN;
 	pthread_mutex_lock(&wq->lock);
 	/* what the job needs but cannot have (descriptors, the slots' bounce

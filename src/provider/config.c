@@ -11,7 +11,8 @@
  *   algorithms    WD_PROV_ALGS                what is offered (all)
  *   stats         WD_PROV_STATS               1: line on stderr at exit; a path
  *   explicit      WD_PROV_EXPLICIT            bounce buffers even on an SVA device
- *   async         WD_PROV_ASYNC               inside an ASYNC_JOB: submit and pause (yes)
+ *   async         WD_PROV_ASYNC               inside an ASYNC_JOB: submit and pause
+ *                                             (auto: unless the device is in-process)
  *
  * A value that makes no sense stops the provider from loading, with the
  * reason on OpenSSL's error stack: guessing would be silent.
@@ -223,7 +224,10 @@ static int apply(struct wdp_cfg *cfg, const char *key, const char *val, const ch
 	} else if (!strcmp(key, "explicit")) {
 		ret = parse_bool(val, &cfg->explicit_mem);
 	} else if (!strcmp(key, "async")) {
-		ret = parse_bool(val, &cfg->async);
+		if (!strcasecmp(val, "auto"))
+			cfg->async = WDP_ASYNC_AUTO;
+		else
+			ret = parse_bool(val, &cfg->async); /* WDP_ASYNC_NO or _YES */
 	} else if (!strcmp(key, "stats")) {
 		if (strlen(val) >= sizeof(cfg->stats_to))
 			ret = -EINVAL;
@@ -262,7 +266,7 @@ int wdp_cfg_load(struct wdp_cfg *cfg, const OSSL_CORE_HANDLE *handle,
 	memset(cfg, 0, sizeof(*cfg));
 	memcpy(cfg->threshold, threshold_default, sizeof(cfg->threshold));
 	cfg->fallback = 1;
-	cfg->async = 1;
+	cfg->async = WDP_ASYNC_AUTO;
 	cfg->algs = (1u << WDP_NALGS) - 1;
 	for (i = 0; i < WDP_ARRAY_SIZE(keys); i++)
 		params[i] = OSSL_PARAM_construct_utf8_ptr(keys[i], (char **)&vals[i], 0);

@@ -12,7 +12,9 @@
  * Pieces ASYNC_JOBs submitted are counted among the queue's (ops.wd) and
  * their requests again under async (a GCM message makes several), with
  * the most a queue had in flight at once (async.max) and the resumptions
- * that found a request not done yet (async.wakes).
+ * that found a request not done yet (async.wakes); pieces of jobs that ran
+ * in the job's thread because the device is in-process (async = auto) are
+ * async.inline.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -152,6 +154,8 @@ size_t wdp_stats_format(struct wdp_prov *p, char *buf, size_t len)
 			__atomic_load_n(&p->pool.async_max, __ATOMIC_RELAXED));
 		n = put(buf, len, n, " %s=%llu", "async.wakes", s.async_wakes);
 	}
+	if (s.async_inline)
+		n = put(buf, len, n, " %s=%llu", "async.inline", s.async_inline);
 	return n;
 }
 

@@ -62,6 +62,13 @@ extern const char *const wdp_mode_names[WDP_MODE__COUNT];
 
 /* ---- settings (config.c) ---- */
 
+/* wdp_cfg.async: a job's piece for a queue is submitted and the job paused
+ * never (no), on every device (yes), or on devices that work beside the
+ * CPU (auto: on the in-process software device the pause would only hand
+ * the same AES to an engine thread of the same machine, which costs 10-20%
+ * at 16 KiB; the piece runs in the job's thread, as outside a job). */
+enum { WDP_ASYNC_NO, WDP_ASYNC_YES, WDP_ASYNC_AUTO };
+
 struct wdp_cfg {
 	char device[WD_NAME_MAX];       /* "" : the best device offering ciphers */
 	int device_named;               /* by the user: config or environment */
@@ -70,7 +77,7 @@ struct wdp_cfg {
 	int fallback;                   /* device trouble: run in the default provider */
 	uint32_t algs;                  /* bit per enum wdp_alg_id: offered */
 	int explicit_mem;               /* share a bounce buffer even on an SVA device */
-	int async;                      /* inside an ASYNC_JOB: submit and pause (yes) */
+	int async;                      /* inside an ASYNC_JOB: submit and pause (WDP_ASYNC_*) */
 	char stats_to[256];             /* "": no line at exit, "1": stderr, else a file */
 };
 
@@ -109,6 +116,7 @@ struct wdp_counts {
 	uint64_t errors;                /* EVP calls failed because of a device */
 	uint64_t async;                 /* requests ASYNC_JOBs submitted (a GCM message: several) */
 	uint64_t async_wakes;           /* resumptions that found the request not done yet */
+	uint64_t async_inline;          /* jobs' pieces run in their thread: in-process device */
 };
 
 static inline void wdp_bump(uint64_t *c, uint64_t v)

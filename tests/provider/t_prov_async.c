@@ -14,7 +14,9 @@
  *   - a synchronous call between the jobs, on the queue they fill;
  *   - a context freed while its job is paused mid-request, and wait
  *     contexts freed and made anew (their cleanup);
- *   - async = no: jobs run synchronously.
+ *   - async = no: jobs run synchronously; async = auto (the default) on
+ *     the in-process device: in the job's thread, counted async.inline
+ *     (the other cases ask for async = yes).
  * argv[1]: the directory holding wd.so.
  */
 #include "tp_async.h"
@@ -41,9 +43,14 @@ static void show(struct tp *t, const char *what)
 	fflush(stdout);
 }
 
+/* Jobs pause on soft0 only with async = yes (auto runs their pieces in
+ * their thread there: async_auto). */
 static void open_with(struct tp *t, const char *conf)
 {
-	tp_open(t, moddir, conf);
+	char c[256];
+
+	snprintf(c, sizeof(c), "%s%s", conf, strstr(conf, "async") ? "" : "async = yes\n");
+	tp_open(t, moddir, c);
 	tpj_tp = t;
 }
 
@@ -233,6 +240,28 @@ static void async_off(void)
 	close_tp(&t);
 }
 
+/* async = auto (the default) on the in-process device: a job's piece for
+ * the queue runs in the job's thread, nothing pauses, counted. */
+static void async_auto(void)
+{
+	struct tpj jobs[4];
+	struct tp t;
+	int i;
+
+	open_with(&t, "threshold = 0\nasync = auto\n");
+	for (i = 0; i < 4; i++) {
+		tpj_make(&t, &jobs[i], "AES-128-CBC", 1, 16384, 0);
+		T_ASSERT(tpj_step(&jobs[i]));
+	}
+	tpj_check(jobs, 4);
+	show(&t, "async = auto");
+	T_EQ(stat_of(&t, "async"), 0);
+	T_ASSERT(stat_of(&t, "async.inline") >= 4);
+	T_ASSERT(stat_of(&t, "ops.wd") >= 4);
+	tpj_free(jobs, 4);
+	close_tp(&t);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -255,6 +284,7 @@ int main(int argc, char **argv)
 	sync_between();
 	freed_context();
 	async_off();
+	async_auto();
 	ASYNC_cleanup_thread();
 	printf("t_prov_async: ok\n");
 	return 0;

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	}
 	tp_seed("t_prov_async_fork");
 	T_ASSERT(ASYNC_init_thread(TPJ_MAX, 0));
-	tp_open(&t, argv[1], "threshold = 0\n");
+	tp_open(&t, argv[1], "threshold = 0\nasync = yes\n");
 	tpj_tp = &t;
 	for (i = 0; i < NJOBS; i++) {
 		tpj_make(&t, &jobs[i], i % 3 ? "AES-128-CBC" : "AES-256-CTR", 1, BIG, i & 1);

@@ -4,7 +4,8 @@
 # corpus file through wd gives the default provider's bytes (threshold 0:
 # every piece through a queue, and the defaults), and decrypts them back;
 # `openssl speed` runs (bounded) and its statistics show queue work, and
-# with -async_jobs 8 the jobs' requests in flight together (async.max).
+# with -async_jobs 8 the jobs' requests in flight together (async.max), or,
+# by default on the in-process device, run in the jobs' thread.
 # usage: t_prov_openssl.sh MODULE_DIR CORPUS_DIR [SANITIZER_RUNTIME]
 # (the runtime is preloaded into openssl when wd.so is a sanitizer build)
 set -eu
@@ -85,14 +86,28 @@ cat "$tmp/stats.speed"
 grep -q "ops.wd=[1-9]" "$tmp/stats.speed" || fail "openssl speed: no queue work"
 
 # --- speed with ASYNC_JOBs: one thread keeps eight jobs' requests in flight
-# on one queue (16 KiB CBC encryption: the default threshold sends it there)
+# on one queue (16 KiB CBC encryption: the default threshold sends it
+# there); async = yes, as soft0 is in-process (async = auto runs a job's
+# piece in its thread there: below)
 export WD_PROV_STATS="$tmp/stats.async"
-timeout 120 env ${pre:+LD_PRELOAD=$pre} openssl speed $WD -evp aes-128-cbc -async_jobs 8 \
-	-seconds 1 -bytes 16384 > "$tmp/speed.async" 2>&1 ||
+timeout 120 env ${pre:+LD_PRELOAD=$pre} WD_PROV_ASYNC=yes openssl speed $WD -evp aes-128-cbc \
+	-async_jobs 8 -seconds 1 -bytes 16384 > "$tmp/speed.async" 2>&1 ||
 	fail "openssl speed -async_jobs failed: $(tail -5 "$tmp/speed.async")"
 tail -2 "$tmp/speed.async"
 cat "$tmp/stats.async"
 grep -q " async=[1-9]" "$tmp/stats.async" || fail "openssl speed -async_jobs: no job's request"
 max=$(sed -n 's/.* async\.max=\([0-9]*\).*/\1/p' "$tmp/stats.async")
 [ "${max:-0}" -ge 2 ] || fail "openssl speed -async_jobs 8: never two requests in flight"
+
+# --- the same with the default, async = auto: on the in-process device the
+# jobs' pieces run in their own thread, counted as async.inline, none paused
+export WD_PROV_STATS="$tmp/stats.auto"
+timeout 120 env ${pre:+LD_PRELOAD=$pre} openssl speed $WD -evp aes-128-cbc -async_jobs 8 \
+	-seconds 1 -bytes 16384 > "$tmp/speed.auto" 2>&1 ||
+	fail "openssl speed -async_jobs (auto) failed: $(tail -5 "$tmp/speed.auto")"
+tail -2 "$tmp/speed.auto"
+cat "$tmp/stats.auto"
+grep -q " async.inline=[1-9]" "$tmp/stats.auto" || fail "async = auto: no job's piece run inline"
+grep -q " async=" "$tmp/stats.auto" && fail "async = auto: a job paused on the in-process device"
+grep -q "ops.wd=[1-9]" "$tmp/stats.auto" || fail "async = auto: no queue work"
 echo "t_prov_openssl: ok"
