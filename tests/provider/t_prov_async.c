@@ -221,42 +221,25 @@ static void freed_context(void)
 	close_tp(&t);
 }
 
-/* async = no: a job's request runs synchronously, nothing pauses. */
-static void async_off(void)
+/* Jobs that never pause (each finishes in its first step), their pieces
+ * on the queue all the same: async = no (synchronously, on every device),
+ * and async = auto (the default) on the in-process device (in the job's
+ * thread, counted async.inline). */
+static void no_pause(const char *conf, unsigned long long inline_min)
 {
 	struct tpj jobs[4];
 	struct tp t;
 	int i;
 
-	open_with(&t, "threshold = 0\nasync = no\n");
+	open_with(&t, conf);
 	for (i = 0; i < 4; i++) {
 		tpj_make(&t, &jobs[i], "AES-128-CBC", 1, 16384, 0);
 		T_ASSERT(tpj_step(&jobs[i]));
 	}
 	tpj_check(jobs, 4);
+	show(&t, conf);
 	T_EQ(stat_of(&t, "async"), 0);
-	T_ASSERT(stat_of(&t, "ops.wd") >= 4);
-	tpj_free(jobs, 4);
-	close_tp(&t);
-}
-
-/* async = auto (the default) on the in-process device: a job's piece for
- * the queue runs in the job's thread, nothing pauses, counted. */
-static void async_auto(void)
-{
-	struct tpj jobs[4];
-	struct tp t;
-	int i;
-
-	open_with(&t, "threshold = 0\nasync = auto\n");
-	for (i = 0; i < 4; i++) {
-		tpj_make(&t, &jobs[i], "AES-128-CBC", 1, 16384, 0);
-		T_ASSERT(tpj_step(&jobs[i]));
-	}
-	tpj_check(jobs, 4);
-	show(&t, "async = auto");
-	T_EQ(stat_of(&t, "async"), 0);
-	T_ASSERT(stat_of(&t, "async.inline") >= 4);
+	T_ASSERT(stat_of(&t, "async.inline") >= inline_min);
 	T_ASSERT(stat_of(&t, "ops.wd") >= 4);
 	tpj_free(jobs, 4);
 	close_tp(&t);
@@ -283,8 +266,8 @@ int main(int argc, char **argv)
 	full_queue();
 	sync_between();
 	freed_context();
-	async_off();
-	async_auto();
+	no_pause("threshold = 0\nasync = no\n", 0);
+	no_pause("threshold = 0\nasync = auto\n", 4);
 	ASYNC_cleanup_thread();
 	printf("t_prov_async: ok\n");
 	return 0;
