@@ -55,6 +55,7 @@ bench: build
 	bench/zlib_progs.sh $(BUILD)/tools/wd "" 5 $(BUILD)/bench-zlib-progs.json
 	$(BUILD)/tools/wd bench provider -j $(BUILD)/bench-provider.json
 	bench/prov_insns.sh $(BUILD)/tools/wd 20000 $(BUILD)/bench-provider-insns.json
+	bench/prov_speed.sh $(BUILD)/src/provider 3 1 $(BUILD)/bench-provider-speed.json
 
 # Every test: plain build, ASan+UBSan build, TSan build, install + consumer.
 check: check-plain check-asan check-tsan check-fuzz check-install
