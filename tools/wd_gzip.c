@@ -37,6 +37,7 @@
 #include <wd/wd.h>
 #include <zlib.h>
 
+#include "gz_reader.h"
 #include "gz_writer.h"
 #include "wd_cli.h"
 
@@ -47,6 +48,7 @@
 #define MAX_QUEUES 64
 #define DIN_CAP (1u << 20)
 #define DOUT_CAP (4u << 20)
+#define DIN_HEADROOM 64u         /* unread bytes carried to the next buffer read ahead */
 
 enum { EXIT_OK = 0, EXIT_ERR = 1, EXIT_WARN = 2 };
 
@@ -74,6 +76,7 @@ struct gz {
 	unsigned char hist[HIST];       /* the last 32 KiB of input read */
 	uint32_t hist_len;
 	unsigned char *din, *dout;      /* decompression buffers */
+	struct gz_reader *rd;           /* reading ahead (din then points into its buffers) */
 	const char *prog;
 };
 
@@ -164,7 +167,11 @@ static int write_full(int fd, const void *buf, size_t len)
 
 static int gz_open(struct gz *g)
 {
-	struct wd_ctx_opts co = { .size = sizeof(co), .soft_threads = g->o.threads };
+	/* decompression is one stream, in this thread on the built-in device:
+	 * one engine thread and one queue, no compression slots */
+	int decomp = g->o.decompress || g->o.test || g->o.list;
+	struct wd_ctx_opts co = { .size = sizeof(co),
+				  .soft_threads = g->o.threads || !decomp ? g->o.threads : 1 };
 	struct wd_queue_opts qo = { .size = sizeof(qo), .depth = SLOTS_PER_QUEUE * 2 };
 	struct wd_dev_info info = { .size = sizeof(info) };
 	struct wd_dev *dev;
@@ -178,7 +185,7 @@ static int gz_open(struct gz *g)
 	if (!dev)
 		return -EOPNOTSUPP;
 	wd_dev_info(dev, &info);
-	g->nq = info.engines ? info.engines : 1;
+	g->nq = info.engines && !decomp ? info.engines : 1;
 	if (g->nq > MAX_QUEUES)
 		g->nq = MAX_QUEUES;
 	for (i = 0; i < g->nq; i++) {
@@ -189,9 +196,9 @@ static int gz_open(struct gz *g)
 	g->use_dict = wd_comp_level_from_zlib(g->o.level) <= WD_COMP_STREAM_LEVEL_MAX;
 	g->piece = g->use_dict ? PIECE : BIG_PIECE;
 	/* big pieces: half as many in flight is as many bytes and plenty */
-	g->nslots = g->nq * (g->use_dict ? SLOTS_PER_QUEUE : SLOTS_PER_QUEUE / 2);
-	g->slots = calloc(g->nslots, sizeof(*g->slots));
-	if (!g->slots)
+	g->nslots = decomp ? 0 : g->nq * (g->use_dict ? SLOTS_PER_QUEUE : SLOTS_PER_QUEUE / 2);
+	g->slots = g->nslots ? calloc(g->nslots, sizeof(*g->slots)) : NULL;
+	if (g->nslots && !g->slots)
 		return -ENOMEM;
 	for (i = 0; i < g->nslots; i++) {
 		struct slot *s = &g->slots[i];
@@ -384,11 +391,35 @@ static int compress_fd(struct gz *g, int in, int out, uint64_t size, const char 
 
 /* ---- decompression ---- */
 
+/* With a reader thread (a regular file): the unread bytes, a handful at
+ * most (the stream takes what it is given; a member's end wants two bytes
+ * to look at), go in front of its next buffer. */
+static int refill_ahead(struct gz *g, size_t *pos, size_t *have, int *eof)
+{
+	unsigned char keep[DIN_HEADROOM], *data;
+	size_t left = *have - *pos, n;
+	int ret;
+
+	if (left > DIN_HEADROOM)
+		return -EPROTO; /* the decoder left more than it ever does */
+	memcpy(keep, g->din + *pos, left);
+	ret = gz_reader_next(g->rd, &data, &n, eof);
+	if (ret)
+		return ret;
+	g->din = data - left;
+	memcpy(g->din, keep, left);
+	*pos = 0;
+	*have = left + n;
+	return 0;
+}
+
 /* Move unread input to the front and read more; sets *eof at end of file. */
 static int refill(struct gz *g, int in, size_t *pos, size_t *have, int *eof)
 {
 	ssize_t n;
 
+	if (g->rd)
+		return *eof ? 0 : refill_ahead(g, pos, have, eof);
 	memmove(g->din, g->din + *pos, *have - *pos);
 	*have -= *pos;
 	*pos = 0;
@@ -427,7 +458,9 @@ static int zero_tail(struct gz *g, int in, size_t *pos, size_t *have, int *eof)
 static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t *out_bytes)
 {
 	struct gz_writer *wr = NULL;
+	unsigned char *own_din = g->din;
 	struct wd_comp_stream *s;
+	struct stat st;
 	size_t pos = 0, have = 0, used, made;
 	int eof = 0, ret, result = 0;
 	struct progress pr;
@@ -436,6 +469,11 @@ static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t 
 	ret = wd_comp_stream_new(&s, g->q[0], WD_DECOMPRESS, WD_COMP_GZIP, 0);
 	if (ret)
 		return ret;
+	/* a regular file is read ahead by a thread (a read there never waits
+	 * for long, so stopping it never hangs) */
+	if (!fstat(in, &st) && S_ISREG(st.st_mode) && gz_reader_start(&g->rd, in, DIN_CAP,
+									DIN_HEADROOM))
+		g->rd = NULL; /* no thread: read here */
 	/* decoding and writing overlap: a thread writes one buffer while
 	 * the next one is decoded */
 	if (out >= 0 && (ret = gz_writer_start(&wr, out, DOUT_CAP))) {
@@ -493,6 +531,11 @@ static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t 
 	}
 	progress_end(&pr);
 	wd_comp_stream_free(s);
+	if (g->rd) {
+		gz_reader_stop(g->rd);
+		g->rd = NULL;
+		g->din = own_din;
+	}
 	if (wr) {
 		int w = gz_writer_finish(wr); /* what was decoded goes out, even on an error */
 

@@ -127,6 +127,46 @@ for bit in 20 40 80; do
 	check_not "reserved flag 0x$bit: -t fails" "$WD" gunzip -t rf.gz
 done
 
+# wd gunzip reads a regular file ahead in buffers of 1 MiB: a member's end,
+# a member's header (with a long name) and zeros padding the file, each
+# placed across that edge, read as gzip reads them (python3's gzip writes
+# the members, stored blocks: their sizes are exact)
+cat > edges.py <<'PY'
+import gzip, io, os, sys
+EDGE = 1 << 20
+def member(size, name=b""):
+    # a member of exactly size bytes: stored data, sized to fit
+    data = os.urandom(1)
+    for _ in range(3):
+        over = len(gz(data, name)) - size
+        data = os.urandom(max(0, len(data) - over))
+    m = gz(data, name)
+    assert len(m) == size, (len(m), size)
+    return m
+def gz(data, name):
+    b = io.BytesIO()
+    with gzip.GzipFile(filename=name.decode(), mode="wb", fileobj=b, compresslevel=0,
+                       mtime=0) as f:
+        f.write(data)
+    return b.getvalue()
+case, d = sys.argv[1], int(sys.argv[2])
+if case == "end":       # the first member ends d bytes from the edge
+    out = member(EDGE + d) + gz(b"second member\n", b"")
+elif case == "name":    # the second member's 300-byte name crosses the edge
+    out = member(EDGE - 150 + d) + gz(b"named\n", b"n" * 300)
+else:                   # zeros from d bytes before the edge to past it
+    out = member(EDGE - d) + bytes(d + 4096)
+sys.stdout.buffer.write(out)
+PY
+for c in end name zeros; do
+	for d in -2 -1 0 1 2; do
+		[ $c = zeros ] && [ $d -lt 1 ] && continue
+		python3 edges.py $c $d > edge.gz
+		check "a $c at the read-ahead edge ($d)" sh -c "'$WD' gunzip -c < edge.gz > edge.wd 2> edge.err &&
+			gzip -dc < edge.gz 2>/dev/null | cmp -s - edge.wd && [ ! -s edge.err ]"
+	done
+done
+
 # gzip's own test on our output
 check "gzip -t accepts wd output" sh -c "'$WD' gzip -c big > w.gz && gzip -t w.gz"
 

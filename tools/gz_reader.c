@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "gz_reader.h"
+
+struct gz_reader {
+	int fd, stop;
+	size_t cap, headroom;
+	unsigned char *buf[2];
+	size_t len[2];
+	int full[2];                    /* read, not yet given back */
+	int eof, err;                   /* the reader's last read */
+	unsigned next;                  /* the buffer the decoder takes next */
+	int held;                       /* the decoder holds buf[next ^ 1] */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+};
+
+static ssize_t read_full(int fd, unsigned char *p, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+static void *reader_main(void *arg)
+{
+	struct gz_reader *r = arg;
+	unsigned i = 0;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->stop && !r->eof && !r->err) {
+		ssize_t n;
+
+		while (r->full[i] && !r->stop)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->stop)
+			break;
+		pthread_mutex_unlock(&r->lock);
+		n = read_full(r->fd, r->buf[i] + r->headroom, r->cap);
+		pthread_mutex_lock(&r->lock);
+		if (n < 0) {
+			r->err = (int)n;
+		} else {
+			r->len[i] = (size_t)n;
+			r->full[i] = 1;
+			r->eof = (size_t)n < r->cap;
+		}
+		pthread_cond_broadcast(&r->cond);
+		i ^= 1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int gz_reader_start(struct gz_reader **out, int fd, size_t cap, size_t headroom)
+{
+	struct gz_reader *r = calloc(1, sizeof(*r));
+	int ret;
+
+	if (!r)
+		return -ENOMEM;
+	r->fd = fd;
+	r->cap = cap;
+	r->headroom = headroom;
+	r->buf[0] = malloc(headroom + cap);
+	r->buf[1] = malloc(headroom + cap);
+	if (!r->buf[0] || !r->buf[1]) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	ret = -pthread_create(&r->thread, NULL, reader_main, r);
+	if (ret) {
+		pthread_mutex_destroy(&r->lock);
+		pthread_cond_destroy(&r->cond);
+		goto err;
+	}
+	*out = r;
+	return 0;
+err:
+	free(r->buf[0]);
+	free(r->buf[1]);
+	free(r);
+	return ret;
+}
+
+int gz_reader_next(struct gz_reader *r, unsigned char **data, size_t *len, int *eof)
+{
+	unsigned i;
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->held) {
+		r->full[r->next ^ 1] = 0; /* given back: the reader may fill it */
+		r->held = 0;
+		pthread_cond_broadcast(&r->cond);
+	}
+	i = r->next;
+	/* a buffer read before the error or the end comes first */
+	while (!r->full[i] && !r->err && !r->eof)
+		pthread_cond_wait(&r->cond, &r->lock);
+	if (r->full[i]) {
+		*data = r->buf[i] + r->headroom;
+		*len = r->len[i];
+		*eof = r->len[i] < r->cap;
+		r->next ^= 1;
+		r->held = 1;
+	} else if (r->err) {
+		ret = r->err;
+	} else {
+		/* the end came with the buffer before, taken already */
+		*data = r->buf[i] + r->headroom;
+		*len = 0;
+		*eof = 1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void gz_reader_stop(struct gz_reader *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	free(r->buf[0]);
+	free(r->buf[1]);
+	free(r);
+}
