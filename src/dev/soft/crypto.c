@@ -58,10 +58,7 @@ static void ctx_drop(struct cipher_ctx *x)
 {
 	int i;
 
-	/* EVP_CIPHER_CTX_free and the provider's freectx cleanse the key
-	 * schedule */
-	EVP_CIPHER_CTX_free(x->evp);
-	x->evp = NULL;
+	/* the provider's freectx cleanses the key schedule */
 	for (i = 0; i < 2; i++)
 		if (x->pctx[i])
 			soft_pctx_free(&x->pf, x->pctx[i]);
@@ -273,13 +270,6 @@ static int aliasing_ok(const struct soft_seg_list *in, const struct soft_seg_lis
 		}
 	}
 	return 1;
-}
-
-int soft_evp_step(void *ctx, uint8_t *out, const uint8_t *in, size_t len)
-{
-	int n;
-
-	return EVP_CipherUpdate(ctx, out, &n, in, (int)len) && (size_t)n == len;
 }
 
 /* The default provider's raw transform as a step (arg: a cipher_ctx's

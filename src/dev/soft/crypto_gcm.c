@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * AES-GCM on the soft engine (the request contract is in wd/crypto.h):
- * OpenSSL's EVP from the engine's own library context (evp.c), one context
- * per session keyed once, its direction set by each message's first part.
+ * OpenSSL's default provider from the engine's own library context, called
+ * through its functions (evp.c: without EVP's per-call parameter lookups,
+ * about 1,000 instructions a message), one context per session keyed once,
+ * its direction set by each message's first part.
  *
  * A message may span requests of one session, served in ring order, so the
  * session keeps where its message stands (struct gcm_msg, the engine's half
@@ -13,24 +15,26 @@
  * bounded before they are added, the header is reached through the same
  * rules as the text (ops.c, soft_side_get) and may not overlap it.
  *
- * A decryption whose tag does not match (EVP's own comparison, after
- * EVP_CTRL_GCM_SET_TAG) has the request's text output zeroed before its
+ * A decryption whose tag does not match (the provider's own comparison,
+ * after the tag is set as a parameter) has the request's text output zeroed before its
  * completion is posted; through the daemon the zeroes are what goes back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <wd/crypto.h>
 
 #include "crypto_int.h"
 
 /* OpenSSL's GCM takes IVs up to 128 bytes (GCM_IV_MAX_SIZE in 3.0); longer
  * ones are folded into an equivalent 16-byte IV (soft_gcm_fold_iv). */
-#define GCM_EVP_IV_MAX 128u
+#define GCM_PROV_IV_MAX 128u
 /* SP 800-38D: at most 2^39 - 256 bits of text per message */
 #define GCM_TEXT_MAX ((1ull << 36) - 32)
 #define GCM_P_KNOWN (WD_AEAD_P_INIT | WD_AEAD_P_FINAL | WD_AEAD_P_TAGLEN(0x1f) | \
@@ -124,17 +128,16 @@ void soft_gcm_reset(struct cipher_ctx *x)
 
 int soft_gcm_key(struct cipher_ctx *x, const struct wd_cipher_setup *cs)
 {
-	const EVP_CIPHER *c = soft_evp_cipher(cs->alg, cs->key_len);
-
-	if (!x->evp)
-		x->evp = EVP_CIPHER_CTX_new();
-	if (!x->evp)
+	if (!x->pref)
+		x->pref = soft_evp_plain(cs->alg, cs->key_len, &x->pf);
+	if (!x->pref)
+		return -EIO;
+	if (!x->pctx[1])
+		x->pctx[1] = soft_pctx_new(&x->pf);
+	if (!x->pctx[1])
 		return -ENOMEM;
 	/* one context serves both directions: each message's INIT sets it */
-	if (!c || !EVP_CipherInit_ex(x->evp, c, NULL, cs->key, NULL, 1))
-		return -EIO;
-	x->gcm.ivlen = 0; /* not known: the first INIT sets it */
-	return 0;
+	return soft_pctx_key(&x->pf, x->pctx[1], 1, cs->key, cs->key_len) ? 0 : -EIO;
 }
 
 /* H = E_K(0^128) and its inverse, for long IVs only: the key is fetched
@@ -266,7 +269,7 @@ static int gcm_start(struct soft_queue *sq, const wd_sqe *e, struct cipher_ctx *
 	uint8_t folded[16];
 	int ret;
 
-	if (n > GCM_EVP_IV_MAX) {
+	if (n > GCM_PROV_IV_MAX) {
 		ret = gcm_hkey(sq->cipher, e->session, x);
 		if (ret)
 			return ret;
@@ -274,14 +277,8 @@ static int gcm_start(struct soft_queue *sq, const wd_sqe *e, struct cipher_ctx *
 		iv = folded;
 		n = sizeof(folded);
 	}
-	/* setting the length looks a parameter up by name: only on a change */
-	if (m->ivlen != n) {
-		m->ivlen = 0;
-		if (EVP_CIPHER_CTX_ctrl(x->evp, EVP_CTRL_GCM_SET_IVLEN, (int)n, NULL) <= 0)
-			return -EIO;
-		m->ivlen = n;
-	}
-	if (!EVP_CipherInit_ex(x->evp, NULL, NULL, NULL, iv, enc))
+	/* the IV and its length together, and the direction */
+	if (!x->pf.init[!!enc](x->pctx[1], NULL, 0, iv, n, NULL))
 		return -EIO;
 	m->open = 1;
 	m->enc = (uint8_t)enc;
@@ -290,17 +287,28 @@ static int gcm_start(struct soft_queue *sq, const wd_sqe *e, struct cipher_ctx *
 	return 0;
 }
 
-static int gcm_text(EVP_CIPHER_CTX *ctx, const struct soft_io *io,
+/* The provider's update as a step over segments. */
+struct gcm_step {
+	const struct soft_pcipher *pf;
+	void *pctx;
+};
+
+static int gcm_update(void *arg, uint8_t *out, const uint8_t *in, size_t len)
+{
+	const struct gcm_step *p = arg;
+	size_t outl;
+
+	return p->pf->update(p->pctx, out, &outl, len, in, len) && outl == len;
+}
+
+static int gcm_text(struct gcm_step *st, const struct soft_io *io,
 		    const struct soft_seg_list *lists, uint64_t total)
 {
-	int n;
-
 	if (!total)
 		return 0;
 	if (!io->src_segs && !io->dst_segs)
-		return EVP_CipherUpdate(ctx, io->dst, &n, io->src, (int)total) &&
-			       (uint64_t)n == total ? 0 : -EIO;
-	return soft_run_segments(soft_evp_step, ctx, &lists[0], &lists[1], total, 1);
+		return gcm_update(st, io->dst, io->src, total) ? 0 : -EIO;
+	return soft_run_segments(gcm_update, st, &lists[0], &lists[1], total, 1);
 }
 
 /* Zero total bytes of the output (a decryption that failed its tag). */
@@ -317,25 +325,27 @@ static void zero_out(const struct soft_seg_list *out, uint64_t total)
 }
 
 /* The message's end: an encryption's tag written into the slot (and sent
- * back to the client), a decryption's checked by EVP itself. */
-static int gcm_finish(struct soft_queue *sq, struct soft_scratch *s, EVP_CIPHER_CTX *ctx,
+ * back to the client), a decryption's checked by the provider itself. */
+static int gcm_finish(struct soft_queue *sq, struct soft_scratch *s, struct gcm_step *st,
 		      uint8_t *slot, uint64_t slot_off, uint32_t tag_len, int enc)
 {
 	uint8_t tag[WD_AEAD_TAG_MAX], none[16];
-	int n = 0;
+	OSSL_PARAM p[2] = { OSSL_PARAM_END, OSSL_PARAM_END };
+	size_t n = 0;
 
+	p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, tag_len);
 	if (enc) {
-		if (!EVP_CipherFinal_ex(ctx, none, &n) ||
-		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, (int)tag_len, tag) <= 0)
+		if (!st->pf->final(st->pctx, none, &n, sizeof(none)) ||
+		    !st->pf->get_params(st->pctx, p))
 			return -EIO;
 		memcpy(slot, tag, tag_len);
 		return soft_side_wrote(sq, s, slot_off, tag_len);
 	}
 	/* one copy of the expected tag: the slot is the caller's memory */
 	memcpy(tag, slot, tag_len);
-	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, (int)tag_len, tag) <= 0)
+	if (!st->pf->set_params(st->pctx, p))
 		return -EIO;
-	if (!EVP_CipherFinal_ex(ctx, none, &n)) {
+	if (!st->pf->final(st->pctx, none, &n, sizeof(none))) {
 		ERR_clear_error(); /* a failed check is no library error to keep */
 		return -EBADMSG;
 	}
@@ -347,17 +357,20 @@ static int gcm_part_run(struct soft_queue *sq, struct soft_scratch *s, const wd_
 			const struct soft_io *io, struct cipher_ctx *x, const struct gcm_part *g,
 			uint8_t *hdr, const struct soft_seg_list *lists, int enc)
 {
+	struct gcm_step st = { &x->pf, x->pctx[1] };
 	struct gcm_msg *m = &x->gcm;
-	int n, ret;
+	size_t n;
+	int ret;
 
 	if (g->init) {
 		ret = gcm_start(sq, e, x, hdr, g->iv_len, enc);
 		if (ret)
 			return ret;
 	}
-	if (g->aad_len && !EVP_CipherUpdate(x->evp, NULL, &n, hdr + g->iv_len, (int)g->aad_len))
+	/* AAD: out NULL */
+	if (g->aad_len && !x->pf.update(st.pctx, NULL, &n, g->aad_len, hdr + g->iv_len, g->aad_len))
 		return -EIO;
-	ret = gcm_text(x->evp, io, lists, g->total);
+	ret = gcm_text(&st, io, lists, g->total);
 	if (ret)
 		return ret;
 	m->text |= g->total != 0;
@@ -365,7 +378,7 @@ static int gcm_part_run(struct soft_queue *sq, struct soft_scratch *s, const wd_
 	if (!g->final)
 		return 0;
 	m->open = 0;
-	ret = gcm_finish(sq, s, x->evp, hdr + g->iv_len + g->aad_len, g->iv_len + g->aad_len,
+	ret = gcm_finish(sq, s, &st, hdr + g->iv_len + g->aad_len, g->iv_len + g->aad_len,
 			 g->tag_len, enc);
 	if (ret == -EBADMSG)
 		zero_out(&lists[1], g->total);

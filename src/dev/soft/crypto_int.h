@@ -31,7 +31,6 @@ struct gcm_msg {
 	uint8_t enc;                    /* ... in this direction */
 	uint8_t text;                   /* ... and text came: no more AAD */
 	uint8_t h_ok;                   /* h and hinv are known (long IVs) */
-	uint32_t ivlen;                 /* the IV length the context is set for */
 	uint64_t text_len;              /* text of the message so far */
 	uint64_t h[2], hinv[2];         /* GHASH key and its inverse (crypto_gcm.c) */
 };
@@ -39,12 +38,10 @@ struct gcm_msg {
 struct cipher_ctx {
 	uint64_t gen;                   /* the slot generation it was keyed for */
 	uint32_t alg;                   /* 0: no session */
-	/* GCM: an EVP context, its direction set per message (GCM runs the
-	 * block cipher one way only) */
-	EVP_CIPHER_CTX *evp;
-	/* CBC, CTR, XTS: the default provider's own contexts, [0] decryption,
-	 * [1] encryption, its functions, and the EVP_CIPHER that keeps it
-	 * alive while they are (soft.h, crypto.c) */
+	/* the default provider's own contexts, [0] decryption, [1]
+	 * encryption (GCM: [1] alone, its direction set by each message's
+	 * init: GCM runs the block cipher one way only), its functions, and
+	 * the EVP_CIPHER that keeps it alive while they are (soft.h, crypto.c) */
 	void *pctx[2];
 	struct soft_pcipher pf;
 	EVP_CIPHER *pref;
@@ -95,7 +92,6 @@ static inline int soft_text_lists(const struct soft_queue *sq, const wd_sqe *e,
 /* One step of a cipher on contiguous bytes: 1 done, 0 failed. */
 typedef int soft_step_fn(void *ctx, uint8_t *out, const uint8_t *in, size_t len);
 /* EVP_CipherUpdate as a step (ctx: an EVP_CIPHER_CTX). */
-soft_step_fn soft_evp_step;
 /* Cipher total bytes from in to out by steps on ctx, unit bytes at a time
  * across segment boundaries (1 for stream modes). */
 int soft_run_segments(soft_step_fn *step, void *ctx, const struct soft_seg_list *in,
@@ -108,7 +104,7 @@ int soft_cipher_setup_at(struct soft_cipher *sc, unsigned id, uint64_t gen,
 
 /* crypto_gcm.c */
 
-/* Key a GCM session's context (x->evp) from cs: 0, -ENOMEM, -EIO. */
+/* Key a GCM session's context (x->pctx[1]) from cs: 0, -ENOMEM, -EIO. */
 int soft_gcm_key(struct cipher_ctx *x, const struct wd_cipher_setup *cs);
 /* Forget the session's message and its GHASH key (dropped or keyed again). */
 void soft_gcm_reset(struct cipher_ctx *x);

@@ -25,12 +25,12 @@
  * in OPENSSL_cleanup.  Each cipher queue holds the table (soft_evp_get/put);
  * whoever leaves it unused and closed frees it, exactly once.
  *
- * The plain modes (CBC, CTR, XTS) are also looked up as the default
- * provider's own functions (OSSL_PROVIDER_query_operation), which the
- * engine calls without EVP on the way (crypto.c): EVP_CipherInit_ex with
- * only a new IV costs about 1200 instructions in OpenSSL 3.0 (it sets the
- * padding again and asks for the IV length, each a parameter looked up by
- * name), the provider's own init with the IV about 60.
+ * Every mode is also looked up as the default provider's own functions
+ * (OSSL_PROVIDER_query_operation), which the engine calls without EVP on
+ * the way (crypto.c, crypto_gcm.c): EVP_CipherInit_ex with only a new IV
+ * costs about 1200 instructions in OpenSSL 3.0 (it sets the padding again
+ * and asks for the IV length, each a parameter looked up by name), the
+ * provider's own init with the IV about 60.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -137,11 +137,23 @@ static void take(struct soft_pcipher *pc, const OSSL_DISPATCH *d)
 		case OSSL_FUNC_CIPHER_CIPHER:
 			pc->cipher = OSSL_FUNC_cipher_cipher(d);
 			break;
+		case OSSL_FUNC_CIPHER_UPDATE:
+			pc->update = OSSL_FUNC_cipher_update(d);
+			break;
+		case OSSL_FUNC_CIPHER_FINAL:
+			pc->final = OSSL_FUNC_cipher_final(d);
+			break;
+		case OSSL_FUNC_CIPHER_GET_CTX_PARAMS:
+			pc->get_params = OSSL_FUNC_cipher_get_ctx_params(d);
+			break;
+		case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
+			pc->set_params = OSSL_FUNC_cipher_set_ctx_params(d);
+			break;
 		}
 	}
 }
 
-/* The plain modes' functions: 0, or -1 when one is missing. */
+/* Every mode's functions: 0, or -1 when one is missing. */
 static int query_plain(void)
 {
 	const OSSL_ALGORITHM *a;
@@ -153,17 +165,17 @@ static int query_plain(void)
 	for (a = evp.ops; a && a->algorithm_names; a++)
 		for (m = 1; m < NALGS; m++)
 			for (k = 0; k < NKEYS; k++)
-				if (m != WD_CIPHER_AES_GCM && names[m][k] &&
-				    first_name_is(a->algorithm_names, names[m][k]))
+				if (names[m][k] && first_name_is(a->algorithm_names, names[m][k]))
 					take(&evp.pc[m][k], a->implementation);
 	for (m = 1; m < NALGS; m++)
 		for (k = 0; k < NKEYS; k++) {
 			pc = &evp.pc[m][k];
-			if (m == WD_CIPHER_AES_GCM || !names[m][k])
+			if (!names[m][k])
 				continue;
 			pc->provctx = OSSL_PROVIDER_get0_provider_ctx(evp.prov);
 			if (!pc->newctx || !pc->freectx || !pc->init[0] || !pc->init[1] ||
-			    !pc->cipher)
+			    !pc->cipher || !pc->update || !pc->final || !pc->get_params ||
+			    !pc->set_params)
 				return -1;
 		}
 	return 0;
@@ -250,8 +262,7 @@ struct evp_cipher_st *soft_evp_plain(uint32_t alg, uint32_t key_len, struct soft
 {
 	int k = alg_key_index(alg, key_len);
 
-	if (k < 0 || alg == WD_CIPHER_AES_GCM || !evp.pc[alg][k].cipher ||
-	    !EVP_CIPHER_up_ref(evp.c[alg][k]))
+	if (k < 0 || !evp.pc[alg][k].cipher || !EVP_CIPHER_up_ref(evp.c[alg][k]))
 		return NULL;
 	*pf = evp.pc[alg][k];
 	return evp.c[alg][k];
@@ -265,8 +276,7 @@ const EVP_CIPHER *soft_evp_ecb(uint32_t key_len)
 }
 
 /* Outside crypto.c so that the fault-injection tests reach them with
- * --wrap (tests/failinj), as they reach EVP_CIPHER_CTX_new and keying
- * through EVP_CipherInit_ex for GCM. */
+ * --wrap (tests/failinj). */
 void *soft_pctx_new(const struct soft_pcipher *pf)
 {
 	return pf->newctx(pf->provctx);

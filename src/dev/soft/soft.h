@@ -424,10 +424,11 @@ void soft_evp_put(void);
 const struct evp_cipher_st *soft_evp_cipher(uint32_t alg, uint32_t key_len);
 const struct evp_cipher_st *soft_evp_ecb(uint32_t key_len);
 
-/* The default provider's own functions for a plain mode (CBC, CTR, XTS):
- * its context made with newctx(provctx), keyed or given a new IV with
- * init[enc] (key or IV NULL: kept), and cipher() for the raw transform
- * (whole blocks for CBC, a data unit for XTS).  soft_evp_plain copies
+/* The default provider's own functions for a mode: its context made with
+ * newctx(provctx), keyed or given a new IV with init[enc] (key or IV NULL:
+ * kept), and cipher() for the raw transform (whole blocks for CBC, a data
+ * unit for XTS); for GCM also update() (AAD with out NULL, then text),
+ * final() and the tag through get/set_ctx_params.  soft_evp_plain copies
  * those of a mode and key length into *pf and returns a reference to the
  * mode's EVP_CIPHER, which keeps the provider (its provctx) alive while
  * the caller's contexts are (free it with EVP_CIPHER_free after them:
@@ -441,6 +442,11 @@ struct soft_pcipher {
 		       size_t ivlen, const struct ossl_param_st *params);
 	int (*cipher)(void *ctx, unsigned char *out, size_t *outl, size_t outsize,
 		      const unsigned char *in, size_t inl);
+	int (*update)(void *ctx, unsigned char *out, size_t *outl, size_t outsize,
+		      const unsigned char *in, size_t inl);
+	int (*final)(void *ctx, unsigned char *out, size_t *outl, size_t outsize);
+	int (*get_params)(void *ctx, struct ossl_param_st *params);
+	int (*set_params)(void *ctx, const struct ossl_param_st *params);
 };
 struct evp_cipher_st *soft_evp_plain(uint32_t alg, uint32_t key_len, struct soft_pcipher *pf);
 /* A context of pf (NULL: no memory), freed, keyed for a direction (1 or 0). */
