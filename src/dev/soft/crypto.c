@@ -272,19 +272,12 @@ static int aliasing_ok(const struct soft_seg_list *in, const struct soft_seg_lis
 	return 1;
 }
 
-/* The default provider's raw transform as a step (arg: a cipher_ctx's
- * provider context and its functions). */
-struct plain_step {
-	const struct soft_pcipher *pf;
-	void *pctx;
-};
-
-static int plain_step(void *arg, uint8_t *out, const uint8_t *in, size_t len)
+int soft_pstep_run(void *arg, uint8_t *out, const uint8_t *in, size_t len)
 {
-	const struct plain_step *p = arg;
+	const struct soft_pstep *p = arg;
 	size_t outl;
 
-	return p->pf->cipher(p->pctx, out, &outl, len, in, len) && outl == len;
+	return p->fn(p->pctx, out, &outl, len, in, len) && outl == len;
 }
 
 /* CBC, CTR and GCM over segments: whole blocks straight from segment to
@@ -323,7 +316,7 @@ int soft_run_segments(soft_step_fn *step, void *ctx, const struct soft_seg_list 
 }
 
 /* XTS needs the whole data unit in one call: gather, cipher, scatter. */
-static int run_gathered(struct plain_step *p, struct soft_scratch *s,
+static int run_gathered(struct soft_pstep *p, struct soft_scratch *s,
 			const struct soft_seg_list *in, const struct soft_seg_list *out,
 			uint64_t total)
 {
@@ -338,7 +331,7 @@ static int run_gathered(struct plain_step *p, struct soft_scratch *s,
 		s->gather_len = total;
 	}
 	cur_copy(&ci, s->gather, total, 0);
-	if (!plain_step(p, s->gather, s->gather, total))
+	if (!soft_pstep_run(p, s->gather, s->gather, total))
 		return -EIO;
 	cur_copy(&co, s->gather, total, 1);
 	return 0;
@@ -390,7 +383,7 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	uint64_t room = io->dst_segs ? io->dst_total : total;
 	struct soft_seg_list in, out, din, dout;
 	uint8_t iv[WD_CIPHER_IV_LEN];
-	struct plain_step p;
+	struct soft_pstep p;
 	struct cipher_ctx *x;
 	int ret;
 
@@ -415,18 +408,18 @@ static int cipher(struct soft_queue *sq, struct soft_scratch *s, const wd_sqe *e
 	 * cannot be forwarded to one 16-byte load (a stall per request) */
 	_Static_assert(offsetof(wd_sqe, arg1) == offsetof(wd_sqe, arg0) + 8, "IV halves adjacent");
 	memcpy(iv, &e->arg0, sizeof(iv));
-	p.pf = &x->pf;
+	p.fn = x->pf.cipher;
 	p.pctx = x->pctx[enc];
 	/* the provider's own init with only the IV: the mode starts afresh
 	 * (CTR's keystream position too), the key schedule stays */
-	if (!p.pf->init[enc](p.pctx, NULL, 0, iv, sizeof(iv), NULL))
+	if (!x->pf.init[enc](p.pctx, NULL, 0, iv, sizeof(iv), NULL))
 		return -EIO;
 	if (!io->src_segs && !io->dst_segs)
-		ret = plain_step(&p, io->dst, io->src, total) ? 0 : -EIO;
+		ret = soft_pstep_run(&p, io->dst, io->src, total) ? 0 : -EIO;
 	else if (x->alg == WD_CIPHER_AES_XTS)
 		ret = run_gathered(&p, s, &in, &out, total);
 	else
-		ret = soft_run_segments(plain_step, &p, &in, &out, total,
+		ret = soft_run_segments(soft_pstep_run, &p, &in, &out, total,
 					x->alg == WD_CIPHER_AES_CBC ? AES_BLOCK : 1);
 	if (!ret)
 		c->result = total;

@@ -287,28 +287,15 @@ static int gcm_start(struct soft_queue *sq, const wd_sqe *e, struct cipher_ctx *
 	return 0;
 }
 
-/* The provider's update as a step over segments. */
-struct gcm_step {
-	const struct soft_pcipher *pf;
-	void *pctx;
-};
-
-static int gcm_update(void *arg, uint8_t *out, const uint8_t *in, size_t len)
-{
-	const struct gcm_step *p = arg;
-	size_t outl;
-
-	return p->pf->update(p->pctx, out, &outl, len, in, len) && outl == len;
-}
-
-static int gcm_text(struct gcm_step *st, const struct soft_io *io,
+/* Text through the provider's update (a step: soft_pstep). */
+static int gcm_text(struct soft_pstep *st, const struct soft_io *io,
 		    const struct soft_seg_list *lists, uint64_t total)
 {
 	if (!total)
 		return 0;
 	if (!io->src_segs && !io->dst_segs)
-		return gcm_update(st, io->dst, io->src, total) ? 0 : -EIO;
-	return soft_run_segments(gcm_update, st, &lists[0], &lists[1], total, 1);
+		return soft_pstep_run(st, io->dst, io->src, total) ? 0 : -EIO;
+	return soft_run_segments(soft_pstep_run, st, &lists[0], &lists[1], total, 1);
 }
 
 /* Zero total bytes of the output (a decryption that failed its tag). */
@@ -326,8 +313,9 @@ static void zero_out(const struct soft_seg_list *out, uint64_t total)
 
 /* The message's end: an encryption's tag written into the slot (and sent
  * back to the client), a decryption's checked by the provider itself. */
-static int gcm_finish(struct soft_queue *sq, struct soft_scratch *s, struct gcm_step *st,
-		      uint8_t *slot, uint64_t slot_off, uint32_t tag_len, int enc)
+static int gcm_finish(struct soft_queue *sq, struct soft_scratch *s,
+		      const struct soft_pcipher *pf, void *pctx, uint8_t *slot,
+		      uint64_t slot_off, uint32_t tag_len, int enc)
 {
 	uint8_t tag[WD_AEAD_TAG_MAX], none[16];
 	OSSL_PARAM p[2] = { OSSL_PARAM_END, OSSL_PARAM_END };
@@ -335,17 +323,16 @@ static int gcm_finish(struct soft_queue *sq, struct soft_scratch *s, struct gcm_
 
 	p[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, tag_len);
 	if (enc) {
-		if (!st->pf->final(st->pctx, none, &n, sizeof(none)) ||
-		    !st->pf->get_params(st->pctx, p))
+		if (!pf->final(pctx, none, &n, sizeof(none)) || !pf->get_params(pctx, p))
 			return -EIO;
 		memcpy(slot, tag, tag_len);
 		return soft_side_wrote(sq, s, slot_off, tag_len);
 	}
 	/* one copy of the expected tag: the slot is the caller's memory */
 	memcpy(tag, slot, tag_len);
-	if (!st->pf->set_params(st->pctx, p))
+	if (!pf->set_params(pctx, p))
 		return -EIO;
-	if (!st->pf->final(st->pctx, none, &n, sizeof(none))) {
+	if (!pf->final(pctx, none, &n, sizeof(none))) {
 		ERR_clear_error(); /* a failed check is no library error to keep */
 		return -EBADMSG;
 	}
@@ -357,7 +344,7 @@ static int gcm_part_run(struct soft_queue *sq, struct soft_scratch *s, const wd_
 			const struct soft_io *io, struct cipher_ctx *x, const struct gcm_part *g,
 			uint8_t *hdr, const struct soft_seg_list *lists, int enc)
 {
-	struct gcm_step st = { &x->pf, x->pctx[1] };
+	struct soft_pstep st = { x->pf.update, x->pctx[1] };
 	struct gcm_msg *m = &x->gcm;
 	size_t n;
 	int ret;
@@ -378,8 +365,8 @@ static int gcm_part_run(struct soft_queue *sq, struct soft_scratch *s, const wd_
 	if (!g->final)
 		return 0;
 	m->open = 0;
-	ret = gcm_finish(sq, s, &st, hdr + g->iv_len + g->aad_len, g->iv_len + g->aad_len,
-			 g->tag_len, enc);
+	ret = gcm_finish(sq, s, &x->pf, st.pctx, hdr + g->iv_len + g->aad_len,
+			 g->iv_len + g->aad_len, g->tag_len, enc);
 	if (ret == -EBADMSG)
 		zero_out(&lists[1], g->total);
 	return ret;

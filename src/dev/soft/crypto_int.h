@@ -91,7 +91,14 @@ static inline int soft_text_lists(const struct soft_queue *sq, const wd_sqe *e,
 }
 /* One step of a cipher on contiguous bytes: 1 done, 0 failed. */
 typedef int soft_step_fn(void *ctx, uint8_t *out, const uint8_t *in, size_t len);
-/* EVP_CipherUpdate as a step (ctx: an EVP_CIPHER_CTX). */
+/* A default provider's entry as a step (soft_pstep_run, arg: this): its
+ * cipher (the raw transform of CBC, CTR, XTS) or its update (GCM). */
+struct soft_pstep {
+	int (*fn)(void *pctx, unsigned char *out, size_t *outl, size_t outsize,
+		  const unsigned char *in, size_t inl);
+	void *pctx;
+};
+soft_step_fn soft_pstep_run;
 /* Cipher total bytes from in to out by steps on ctx, unit bytes at a time
  * across segment boundaries (1 for stream modes). */
 int soft_run_segments(soft_step_fn *step, void *ctx, const struct soft_seg_list *in,
