@@ -20,8 +20,9 @@ struct gz_reader {
 	pthread_cond_t cond;
 };
 
-static ssize_t read_full(int fd, unsigned char *p, size_t len)
+ssize_t gz_read_full(int fd, void *buf, size_t len)
 {
+	unsigned char *p = buf;
 	size_t got = 0;
 
 	while (got < len) {
@@ -52,7 +53,7 @@ static void *reader_main(void *arg)
 		if (r->stop)
 			break;
 		pthread_mutex_unlock(&r->lock);
-		n = read_full(r->fd, r->buf[i] + r->headroom, r->cap);
+		n = gz_read_full(r->fd, r->buf[i] + r->headroom, r->cap);
 		pthread_mutex_lock(&r->lock);
 		if (n < 0) {
 			r->err = (int)n;

@@ -9,8 +9,12 @@
 #define WD_GZ_READER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct gz_reader;
+
+/* len bytes from fd, fewer only at its end; the count, or -errno. */
+ssize_t gz_read_full(int fd, void *buf, size_t len);
 
 /* Two buffers of cap bytes, each with headroom free bytes before it (room
  * for the decoder's unread bytes of the buffer before); 0 or -errno. */

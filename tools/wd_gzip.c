@@ -130,24 +130,6 @@ static void progress_end(struct progress *p)
 		fprintf(stderr, "\r%60s\r", "");
 }
 
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 static int write_full(int fd, const void *buf, size_t len)
 {
 	while (len) {
@@ -311,7 +293,7 @@ static int submit_piece(struct gz *g, int in, uint64_t idx, int *eof, int *final
 	int ret;
 
 	if (!*eof) {
-		n = read_full(in, s->in, g->piece);
+		n = gz_read_full(in, s->in, g->piece);
 		if (n < 0)
 			return (int)n;
 		*eof = n < (ssize_t)g->piece;
@@ -425,7 +407,7 @@ static int refill(struct gz *g, int in, size_t *pos, size_t *have, int *eof)
 	*pos = 0;
 	if (*eof)
 		return 0;
-	n = read_full(in, g->din + *have, DIN_CAP - *have);
+	n = gz_read_full(in, g->din + *have, DIN_CAP - *have);
 	if (n < 0)
 		return (int)n;
 	*eof = (size_t)n < DIN_CAP - *have;
