@@ -340,6 +340,6 @@ int wd_cmd_bench(int argc, char **argv)
 		"       wd bench wdd [-w WDD] [-n ITERS] [-j FILE]\n"
 		"       wd bench crypto [-t SECONDS] [-j FILE] [-q]\n"
 		"       wd bench sync [-t SECONDS] [-s SEED] [-j FILE] [-q]\n"
-		"       wd bench provider [-t SECONDS] [-m DIR] [-j FILE] [-q]\n");
+		"       wd bench provider [-t SECONDS] [-r RUNS] [-m DIR] [-j FILE] [-q] [-c N]\n");
 	return help ? 0 : 2;
 }
