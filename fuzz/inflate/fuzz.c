@@ -9,6 +9,14 @@
  * waits for the whole header, so a short input whose header is already
  * wrong is "corrupt" to zlib and "truncated" to the engine (both refuse
  * it).  Output beyond OUT_CAP is not compared: each stops elsewhere.
+ *
+ * One difference is ISA-L's and known (docs/internals.md): a dynamic
+ * block whose Huffman codes do not fill their code space (the code-length
+ * code of its header, the literal/length code).  zlib refuses it ("invalid
+ * code lengths set", "invalid literal/lengths set", "invalid distances
+ * set"); ISA-L decodes with it.  Telling would need a second decoding of
+ * every stream; that case alone, by zlib's own messages, is counted rather
+ * than failed (seeds/isal-incomplete-* keep it in every run).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -26,6 +34,8 @@ enum verdict { V_END, V_CORRUPT, V_TRUNCATED, V_NOSPACE, V_OTHER };
 static struct wd_ctx *ctx;
 static struct wd_queue *q;
 static unsigned char *out, *ref;
+static int zlib_code_set;               /* zlib's last refusal: "invalid ... set" */
+static unsigned long known_codes;       /* inputs ISA-L took for that reason */
 
 static void setup(void)
 {
@@ -55,6 +65,10 @@ static enum verdict zlib_decode(int framing, const uint8_t *d, size_t n, size_t 
 	ret = inflate(&z, Z_FINISH);
 	*len = z.total_out;
 	*used = z.total_in;
+	zlib_code_set = ret == Z_DATA_ERROR && z.msg &&
+			(!strcmp(z.msg, "invalid code lengths set") ||
+			 !strcmp(z.msg, "invalid literal/lengths set") ||
+			 !strcmp(z.msg, "invalid distances set"));
 	inflateEnd(&z);
 	switch (ret) {
 	case Z_STREAM_END:
@@ -119,6 +133,12 @@ static void compare(const char *who, int framing, enum verdict zv, size_t zlen, 
 {
 	if (zv == V_NOSPACE || wv == V_NOSPACE)
 		return; /* output past OUT_CAP: each stops somewhere else */
+	if (zv == V_CORRUPT && wv == V_END && zlib_code_set) {
+		if (!known_codes++)
+			fprintf(stderr, "%s, framing %d: ISA-L decodes with a Huffman code that does "
+				"not fill its space, zlib refuses it (known, counted)\n", who, framing);
+		return;
+	}
 	if ((zv == V_END) != (wv == V_END) || wv == V_OTHER) {
 		fprintf(stderr, "%s, framing %d: zlib verdict %d, engine %d\n", who, framing, zv, wv);
 		abort();
