@@ -4,20 +4,18 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "gz_pair.h"
 #include "gz_reader.h"
 
 struct gz_reader {
-	int fd, stop;
+	struct gz_pair p;               /* the buffers and the reading thread */
+	int fd;
 	size_t cap, headroom;
-	unsigned char *buf[2];
 	size_t len[2];
 	int full[2];                    /* read, not yet given back */
 	int eof, err;                   /* the reader's last read */
 	unsigned next;                  /* the buffer the decoder takes next */
 	int held;                       /* the decoder holds buf[next ^ 1] */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
 };
 
 ssize_t gz_read_full(int fd, void *buf, size_t len)
@@ -44,17 +42,17 @@ static void *reader_main(void *arg)
 	struct gz_reader *r = arg;
 	unsigned i = 0;
 
-	pthread_mutex_lock(&r->lock);
-	while (!r->stop && !r->eof && !r->err) {
+	pthread_mutex_lock(&r->p.lock);
+	while (!r->p.stop && !r->eof && !r->err) {
 		ssize_t n;
 
-		while (r->full[i] && !r->stop)
-			pthread_cond_wait(&r->cond, &r->lock);
-		if (r->stop)
+		while (r->full[i] && !r->p.stop)
+			pthread_cond_wait(&r->p.cond, &r->p.lock);
+		if (r->p.stop)
 			break;
-		pthread_mutex_unlock(&r->lock);
-		n = gz_read_full(r->fd, r->buf[i] + r->headroom, r->cap);
-		pthread_mutex_lock(&r->lock);
+		pthread_mutex_unlock(&r->p.lock);
+		n = gz_read_full(r->fd, r->p.buf[i] + r->headroom, r->cap);
+		pthread_mutex_lock(&r->p.lock);
 		if (n < 0) {
 			r->err = (int)n;
 		} else {
@@ -62,10 +60,10 @@ static void *reader_main(void *arg)
 			r->full[i] = 1;
 			r->eof = (size_t)n < r->cap;
 		}
-		pthread_cond_broadcast(&r->cond);
+		pthread_cond_broadcast(&r->p.cond);
 		i ^= 1;
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->p.lock);
 	return NULL;
 }
 
@@ -79,27 +77,13 @@ int gz_reader_start(struct gz_reader **out, int fd, size_t cap, size_t headroom)
 	r->fd = fd;
 	r->cap = cap;
 	r->headroom = headroom;
-	r->buf[0] = malloc(headroom + cap);
-	r->buf[1] = malloc(headroom + cap);
-	if (!r->buf[0] || !r->buf[1]) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
-	ret = -pthread_create(&r->thread, NULL, reader_main, r);
+	ret = gz_pair_start(&r->p, headroom + cap, reader_main, r);
 	if (ret) {
-		pthread_mutex_destroy(&r->lock);
-		pthread_cond_destroy(&r->cond);
-		goto err;
+		free(r);
+		return ret;
 	}
 	*out = r;
 	return 0;
-err:
-	free(r->buf[0]);
-	free(r->buf[1]);
-	free(r);
-	return ret;
 }
 
 int gz_reader_next(struct gz_reader *r, unsigned char **data, size_t *len, int *eof)
@@ -107,18 +91,18 @@ int gz_reader_next(struct gz_reader *r, unsigned char **data, size_t *len, int *
 	unsigned i;
 	int ret = 0;
 
-	pthread_mutex_lock(&r->lock);
+	pthread_mutex_lock(&r->p.lock);
 	if (r->held) {
 		r->full[r->next ^ 1] = 0; /* given back: the reader may fill it */
 		r->held = 0;
-		pthread_cond_broadcast(&r->cond);
+		pthread_cond_broadcast(&r->p.cond);
 	}
 	i = r->next;
 	/* a buffer read before the error or the end comes first */
 	while (!r->full[i] && !r->err && !r->eof)
-		pthread_cond_wait(&r->cond, &r->lock);
+		pthread_cond_wait(&r->p.cond, &r->p.lock);
 	if (r->full[i]) {
-		*data = r->buf[i] + r->headroom;
+		*data = r->p.buf[i] + r->headroom;
 		*len = r->len[i];
 		*eof = r->len[i] < r->cap;
 		r->next ^= 1;
@@ -127,24 +111,16 @@ int gz_reader_next(struct gz_reader *r, unsigned char **data, size_t *len, int *
 		ret = r->err;
 	} else {
 		/* the end came with the buffer before, taken already */
-		*data = r->buf[i] + r->headroom;
+		*data = r->p.buf[i] + r->headroom;
 		*len = 0;
 		*eof = 1;
 	}
-	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_unlock(&r->p.lock);
 	return ret;
 }
 
 void gz_reader_stop(struct gz_reader *r)
 {
-	pthread_mutex_lock(&r->lock);
-	r->stop = 1;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->cond);
-	free(r->buf[0]);
-	free(r->buf[1]);
+	gz_pair_stop(&r->p);
 	free(r);
 }
