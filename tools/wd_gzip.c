@@ -464,6 +464,9 @@ static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t 
 	}
 	progress_start(&pr, g, size);
 	ret = refill(g, in, &pos, &have, &eof);
+	/* no gzip magic at all: say so, as gzip does, rather than "corrupt" */
+	if (!ret && have && (g->din[0] != 0x1f || (have > 1 && g->din[1] != 0x8b)))
+		ret = -EPROTOTYPE;
 	while (!ret) {
 		unsigned char *dst = wr ? gz_writer_buf(wr) : g->dout;
 
@@ -555,6 +558,8 @@ static const char *decode_error(int err)
 		return "invalid compressed data--format violated or crc error";
 	case -ENODATA:
 		return "unexpected end of file";
+	case -EPROTOTYPE: /* decompress_fd: no gzip magic */
+		return "not in gzip format";
 	default:
 		return wd_strerror(err);
 	}

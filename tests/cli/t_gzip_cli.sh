@@ -98,6 +98,7 @@ check "good: -t passes" "$WD" gunzip -t t.gz
 head -c 5000 /dev/urandom > garbage.gz
 check_not "garbage: error" "$WD" gunzip -c garbage.gz
 check_not "not gzip: error" sh -c "'$WD' gunzip -c < a > /dev/null"
+check "not gzip: said as gzip says it" sh -c "'$WD' gunzip -c < a 2>&1 >/dev/null | grep -q 'not in gzip format'"
 
 # suffix rules
 cp a nosuf
