@@ -451,17 +451,17 @@ static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t 
 	ret = wd_comp_stream_new(&s, g->q[0], WD_DECOMPRESS, WD_COMP_GZIP, 0);
 	if (ret)
 		return ret;
-	/* a regular file is read ahead by a thread (a read there never waits
-	 * for long, so stopping it never hangs) */
-	if (!fstat(in, &st) && S_ISREG(st.st_mode) && gz_reader_start(&g->rd, in, DIN_CAP,
-									DIN_HEADROOM))
-		g->rd = NULL; /* no thread: read here */
 	/* decoding and writing overlap: a thread writes one buffer while
 	 * the next one is decoded */
 	if (out >= 0 && (ret = gz_writer_start(&wr, out, DOUT_CAP))) {
 		wd_comp_stream_free(s);
 		return ret;
 	}
+	/* a regular file is read ahead by a thread (a read there never waits
+	 * for long, so stopping it never hangs) */
+	if (!fstat(in, &st) && S_ISREG(st.st_mode) && gz_reader_start(&g->rd, in, DIN_CAP,
+									DIN_HEADROOM))
+		g->rd = NULL; /* no thread: read here */
 	progress_start(&pr, g, size);
 	ret = refill(g, in, &pos, &have, &eof);
 	/* no gzip magic at all: say so, as gzip does, rather than "corrupt" */

@@ -181,7 +181,10 @@ int wdp_cbc_update(void *vctx, unsigned char *out, size_t *outl, size_t outsize,
 {
 	struct wdp_cctx *c = vctx;
 
-	if (__builtin_expect(c->sw_synced && !c->bufsz && inl && !(inl % WDP_BLOCK) &&
+	/* outsize first: the decryption fast path moves the chain before
+	 * its call, which must then not fail */
+	if (__builtin_expect(c->sw_synced && outsize >= inl && !c->bufsz && inl &&
+			     !(inl % WDP_BLOCK) &&
 			     inl < c->threshold && (c->enc || !c->pad) && !c->tls, 1))
 		return cbc_small(c, out, outl, outsize, in, inl);
 	return cbc_update(c, out, outl, outsize, in, inl);

@@ -163,8 +163,10 @@ int wdp_cctx_get_common(struct wdp_cctx *c, OSSL_PARAM params[])
 	OSSL_PARAM *p;
 	int ok = 1;
 
-	if (c->tls) /* the default provider runs the records: it knows it all */
-		return c->swi->get_ctx_params(c->sw, params);
+	/* the default provider runs the records: it knows it all, once a
+	 * record sealed on a queue has its chain (sync) */
+	if (c->tls)
+		return (c->sw_synced || wdp_sw_sync(c)) && c->swi->get_ctx_params(c->sw, params);
 	if (c->alg->mode == WDP_CTR)
 		wdp_ctr_settle(c);
 	for (p = params; p && p->key && ok; p++) {

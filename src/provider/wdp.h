@@ -119,9 +119,17 @@ struct wdp_counts {
 	uint64_t async_inline;          /* jobs' pieces run in their thread: in-process device */
 };
 
+#if defined(__SANITIZE_THREAD__)
+#define WDP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WDP_TSAN 1
+#endif
+#endif
+
 static inline void wdp_bump(uint64_t *c, uint64_t v)
 {
-#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#if defined(__x86_64__) && !defined(WDP_TSAN)
 	/* one instruction where the load, add and store below are three (a
 	 * small operation costs about 300): an aligned 8-byte store is
 	 * single-copy atomic on x86-64, all a reader needs from the one

@@ -19,11 +19,11 @@
  *
  * It goes at OpenSSL's own teardown (OPENSSL_atexit: before OPENSSL_cleanup
  * frees what the context relies on, which a library destructor would run
- * after), or, when cipher queues are still open then, with the last of
- * them: an engine thread may still be sweeping a closed session's context
- * while the process exits, and a provider's teardown frees its queues later
- * in OPENSSL_cleanup.  Each cipher queue holds the table (soft_evp_get/put);
- * whoever leaves it unused and closed frees it, exactly once.
+ * after) if no cipher queue holds it then (soft_evp_get/put); else it stays
+ * to the process's end: an engine thread may still be sweeping a closed
+ * session's context while the process exits, a provider's teardown frees
+ * its queues later in OPENSSL_cleanup, and freeing the table after
+ * OpenSSL's own state is gone would be worse than keeping it.
  *
  * Every mode is also looked up as the default provider's own functions
  * (OSSL_PROVIDER_query_operation), which the engine calls without EVP on
@@ -98,7 +98,7 @@ static void evp_teardown(void)
 	evp.err = -EIO;
 }
 
-/* OPENSSL_atexit: the table goes now, or with the last queue holding it. */
+/* OPENSSL_atexit: the table goes now, unless a queue holds it. */
 static void evp_closing(void)
 {
 	if (__atomic_fetch_or(&evp_hold, 1, __ATOMIC_ACQ_REL) == 0)
@@ -233,8 +233,11 @@ int soft_evp_get(void)
 
 void soft_evp_put(void)
 {
-	if (__atomic_sub_fetch(&evp_hold, 2, __ATOMIC_ACQ_REL) == 1)
-		evp_teardown();
+	/* no teardown here: a queue that outlives the start of OpenSSL's
+	 * (a provider's teardown inside it, an atexit handler or destructor
+	 * after it) may find what the table rests on gone, so the table stays,
+	 * reachable, to the process's end */
+	__atomic_sub_fetch(&evp_hold, 2, __ATOMIC_RELEASE);
 }
 
 static int key_index(uint32_t key_len)
