@@ -135,9 +135,10 @@ static void below_threshold(void)
 
 /* More jobs than a queue has room for (32), all started before any is
  * resumed: 32 go on the queue, the others' first piece runs in the
- * default provider in the job, without a pause (up to 8 of them: a job
- * started after the engine finished a request finds its slot free, as on
- * a slow machine, 7 once). */
+ * default provider in the job, without a pause, counted fallback:busy
+ * (usually 8 first pieces and some later ones; fewer first pieces when
+ * the engine finishes a request during the starts and frees its slot, as
+ * once on a slow machine: 7). */
 static void full_queue(void)
 {
 	struct tpj jobs[40];
@@ -152,7 +153,7 @@ static void full_queue(void)
 	show(&t, "full queue");
 	T_EQ(stat_of(&t, "async.max"), 32);
 	T_ASSERT(most >= 32);
-	T_ASSERT(stat_of(&t, "why.fallback:busy") >= 1 && stat_of(&t, "why.fallback:busy") <= 8);
+	T_ASSERT(stat_of(&t, "why.fallback:busy") >= 1);
 	tpj_free(jobs, 40);
 	close_tp(&t);
 }
