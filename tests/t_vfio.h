@@ -3,6 +3,7 @@
 #ifndef T_VFIO_H
 #define T_VFIO_H
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <wd/crypto.h>
@@ -19,6 +20,33 @@ struct t_vfio {
 };
 
 /* 0, or T_SKIP when this machine has no such device. */
+/* val into a sysfs file (bind, unbind, driver_override): 0 or -errno. */
+static inline int t_vfio_sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* The name of the driver a PCI function is bound to ("none"), in buf. */
+static inline const char *t_vfio_driver_of(const char *addr, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", addr);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return "none";
+	buf[n] = 0;
+	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
+}
+
 static inline int t_vfio_open(struct t_vfio *t)
 {
 	memset(t, 0, sizeof(*t));

@@ -15,31 +15,6 @@
 
 enum { N = 48, LEN = 16 * 1024 };
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
-static const char *driver_of(const char *addr, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", addr);
-	n = readlink(path, buf, len - 1);
-	if (n < 0)
-		return "none";
-	buf[n] = 0;
-	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-}
-
 /* The administrator unbinds the device: blocks until the driver lets go.
  * A program of its own (exec): a bare fork child would hold our device fd. */
 static pid_t unbind(const char *addr)
@@ -152,13 +127,13 @@ static void fail_under_load(int by_unbind, uint64_t *seed)
 			usleep(50 * 1000);
 		T_ASSERT(i < 200); /* the unbind went through, in bounded time */
 		T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		T_ASSERT(strcmp(driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
+		T_ASSERT(strcmp(t_vfio_driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
 	}
 	t_fo_free(&t); /* shares undone: the container outlives the device */
 	t_vfio_close(&v);
 	if (by_unbind) { /* give it back to vfio-pci for whatever runs next */
-		T_OK(sysfs_write("/sys/bus/pci/drivers_probe", addr));
-		T_ASSERT(!strcmp(driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
+		T_OK(t_vfio_sysfs_write("/sys/bus/pci/drivers_probe", addr));
+		T_ASSERT(!strcmp(t_vfio_driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
 	}
 }
 

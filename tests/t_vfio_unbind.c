@@ -7,31 +7,6 @@
 #include <sys/wait.h>
 #include "t_vfio.h"
 
-static int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
-static const char *driver_of(const char *addr, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", addr);
-	n = readlink(path, buf, len - 1);
-	if (n < 0)
-		return "none";
-	buf[n] = 0;
-	return strrchr(buf, '/') ? strrchr(buf, '/') + 1 : buf;
-}
-
 int main(void)
 {
 	static const uint8_t key[16] = { 2 };
@@ -112,8 +87,8 @@ int main(void)
 	T_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	fprintf(stderr, "unbound under load in %.2f s (%d done, %d -EIO, %d cancelled); %s now has "
 		"driver '%s'\n", t_now() - t0, ok, eio, cancelled, addr,
-		driver_of(addr, buf, sizeof(buf)));
-	T_ASSERT(strcmp(driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
+		t_vfio_driver_of(addr, buf, sizeof(buf)));
+	T_ASSERT(strcmp(t_vfio_driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
 	wd_cipher_sess_free(s);
 	wd_queue_free(q);
 	o.domain = t.dom;
@@ -123,7 +98,7 @@ int main(void)
 	T_OK(wd_unshare(t.dom, dst, 0, 1000));
 	t_vfio_close(&t);
 	/* give it back to vfio-pci for whatever runs next */
-	T_OK(sysfs_write("/sys/bus/pci/drivers_probe", addr));
-	T_ASSERT(!strcmp(driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
+	T_OK(t_vfio_sysfs_write("/sys/bus/pci/drivers_probe", addr));
+	T_ASSERT(!strcmp(t_vfio_driver_of(addr, buf, sizeof(buf)), "vfio-pci"));
 	return 0;
 }
