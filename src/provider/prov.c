@@ -110,22 +110,16 @@ static int set_ctx_params(void *vctx, const OSSL_PARAM params[])
 	F(OSSL_FUNC_CIPHER_GET_CTX_PARAMS, get_ctx_params),                               \
 	F(OSSL_FUNC_CIPHER_SET_CTX_PARAMS, set_ctx_params)
 
-#define MODE_CBC F(OSSL_FUNC_CIPHER_UPDATE, wdp_cbc_update), F(OSSL_FUNC_CIPHER_FINAL, wdp_cbc_final), \
-	F(OSSL_FUNC_CIPHER_CIPHER, wdp_cbc_cipher),                                      \
-	F(OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, wdp_ctx_gettable),                        \
-	F(OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, wdp_ctx_settable)
-#define MODE_CTR F(OSSL_FUNC_CIPHER_UPDATE, wdp_ctr_update), F(OSSL_FUNC_CIPHER_FINAL, wdp_ctr_final), \
-	F(OSSL_FUNC_CIPHER_CIPHER, wdp_cipher_oneshot),                                  \
-	F(OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, wdp_ctx_gettable),                        \
-	F(OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, wdp_ctx_settable)
-#define MODE_XTS F(OSSL_FUNC_CIPHER_UPDATE, wdp_xts_update), F(OSSL_FUNC_CIPHER_FINAL, wdp_xts_final), \
-	F(OSSL_FUNC_CIPHER_CIPHER, wdp_cipher_oneshot),                                  \
-	F(OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, wdp_ctx_gettable),                        \
-	F(OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, wdp_xts_settable)
-#define MODE_GCM F(OSSL_FUNC_CIPHER_UPDATE, wdp_gcm_update), F(OSSL_FUNC_CIPHER_FINAL, wdp_gcm_final), \
-	F(OSSL_FUNC_CIPHER_CIPHER, wdp_gcm_cipher),                                      \
-	F(OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, wdp_gcm_gettable),                        \
-	F(OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, wdp_gcm_settable)
+/* A mode's own entries: wdp_<m>_update and _final, its one-shot cipher and
+ * its context parameter tables. */
+#define MODE(m, cipher, gettable, settable)                                               \
+	F(OSSL_FUNC_CIPHER_UPDATE, wdp_##m##_update), F(OSSL_FUNC_CIPHER_FINAL, wdp_##m##_final), \
+	F(OSSL_FUNC_CIPHER_CIPHER, cipher), F(OSSL_FUNC_CIPHER_GETTABLE_CTX_PARAMS, gettable), \
+	F(OSSL_FUNC_CIPHER_SETTABLE_CTX_PARAMS, settable)
+#define MODE_CBC MODE(cbc, wdp_cbc_cipher, wdp_ctx_gettable, wdp_ctx_settable)
+#define MODE_CTR MODE(ctr, wdp_cipher_oneshot, wdp_ctx_gettable, wdp_ctx_settable)
+#define MODE_XTS MODE(xts, wdp_cipher_oneshot, wdp_ctx_gettable, wdp_xts_settable)
+#define MODE_GCM MODE(gcm, wdp_gcm_cipher, wdp_gcm_gettable, wdp_gcm_settable)
 
 /* newctx and get_params know their algorithm only by being its own */
 #define ALG(id, lc, mode)                                                                \
