@@ -25,6 +25,7 @@ enum { DIR_NONE, DIR_COMP, DIR_DECOMP };
 struct soft_stream {
 	uint8_t dir, framing, level;
 	uint8_t ended, dead;
+	uint8_t flushed;                /* compression: the flush all out, no input since */
 	struct soft_wrap_hdr hdr;       /* zlib decompression: the header's first bytes */
 	struct soft_gz_hdr gz;          /* gzip decompression: the member header */
 	uint32_t crc;                   /* raw framing: CRC-32 of the input so far */
@@ -503,7 +504,7 @@ static struct soft_stream *stream_start(struct soft_queue *sq, unsigned id, unsi
 	st->dir = (uint8_t)dir;
 	st->framing = (uint8_t)p->framing;
 	st->level = (uint8_t)p->level;
-	st->ended = st->dead = 0;
+	st->ended = st->dead = st->flushed = 0;
 	memset(&st->hdr, 0, sizeof(st->hdr));
 	memset(&st->gz, 0, sizeof(st->gz));
 	st->crc = 0;
@@ -552,6 +553,32 @@ static int stream_get(struct soft_queue *sq, const wd_sqe *e, unsigned dir,
 	return 0;
 }
 
+/*
+ * A flush already made, asked again with no new input (zlib's idiom: call
+ * again while the output filled up).  ISA-L would write what it kept back
+ * of the first and then a second empty block, and so on forever; as with
+ * zlib, only what the flush left is written: the bytes ISA-L holds in its
+ * small output buffer, which its next call would have written first.
+ */
+static int drain_flushed(struct soft_stream *st, const wd_sqe *e, const struct soft_io *io,
+			 wd_cqe *c, const struct comp_param *p)
+{
+	struct isal_zstate *zs = &st->u.z.internal_state;
+	uint32_t n = zs->tmp_out_end - zs->tmp_out_start;
+
+	if (zs->tmp_out_end > sizeof(zs->tmp_out_buff) || zs->tmp_out_start > zs->tmp_out_end)
+		n = 0; /* never: ISA-L's own bounds */
+	if (n > e->dst_len)
+		n = e->dst_len;
+	memcpy(io->dst, zs->tmp_out_buff + zs->tmp_out_start, n);
+	zs->tmp_out_start += n;
+	st->u.z.total_out += n;
+	report(c, n, 0, p->framing == WD_COMP_RAW ? st->crc : deflate_checksum(&st->u.z, p->framing));
+	if (zs->tmp_out_start != zs->tmp_out_end)
+		c->flags = WD_CPL_F_MORE;
+	return 0;
+}
+
 static int compress_stream(struct soft_queue *sq, const wd_sqe *e, const struct soft_io *io,
 			   wd_cqe *c,
 			   const struct comp_param *p)
@@ -567,6 +594,8 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, const struct 
 	ret = stream_get(sq, e, DIR_COMP, p, &st);
 	if (ret)
 		return ret;
+	if (!e->len && st->flushed && p->flush != WD_COMP_FINISH && p->flush <= st->flushed)
+		return drain_flushed(st, e, io, c, p);
 	z = &st->u.z;
 	z->next_in = io->src;
 	z->avail_in = e->len;
@@ -580,6 +609,13 @@ static int compress_stream(struct soft_queue *sq, const wd_sqe *e, const struct 
 		return -EINVAL;
 	}
 	consumed = e->len - z->avail_in;
+	/* back at a new block's header: all input is out, flush included
+	 * (igzip_lib.h), if perhaps still in ISA-L's few bytes kept back */
+	if (p->flush != WD_COMP_NO_FLUSH)
+		st->flushed = z->internal_state.state == ZSTATE_NEW_HDR ||
+			      z->internal_state.state == ZSTATE_TMP_NEW_HDR ? (uint8_t)p->flush : 0;
+	else if (consumed)
+		st->flushed = 0;
 	if (p->framing == WD_COMP_RAW)
 		st->crc = crc32_gzip_refl(st->crc, io->src, consumed);
 	report(c, e->dst_len - z->avail_out, consumed,
