@@ -363,14 +363,16 @@ static void reap_dev(struct wd_queue *q, struct sink *k)
 {
 	struct wd_fb *fb = q->fb;
 	struct wd_ring *r = &q->ring;
-	uint32_t avail = wd_load_acquire(&r->ctl->cq_tail) - q->cq_head, i;
+	uint32_t avail = wd_load_acquire(&r->ctl->cq_tail) - q->cq_head;
+	uint32_t end = q->cq_head + avail;
 	int bad = avail > fb->dev_inflight;
 
 	/* nothing yet: write nothing either (cq_head's line is one the device
 	 * reads on every pass; a poller must not take it away from it) */
 	if (!avail)
 		return;
-	for (i = 0; !bad && i < avail && k->n < k->max; i++) {
+	/* up to end, or less if a callback reaped some of them itself */
+	while (!bad && (int32_t)(end - q->cq_head) > 0 && k->n < k->max) {
 		wd_cqe c;
 		int s;
 

@@ -503,6 +503,42 @@ static int cq_ready(struct wd_queue *q)
 	return (int)avail;
 }
 
+/* n completions taken: the device may reuse their entries. */
+static void cq_consumed(struct wd_queue *q, uint32_t n)
+{
+	q->cq_head += n;
+	q->inflight -= n;
+	wd_store_release(&q->ring.ctl->cq_head, q->cq_head);
+	if (q->armed) {
+		q->armed = 0;
+		wd_store_release(&q->ring.ctl->cq_flags, 0);
+	}
+}
+
+/* To a callback: each completion is taken before the callback runs, and
+ * what is ready is looked at again after it, since the callback may reap
+ * on this queue itself (and send) - else it would see the same entries
+ * again, and this loop ones past the device's index. */
+static int reap_each(struct wd_queue *q, unsigned max, wd_cpl_fn fn, void *arg)
+{
+	struct wd_ring *r = &q->ring;
+	unsigned n = 0;
+	int avail;
+
+	while (n < max) {
+		struct wd_cpl copy; /* never hand out ring memory */
+
+		avail = cq_ready(q);
+		if (avail <= 0)
+			return n ? (int)n : avail;
+		memcpy(&copy, &r->cqes[q->cq_head & r->cq_mask], sizeof(copy));
+		cq_consumed(q, 1);
+		n++;
+		fn(arg, &copy);
+	}
+	return (int)n;
+}
+
 static int reap(struct wd_queue *q, struct wd_cpl *out, unsigned max, wd_cpl_fn fn, void *arg)
 {
 	struct wd_ring *r = &q->ring;
@@ -511,28 +547,15 @@ static int reap(struct wd_queue *q, struct wd_cpl *out, unsigned max, wd_cpl_fn 
 
 	if (q->fb)
 		return wd__fb_reap(q, out, max, fn, arg);
+	if (!out)
+		return reap_each(q, max, fn, arg);
 	avail = cq_ready(q);
 	if (avail <= 0)
 		return avail;
 	n = (uint32_t)avail < max ? (uint32_t)avail : max;
-	for (i = 0; i < n; i++) {
-		const wd_cqe *c = &r->cqes[(q->cq_head + i) & r->cq_mask];
-
-		if (out) {
-			memcpy(&out[i], c, sizeof(*c));
-		} else {
-			struct wd_cpl copy = *c; /* never hand out ring memory */
-
-			fn(arg, &copy);
-		}
-	}
-	q->cq_head += n;
-	q->inflight -= n;
-	wd_store_release(&r->ctl->cq_head, q->cq_head);
-	if (q->armed) {
-		q->armed = 0;
-		wd_store_release(&r->ctl->cq_flags, 0);
-	}
+	for (i = 0; i < n; i++)
+		memcpy(&out[i], &r->cqes[(q->cq_head + i) & r->cq_mask], sizeof(out[i]));
+	cq_consumed(q, n);
 	return (int)n;
 }
 
