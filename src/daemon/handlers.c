@@ -444,7 +444,8 @@ static int do_share(struct srv *s, struct srv_client *c, const void *p, size_t n
 	/* identity with the client's own address when that IOVA is free; never
 	 * a fallback to the daemon's own address (that would leak its layout) */
 	want = req->addr >= ps ? req->addr : WD__IOVA_ANY;
-	ret = wd__share_at(d, (char *)addr + off, req->len, req->flags | WD_SHARE_FILE_OK, want,
+	ret = wd__share_at(d, (char *)addr + off, req->len,
+			   req->flags | WD_SHARE_FILE_OK | WD__SHARE_UNLOCKED, want,
 			   &iova);
 	if (ret) {
 		munmap(addr, span);

@@ -385,6 +385,8 @@ WD_EXPORT int wd_share(struct wd_domain *d, void *ptr, size_t len, unsigned flag
 			return -EINVAL;
 		return d->dev->ops->share(d, ptr, len, flags, iova);
 	}
+	if (flags & WD__SHARE_UNLOCKED)
+		return -EINVAL;
 	return wd__share_at(d, ptr, len, flags, 0, iova);
 }
 
@@ -425,7 +427,8 @@ static int share_commit(struct wd_domain *d, struct wd_map *m)
 	int ret;
 
 	/* a device that pins the pages itself would be charged twice */
-	ret = wd__pin(m, m->host, m->len, !(ops->flags & WD_DRV_F_PINS));
+	ret = wd__pin(m, m->host, m->len,
+		      !(ops->flags & WD_DRV_F_PINS) && !(m->flags & WD__SHARE_UNLOCKED));
 	if (ret)
 		return ret;
 	if (ops->dma_map) {
@@ -472,7 +475,8 @@ int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uin
 	int file_backed, ret;
 
 	if (!d || !ptr || !len || !iova ||
-	    (flags & ~(WD_SHARE_IDENTITY | WD_SHARE_READONLY | WD_SHARE_FILE_OK)))
+	    (flags & ~(WD_SHARE_IDENTITY | WD_SHARE_READONLY | WD_SHARE_FILE_OK |
+		       WD__SHARE_UNLOCKED)))
 		return -EINVAL;
 	if (d->ctx->fork_gen != wd__fork_gen)
 		return -ECHILD;

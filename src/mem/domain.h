@@ -78,6 +78,10 @@ void wd__domain_detach(struct wd_domain *d, struct wd_ring_ctl *ring);
  * none (the allocator chooses: a daemon must not hand out its own
  * addresses). */
 #define WD__IOVA_ANY UINT64_MAX
+/* Flag of wd__share_at only: map, do not lock.  The daemon's shares are
+ * sealed memfds its engine only reads and writes through (no DMA): locking
+ * them would fault in and charge to the daemon what a client never used. */
+#define WD__SHARE_UNLOCKED (1u << 31)
 int wd__share_at(struct wd_domain *d, void *ptr, size_t len, unsigned flags, uint64_t want,
 		 uint64_t *iova);
 
