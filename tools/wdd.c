@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	struct wdd_config cfg = {
 		.listen_fd = -1, .max_clients = 256, .max_queues = 64,
 		.max_pinned = 1024ull << 20, .socket_mode = 0660,
-		.user_clients = 64, .user_queues = 256, .user_pinned = 4096ull << 20,
+		.user_clients = 32, .user_queues = 128, .user_pinned = 4096ull << 20,
 		.max_shares = 256, .user_shares = 1024, .user_state = 256ull << 20,
 		.nop_delay_max_ns = 1000000, .max_request = 64ull << 20,
 	};

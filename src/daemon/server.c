@@ -151,7 +151,9 @@ static void accept_client(struct srv *s)
 		return;
 	}
 	u = user_find(s, cred.uid);
-	if (s->nclients >= s->cfg.max_clients || (u && u->clients >= s->cfg.user_clients)) {
+	if ((s->nclients >= s->cfg.max_clients &&
+	     (cred.uid || s->nclients >= s->cfg.max_clients + SRV_ROOT_CLIENTS)) ||
+	    (u && u->clients >= s->cfg.user_clients)) {
 		refuse(fd, -EUSERS);
 		return;
 	}
@@ -280,7 +282,7 @@ static int listen_on(struct srv *s)
 static uint32_t queue_cap(const struct wdd_config *cfg)
 {
 	struct rlimit rl;
-	uint64_t have, need_clients = (uint64_t)cfg->max_clients + SRV_FDS_RESERVE, cap;
+	uint64_t have, need_clients = (uint64_t)cfg->max_clients + SRV_ROOT_CLIENTS + SRV_FDS_RESERVE, cap;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return 0;

@@ -20,6 +20,9 @@
 #define SRV_WAIT_MAX_MS 2000    /* longest a deferred UNSHARE is held */
 #define SRV_FDS_PER_QUEUE 3     /* doorbell, completion, SVA memory file */
 #define SRV_FDS_RESERVE 64      /* listener, epoll, logs, a message's fds */
+/* Connections root may make past the daemon-wide cap: however many users
+ * fill it, the administrator can still look (wd stat) */
+#define SRV_ROOT_CLIENTS 8
 #define SRV_CIPHER_COST (128u << 10) /* a cipher queue's session table and contexts, at most */
 
 struct srv_queue {
