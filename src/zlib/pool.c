@@ -10,17 +10,23 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "wz.h"
 
 #define POOL_MAX 256            /* queues per process; past it threads share */
 #define QUEUE_DEPTH 4           /* synchronous work only */
+/* After a context could not be made (out of descriptors or memory, the
+ * daemon named by WD_DEVICE down), work goes to zlib, counted "nodev", and
+ * the context is tried again at most this often: neither given up for the
+ * process's life over a passing shortage, nor tried on every call. */
+#define CTX_RETRY_NS 1000000000ll
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wz_queue *pool;
 static unsigned pool_len;
 static struct wd_ctx *ctx;
-static int ctx_failed;
+static int64_t ctx_failed_ns;   /* when it last failed; 0: it did not */
 static uint64_t fork_gen;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 static __thread struct wz_queue *tls_last;
@@ -59,7 +65,7 @@ static void fork_child(void)
 	pool = NULL;
 	pool_len = 0;
 	ctx = NULL;
-	ctx_failed = 0;
+	ctx_failed_ns = 0;
 	__atomic_add_fetch(&fork_gen, 1, __ATOMIC_RELEASE);
 	tls_last = NULL;
 	wz_stats_forked();
@@ -76,20 +82,32 @@ uint64_t wz_fork_gen(void)
 	return __atomic_load_n(&fork_gen, __ATOMIC_ACQUIRE);
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Called with pool_lock held. */
 static struct wd_ctx *pool_ctx(void)
 {
 	struct wd_ctx_opts o = { .size = sizeof(o), .soft_threads = 1 };
 	const char *dev = wz_config()->device;
+	int64_t now;
 
-	if (ctx || ctx_failed)
+	if (ctx)
 		return ctx;
+	now = mono_ns();
+	if (ctx_failed_ns && now - ctx_failed_ns < CTX_RETRY_NS)
+		return NULL;
 	/* no daemon round trip at start unless a device was named */
 	if (!dev)
 		o.flags = WD_CTX_F_LOCAL_ONLY;
 	if (wd_ctx_new(&ctx, &o)) {
 		ctx = NULL;
-		ctx_failed = 1;
+		ctx_failed_ns = now ? now : 1;
 	}
 	return ctx;
 }
