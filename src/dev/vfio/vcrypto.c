@@ -61,6 +61,33 @@ static void release(struct vc_queue *cq, struct vc_pending *p, int ok)
 	p->nheld = 0;
 }
 
+/* The request is answered (or failed): its session may be closed. */
+static void unbusy(struct vc_queue *cq, struct vc_pending *p)
+{
+	if (p->session)
+		__atomic_sub_fetch(&cq->sess_busy[p->session], 1, __ATOMIC_RELEASE);
+	p->session = 0;
+}
+
+/* A copy of the request's session, counted busy until it is answered:
+ * closing it waits for that, so its device ids are not destroyed (and
+ * handed to another queue) while a request naming them is on the device. */
+static struct vc_sess sess_get(struct vc_queue *cq, const wd_sqe *e, struct vc_pending *p)
+{
+	struct vc_sess s = { 0 };
+
+	if (!e->session || e->session > WD_MAX_SESSIONS)
+		return s;
+	pthread_mutex_lock(&cq->sess_lock);
+	s = cq->sess[e->session];
+	if (s.algo) {
+		__atomic_add_fetch(&cq->sess_busy[e->session], 1, __ATOMIC_RELAXED);
+		p->session = e->session;
+	}
+	pthread_mutex_unlock(&cq->sess_lock);
+	return s;
+}
+
 /* A buffer as segments: one, or a scatter-gather table of count entries
  * copied out of shared memory once; returns the number of segments. */
 static int segments(struct vc_queue *cq, uint64_t addr, uint32_t count, int sg, uint64_t len,
@@ -186,7 +213,7 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 {
 	struct virtq_buf b[2 * VC_MAX_SEGS + 2];
 	struct vc_pending tmp = { .tag = e->tag };
-	struct vc_sess s = { 0 };
+	struct vc_sess s;
 	struct vc_slot *slot;
 	unsigned nb = 1;        /* b[0]: the header, filled below */
 	int64_t len;
@@ -199,18 +226,16 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 		*status = e->len || e->arg0 || e->arg1 || e->src || e->dst || e->flags ? -EINVAL : 0;
 		return 0;
 	}
-	if (e->session && e->session <= WD_MAX_SESSIONS) {
-		pthread_mutex_lock(&cq->sess_lock);
-		s = cq->sess[e->session];
-		pthread_mutex_unlock(&cq->sess_lock);
-	}
+	s = sess_get(cq, e, &tmp);
 	len = prepare(cq, e, &s, &tmp, b, &nb);
 	if (len <= 0) { /* an error, or an empty request: nothing to do */
 		release(cq, &tmp, 0);
+		unbusy(cq, &tmp);
 		return *status = (int)len, 0;
 	}
 	if (cq->vq->nfree < nb + 1) {
 		release(cq, &tmp, 0);
+		unbusy(cq, &tmp);
 		return -ENOSPC;
 	}
 	/* the slot is the chain's head, known before the device sees it */
@@ -234,6 +259,7 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 	head = virtq_add(cq->vq, b, nb);
 	if (head < 0) { /* broken: the device gets nothing more */
 		release(cq, &tmp, 0);
+		unbusy(cq, &tmp);
 		return head;
 	}
 	tmp.len = (uint32_t)len;
@@ -299,6 +325,7 @@ static unsigned reap(struct vc_queue *cq)
 		}
 		st = vc_status_errno(__atomic_load_n(&cq->slots[id].status, __ATOMIC_RELAXED));
 		release(cq, p, !st);
+		unbusy(cq, p);
 		post(cq, p->tag, st, st ? 0 : p->len);
 		cq->dev_inflight--;
 		n++;
@@ -333,6 +360,7 @@ static void fail_queue(struct vc_queue *cq, int err)
 	while (cq->dev_inflight && (id = virtq_detach(cq->vq)) >= 0) {
 		if (stopped)
 			release(cq, &cq->pend[id], 0);
+		unbusy(cq, &cq->pend[id]); /* a device that is gone makes no new sessions */
 		post(cq, cq->pend[id].tag, -EIO, 0);
 		cq->dev_inflight--;
 	}
@@ -542,7 +570,7 @@ void vc_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail)
 	*cq_tail = cq->cq_tail;
 	pthread_mutex_lock(&vd->lock);
 	for (id = 1; id <= WD_MAX_SESSIONS; id++)
-		vc_sess_close(vd, cq, &cq->sess[id]);
+		vc_sess_close(vd, cq, id);
 	vd->queues[cq->qidx] = NULL;
 	pthread_mutex_unlock(&vd->lock);
 }

@@ -48,6 +48,7 @@ struct vc_hold {
 struct vc_pending {
 	uint64_t tag;
 	uint32_t len;
+	uint16_t session;               /* counted in vc_queue.sess_busy */
 	unsigned nheld;
 	struct vc_hold held[2 * VC_MAX_SEGS + 2];
 };
@@ -74,6 +75,9 @@ struct vc_queue {
 	uint32_t dev_inflight;
 	pthread_mutex_t sess_lock;
 	struct vc_sess sess[WD_MAX_SESSIONS + 1];
+	/* requests of each session on the device: raised by the thread under
+	 * sess_lock as it reads the session, lowered (atomic) once answered */
+	uint32_t sess_busy[WD_MAX_SESSIONS + 1];
 	pthread_t thread;
 	int running, stop, broken;
 	/* answered requests, failed ones, their bytes: written by the thread,
@@ -129,8 +133,8 @@ int vc_status_errno(uint32_t st);
 /* vc_session.c */
 struct wd_queue;
 struct wd_cipher_setup;
-/* Close one of the queue's sessions on the device; caller holds vd->lock. */
-void vc_sess_close(struct vc_dev *vd, struct vc_queue *cq, struct vc_sess *s);
+/* Close session id of a queue whose thread has stopped; caller holds vd->lock. */
+void vc_sess_close(struct vc_dev *vd, struct vc_queue *cq, unsigned id);
 int vc_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs);
 
 /* vcrypto.c: the wd queue ops */
