@@ -23,6 +23,7 @@ enum fk_bad {
 	FK_GONE,                /* reads all ones, ignores writes: surprise removal */
 	FK_CFG_CHANGE,          /* its configuration changes under the driver (harmless) */
 	FK_CTL_LATE,            /* answers control requests after the driver gave up */
+	FK_STALL,               /* takes data requests, answers none, status stays sound */
 	FK_NBAD
 };
 

@@ -88,11 +88,12 @@ static struct vc_sess sess_take(struct vc_queue *cq, unsigned id)
 }
 
 /* Requests of session id the thread already handed to the device must be
- * answered before its device ids are destroyed (and reused); 0 when none
- * is left (or the device is gone), -ETIMEDOUT when they are not. */
+ * answered before its device ids are destroyed (and reused).  A device
+ * that does not answer is stopped by the thread within the request
+ * timeout; 0 when none is left (or the device is gone). */
 static int sess_wait_idle(struct vc_queue *cq, unsigned id)
 {
-	int64_t deadline = vc_mono_ms() + VC_DRAIN_TIMEOUT_MS;
+	int64_t deadline = vc_mono_ms() + cq->req_timeout_ms + VC_DRAIN_TIMEOUT_MS;
 
 	while (__atomic_load_n(&cq->sess_busy[id], __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE)) {

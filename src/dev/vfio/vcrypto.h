@@ -25,6 +25,7 @@
 #define VC_MAX_QUEUES 16
 #define VC_CTL_TIMEOUT_MS 2000          /* a control request the device ignores */
 #define VC_DRAIN_TIMEOUT_MS 2000        /* requests in flight at queue stop */
+#define VC_REQ_TIMEOUT_MS 5000          /* a data request the device does not answer */
 
 struct wd_domain;
 struct wd_map;
@@ -49,6 +50,7 @@ struct vc_pending {
 	uint64_t tag;
 	uint32_t len;
 	uint16_t session;               /* counted in vc_queue.sess_busy */
+	int64_t due;                    /* vc_mono_ms() by which the device must answer */
 	unsigned nheld;
 	struct vc_hold held[2 * VC_MAX_SEGS + 2];
 };
@@ -73,6 +75,9 @@ struct vc_queue {
 	uint64_t slots_iova;
 	struct vc_pending *pend;        /* by descriptor head */
 	uint32_t dev_inflight;
+	unsigned req_timeout_ms;
+	int64_t next_due;               /* no deadline in flight is earlier */
+	int sq_blocked;                 /* the SQ has requests, the virtqueue or CQ no room */
 	pthread_mutex_t sess_lock;
 	struct vc_sess sess[WD_MAX_SESSIONS + 1];
 	/* requests of each session on the device: raised by the thread under
@@ -148,6 +153,10 @@ int vc_queue_stats(struct wd_queue *q, struct wd_queue_stats *st);
 /* Test hook: reserved IOVA regions a device may have before it is passed
  * over (WD_MAX_RESV; a test lowers it to see one bad device skipped). */
 extern unsigned wd__vfio_resv_max;
+/* Test hook: how long a data request may wait for the device's answer
+ * before the device is stopped and declared failed (VC_REQ_TIMEOUT_MS; a
+ * test lowers it), read when a queue starts. */
+extern unsigned wd__vfio_req_timeout_ms;
 /* Test hook: when set, probe offers this function (a fake, v->fake set:
  * tests/vc_fake.c) instead of looking for real ones; the device takes over
  * its fd and leaves its BARs to it. */
