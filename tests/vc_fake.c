@@ -46,7 +46,8 @@ static void reset(struct fk_dev *f)
 	for (unsigned i = 0; i < FK_MAXQ; i++) {
 		struct fk_req *t = f->vq[i].taken;
 
-		f->vq[i] = (struct fk_vq){ .size = 128, .msix = VIRTIO_MSI_NO_VECTOR, .taken = t };
+		f->vq[i] = (struct fk_vq){ .size = f->o.qsize ? f->o.qsize : 128,
+					   .msix = VIRTIO_MSI_NO_VECTOR, .taken = t };
 	}
 	memset(f->sess, 0, sizeof(f->sess));
 }

@@ -34,6 +34,7 @@ struct fk_opts {
 	int no_reset_ack;       /* once misbehaving, never read back 0 after a reset */
 	int cfg_unstable;       /* config_generation changes on every read */
 	unsigned nq;            /* data queues offered (1..2) */
+	uint16_t qsize;         /* the queues' largest size (0: 128) */
 };
 
 struct fk_stats {

@@ -214,7 +214,7 @@ static int64_t prepare(struct vc_queue *cq, const wd_sqe *e, const struct vc_ses
  */
 static int submit_one(struct vc_queue *cq, const wd_sqe *e, int64_t due, int *status)
 {
-	struct virtq_buf b[2 * VC_MAX_SEGS + 2];
+	struct virtq_buf b[VC_CHAIN_MAX];
 	struct vc_pending tmp = { .tag = e->tag };
 	struct vc_sess s;
 	struct vc_slot *slot;

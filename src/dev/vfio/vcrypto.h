@@ -22,6 +22,11 @@
 #define VC_DMA_LEN (4u << 20)           /* the driver's own DMA memory */
 #define VC_VQ_SIZE 128                  /* virtqueue entries per data queue */
 #define VC_MAX_SEGS 16                  /* scatter-gather segments per buffer */
+/* descriptors of the largest request (header and IV, source and
+ * destination segments, status) and of a control request: a device whose
+ * virtqueues cannot hold one is passed over */
+#define VC_CHAIN_MAX (2 * VC_MAX_SEGS + 2)
+#define VC_CTL_CHAIN 3
 #define VC_MAX_QUEUES 16
 #define VC_CTL_TIMEOUT_MS 2000          /* a control request the device ignores */
 #define VC_DRAIN_TIMEOUT_MS 2000        /* requests in flight at queue stop */
