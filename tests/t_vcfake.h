@@ -22,6 +22,7 @@ struct t_vc {
 	struct wd_domain *dom;
 	uint8_t *buf;           /* T_VC_BUF bytes, shared at iova */
 	uint64_t iova;
+	int unshared;           /* the test unshared buf itself */
 };
 
 /* -ENODEV when the driver passed the function over. */
@@ -57,7 +58,8 @@ static inline struct wd_queue *t_vc_queue(struct t_vc *r, unsigned depth, unsign
 static inline void t_vc_close(struct t_vc *r, struct fk_stats *st)
 {
 	if (r->dom) {
-		T_OK(wd_unshare(r->dom, r->iova, 0, -1));
+		if (!r->unshared)
+			T_OK(wd_unshare(r->dom, r->iova, 0, -1));
 		T_OK(wd_domain_free(r->dom));
 	}
 	wd_ctx_free(r->ctx);

@@ -282,9 +282,9 @@ static void hostile(enum fk_bad bad, int no_ack)
 	T_EQ(st.faults, 0);
 	T_EQ(st.unmap_live, 0);
 	T_EQ(st.ctl_late, 0);
-	T_ASSERT(st.resets > 0 || st.bm_off);
+	T_ASSERT(st.bm_off); /* whatever the reset said */
 	if (no_ack || bad == FK_GONE)
-		T_ASSERT(!st.resets && st.bm_off);
+		T_ASSERT(!st.resets);
 	free(snap);
 }
 

@@ -40,6 +40,11 @@ static void reset(struct fk_dev *f)
 		f->st.resets_ignored++;
 		return;
 	}
+	if (f->o.reset_lies && f->st.triggered) {
+		f->status = 0; /* and nothing else */
+		f->st.resets_lied++;
+		return;
+	}
 	if (f->ever_ok)
 		f->st.resets++;
 	f->status = 0;

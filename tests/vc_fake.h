@@ -32,6 +32,8 @@ struct fk_opts {
 	unsigned hold;          /* answer nothing until this many data requests are taken,
 				 * then misbehave once (and for good, unless harmless) */
 	int no_reset_ack;       /* once misbehaving, never read back 0 after a reset */
+	int reset_lies;         /* once misbehaving, read back 0 after a reset but go on
+				 * holding (and writing) what it was given */
 	int cfg_unstable;       /* config_generation changes on every read */
 	unsigned nq;            /* data queues offered (1..2) */
 	uint16_t qsize;         /* the queues' largest size (0: 128) */
@@ -40,6 +42,7 @@ struct fk_opts {
 struct fk_stats {
 	unsigned resets;        /* resets acknowledged after DRIVER_OK */
 	unsigned resets_ignored;
+	unsigned resets_lied;   /* acknowledged, not done */
 	int bm_off;             /* bus mastering is off */
 	unsigned faults;        /* DMA to an unmapped IOVA: the IOMMU would have faulted */
 	unsigned late_writes;   /* writes into held buffers after misbehaving */

@@ -312,7 +312,12 @@ static int vc_open(const char *addr, const struct vfio_pci *fake, struct vc_dev 
 		free(vd);
 		return ret;
 	}
-	ret = step(addr, "virtio capabilities", vpci_init(&vd->t, &vd->v));
+	/* as vfio_pci_open enables a real one (a context before may have
+	 * turned bus mastering off: vc_stop_device) */
+	if (fake)
+		ret = step(addr, "enable", vfio_pci_enable(&vd->v));
+	if (!ret)
+		ret = step(addr, "virtio capabilities", vpci_init(&vd->t, &vd->v));
 	if (!ret)
 		ret = step(addr, "features", vpci_start(&vd->t, 1ull << VIRTIO_F_ACCESS_PLATFORM));
 	/* without it the device bypasses the IOMMU and takes our IOVAs for
