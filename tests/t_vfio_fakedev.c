@@ -32,7 +32,7 @@ static const char *const names[FK_NBAD] = {
 	"sound", "duplicate used id", "used id out of range", "used id never issued",
 	"used index jump", "length past the writable bytes", "descriptors rewritten",
 	"NEEDS_RESET", "gone (all ones)", "config changed", "control answered late",
-	"stalled",
+	"stalled", "used length short",
 };
 
 struct rig {

@@ -24,6 +24,8 @@ enum fk_bad {
 	FK_CFG_CHANGE,          /* its configuration changes under the driver (harmless) */
 	FK_CTL_LATE,            /* answers control requests after the driver gave up */
 	FK_STALL,               /* takes data requests, answers none, status stays sound */
+	FK_SHORT_LEN,           /* answers one request (fully written, status OK) with a used
+				 * length a byte short, then serves on */
 	FK_NBAD
 };
 

@@ -351,7 +351,11 @@ static int overdue(struct vc_queue *cq)
 	return 1;
 }
 
-/* Complete what the device finished. */
+/* Complete what the device finished.  A success says the device wrote the
+ * data and the status byte: one whose used length says otherwise is not
+ * believed, the request fails with -EIO (what the fallback then does with
+ * it is its business), yet what the device may have written counts as
+ * written for dirty tracking. */
 static unsigned reap(struct vc_queue *cq)
 {
 	uint32_t written;
@@ -360,14 +364,17 @@ static unsigned reap(struct vc_queue *cq)
 
 	while ((id = virtq_get(cq->vq, &written)) >= 0) {
 		struct vc_pending *p = &cq->pend[id];
-		int st;
+		int st, wrote;
 
 		if (!p->nheld) { /* cannot be: virtq_get checked the head is in flight */
 			cq->broken = -EIO;
 			break;
 		}
 		st = vc_status_errno(__atomic_load_n(&cq->slots[id].status, __ATOMIC_RELAXED));
-		release(cq, p, !st);
+		wrote = !st;
+		if (!st && written != p->len + 1)
+			st = -EIO;
+		release(cq, p, wrote);
 		unbusy(cq, p);
 		post(cq, p->tag, st, st ? 0 : p->len);
 		cq->dev_inflight--;
