@@ -40,13 +40,19 @@ static void reset(struct fk_dev *f)
 		f->st.resets_ignored++;
 		return;
 	}
+	if (f->o.reset_lies && f->st.triggered) {
+		f->status = 0; /* and nothing else */
+		f->st.resets_lied++;
+		return;
+	}
 	if (f->ever_ok)
 		f->st.resets++;
 	f->status = 0;
 	for (unsigned i = 0; i < FK_MAXQ; i++) {
 		struct fk_req *t = f->vq[i].taken;
 
-		f->vq[i] = (struct fk_vq){ .size = 128, .msix = VIRTIO_MSI_NO_VECTOR, .taken = t };
+		f->vq[i] = (struct fk_vq){ .size = f->o.qsize ? f->o.qsize : 128,
+					   .msix = VIRTIO_MSI_NO_VECTOR, .taken = t };
 	}
 	memset(f->sess, 0, sizeof(f->sess));
 }

@@ -23,6 +23,9 @@ enum fk_bad {
 	FK_GONE,                /* reads all ones, ignores writes: surprise removal */
 	FK_CFG_CHANGE,          /* its configuration changes under the driver (harmless) */
 	FK_CTL_LATE,            /* answers control requests after the driver gave up */
+	FK_STALL,               /* takes data requests, answers none, status stays sound */
+	FK_SHORT_LEN,           /* answers one request (fully written, status OK) with a used
+				 * length a byte short, then serves on */
 	FK_NBAD
 };
 
@@ -31,13 +34,17 @@ struct fk_opts {
 	unsigned hold;          /* answer nothing until this many data requests are taken,
 				 * then misbehave once (and for good, unless harmless) */
 	int no_reset_ack;       /* once misbehaving, never read back 0 after a reset */
+	int reset_lies;         /* once misbehaving, read back 0 after a reset but go on
+				 * holding (and writing) what it was given */
 	int cfg_unstable;       /* config_generation changes on every read */
 	unsigned nq;            /* data queues offered (1..2) */
+	uint16_t qsize;         /* the queues' largest size (0: 128) */
 };
 
 struct fk_stats {
 	unsigned resets;        /* resets acknowledged after DRIVER_OK */
 	unsigned resets_ignored;
+	unsigned resets_lied;   /* acknowledged, not done */
 	int bm_off;             /* bus mastering is off */
 	unsigned faults;        /* DMA to an unmapped IOVA: the IOMMU would have faulted */
 	unsigned late_writes;   /* writes into held buffers after misbehaving */

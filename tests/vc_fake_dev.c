@@ -247,18 +247,21 @@ static void drop(struct fk_vq *q, unsigned k)
 	q->taken[k] = q->taken[--q->ntaken];
 }
 
-static void complete(struct fk_dev *f, struct fk_vq *q, unsigned k, int len_past)
+/* Run request k and give it back with the length it wrote, plus len_off
+ * (a lie: +1 past the writable bytes, -1 one byte short). */
+static void complete(struct fk_dev *f, struct fk_vq *q, unsigned k, int len_off)
 {
 	uint32_t n = run_data(f, &q->taken[k]);
 
-	push(f, q, q->taken[k].head, len_past ? q->taken[k].wlen + 1 : n, 0);
+	push(f, q, q->taken[k].head, len_off > 0 ? q->taken[k].wlen + 1 : n + len_off, 0);
 	f->st.completed++;
 	drop(q, k);
 }
 
+/* It goes on serving after it misbehaved, and writes nothing late. */
 int fk_harmless(enum fk_bad b)
 {
-	return b == FK_NONE || b == FK_DESC_REWRITE || b == FK_CFG_CHANGE;
+	return b == FK_NONE || b == FK_DESC_REWRITE || b == FK_CFG_CHANGE || b == FK_SHORT_LEN;
 }
 
 /* Misbehave once, on the first data queue holding requests. */
@@ -296,6 +299,9 @@ static void trigger(struct fk_dev *f)
 		break;
 	case FK_LEN_PAST:
 		complete(f, q, 0, 1);
+		break;
+	case FK_SHORT_LEN:
+		complete(f, q, 0, -1);
 		break;
 	case FK_NEEDS_RESET:
 		f->status |= VIRTIO_CONFIG_S_NEEDS_RESET;

@@ -13,17 +13,26 @@
 /*
  * The device is gone, timed out or broke the virtqueue protocol: declare it
  * gone (no queue or session uses it again) and make sure it can write
- * nothing more before any buffer it was given is handed back.  A reset does
- * that once the device reads back status 0; one that does not acknowledge
- * it loses bus mastering instead.  0 when the device is stopped, -EIO when
- * neither worked (its buffers must then stay held).  Caller holds vd->lock
- * (the BARs go away under it in release_device).
+ * nothing more before any buffer it was given is handed back.  Bus
+ * mastering goes off first, always: a status that reads back 0 after the
+ * reset is only the device's word that it let go of its buffers, and one
+ * we no longer trust may say it and write on.  The device is never used
+ * again, so that costs nothing.  The reset follows, as the spec asks, and
+ * stands in only when the command register cannot be written.  0 when the
+ * device is stopped, -EIO when neither worked (its buffers must then stay
+ * held).  Caller holds vd->lock (the BARs go away under it in
+ * release_device).
  */
 int vc_stop_device(struct vc_dev *vd)
 {
+	int off, reset;
+
 	__atomic_store_n(&vd->gone, 1, __ATOMIC_RELEASE);
-	if (!vd->stopped && !vd->released)
-		vd->stopped = !vpci_reset(&vd->t) || !vfio_pci_dma_off(&vd->v) ? 1 : -1;
+	if (!vd->stopped && !vd->released) {
+		off = !vfio_pci_dma_off(&vd->v);
+		reset = !vpci_reset(&vd->t);
+		vd->stopped = off || reset ? 1 : -1;
+	}
 	return vd->stopped > 0 || vd->released ? 0 : -EIO;
 }
 

@@ -269,6 +269,19 @@ static int setup_queues(struct vc_dev *vd)
 	return vd->ctl ? 0 : -ENOMEM;
 }
 
+/* The device may offer small virtqueues (virtq_setup takes what it
+ * offers): one that cannot hold the largest request would keep it waiting
+ * for room forever.  Refused whole rather than serving some requests. */
+static int check_room(const struct vc_dev *vd)
+{
+	unsigned i;
+
+	for (i = 0; i < vd->nq; i++)
+		if (vd->dq[i].size < VC_CHAIN_MAX)
+			return -ENOSPC;
+	return vd->ctlq.size < VC_CTL_CHAIN ? -ENOSPC : 0;
+}
+
 /* Why a device was passed over, for WD_DEBUG=1. */
 static int step(const char *addr, const char *what, int ret)
 {
@@ -299,7 +312,12 @@ static int vc_open(const char *addr, const struct vfio_pci *fake, struct vc_dev 
 		free(vd);
 		return ret;
 	}
-	ret = step(addr, "virtio capabilities", vpci_init(&vd->t, &vd->v));
+	/* as vfio_pci_open enables a real one (a context before may have
+	 * turned bus mastering off: vc_stop_device) */
+	if (fake)
+		ret = step(addr, "enable", vfio_pci_enable(&vd->v));
+	if (!ret)
+		ret = step(addr, "virtio capabilities", vpci_init(&vd->t, &vd->v));
 	if (!ret)
 		ret = step(addr, "features", vpci_start(&vd->t, 1ull << VIRTIO_F_ACCESS_PLATFORM));
 	/* without it the device bypasses the IOMMU and takes our IOVAs for
@@ -318,6 +336,8 @@ static int vc_open(const char *addr, const struct vfio_pci *fake, struct vc_dev 
 		ret = step(addr, "DMA map", dma_area_init(&vd->dma, &vd->v, dma_iova, VC_DMA_LEN));
 	if (!ret)
 		ret = step(addr, "queues", setup_queues(vd));
+	if (!ret)
+		ret = step(addr, "virtqueues too small for the largest request", check_room(vd));
 	if (ret) {
 		vc_dev_free(vd, 0);
 		return ret;

@@ -6,7 +6,10 @@
  * device has answered.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../core/driver.h"
 #include "../../core/internal.h"
@@ -69,15 +72,52 @@ static int session_destroy(struct vc_dev *vd, unsigned qidx, uint32_t algo, uint
 	return ret ? ret : vc_status_errno(__atomic_load_n(&in->status, __ATOMIC_RELAXED));
 }
 
-void vc_sess_close(struct vc_dev *vd, struct vc_queue *cq, struct vc_sess *s)
+/* Take session id out of the queue's table: from here on a request naming
+ * it fails (-EINVAL) and never reaches the device.  The caller destroys
+ * what it returns: the device hands those ids out again, maybe to another
+ * queue, so the table must not name them once they are destroyed. */
+static struct vc_sess sess_take(struct vc_queue *cq, unsigned id)
 {
-	if (s->algo) {
-		session_destroy(vd, cq->qidx, s->algo, s->id[0]);
-		session_destroy(vd, cq->qidx, s->algo, s->id[1]);
-	}
+	struct vc_sess s;
+
 	pthread_mutex_lock(&cq->sess_lock);
-	s->algo = 0;
+	s = cq->sess[id];
+	memset(&cq->sess[id], 0, sizeof(cq->sess[id]));
 	pthread_mutex_unlock(&cq->sess_lock);
+	return s;
+}
+
+/* Requests of session id the thread already handed to the device must be
+ * answered before its device ids are destroyed (and reused).  A device
+ * that does not answer is stopped by the thread within the request
+ * timeout; 0 when none is left (or the device is gone). */
+static int sess_wait_idle(struct vc_queue *cq, unsigned id)
+{
+	int64_t deadline = vc_mono_ms() + cq->req_timeout_ms + VC_DRAIN_TIMEOUT_MS;
+
+	while (__atomic_load_n(&cq->sess_busy[id], __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE)) {
+		if (vc_mono_ms() > deadline)
+			return -ETIMEDOUT;
+		usleep(50);
+	}
+	return 0;
+}
+
+static void sess_destroy(struct vc_dev *vd, struct vc_queue *cq, const struct vc_sess *s)
+{
+	if (!s->algo)
+		return;
+	session_destroy(vd, cq->qidx, s->algo, s->id[0]);
+	session_destroy(vd, cq->qidx, s->algo, s->id[1]);
+}
+
+/* The thread is gone: nothing of the queue is on the device any more. */
+void vc_sess_close(struct vc_dev *vd, struct vc_queue *cq, unsigned id)
+{
+	struct vc_sess s = sess_take(cq, id);
+
+	sess_destroy(vd, cq, &s);
 }
 
 /* The device fixes a session's direction: a wd session is two of them. */
@@ -95,11 +135,17 @@ int vc_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_se
 		return -EOPNOTSUPP;
 	if (cs && cs->key_len > vd->cfg.max_cipher_key_len)
 		return -EINVAL;
+	old = sess_take(cq, id);
+	/* not under vd->lock: the thread takes it to stop a device that
+	 * does not answer, which is what ends a long wait here */
+	if (old.algo && sess_wait_idle(cq, id)) {
+		old.algo = 0; /* never destroyed: ids still in use are not reused */
+		if (getenv("WD_DEBUG"))
+			fprintf(stderr, "wd: vfio %s: session %u still in use; not destroyed\n",
+				vd->v.addr, id);
+	}
 	pthread_mutex_lock(&vd->lock);
-	pthread_mutex_lock(&cq->sess_lock);
-	old = cq->sess[id];
-	pthread_mutex_unlock(&cq->sess_lock);
-	vc_sess_close(vd, cq, &old);
+	sess_destroy(vd, cq, &old);
 	if (cs) {
 		ret = session_create(vd, cq->qidx, cs, VIRTIO_CRYPTO_OP_ENCRYPT, &fresh.id[0]);
 		if (!ret) {
@@ -107,7 +153,7 @@ int vc_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_se
 			if (ret)
 				session_destroy(vd, cq->qidx, vc_algo[cs->alg], fresh.id[0]);
 		}
-		if (!ret) {
+		if (!ret) { /* only a session that exists on the device goes in */
 			fresh.algo = vc_algo[cs->alg];
 			fresh.mode = cs->alg;
 			pthread_mutex_lock(&cq->sess_lock);

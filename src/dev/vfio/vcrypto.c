@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -23,6 +24,8 @@
 #include "../../core/internal.h"
 #include "../../mem/domain.h"
 #include "vcrypto.h"
+
+unsigned wd__vfio_req_timeout_ms = VC_REQ_TIMEOUT_MS;
 
 /* ---- the data path ---- */
 
@@ -59,6 +62,33 @@ static void release(struct vc_queue *cq, struct vc_pending *p, int ok)
 		wd__domain_put(cq->dom, p->held[i].map, p->held[i].iova,
 			       ok && p->held[i].is_dst ? p->held[i].len : 0);
 	p->nheld = 0;
+}
+
+/* The request is answered (or failed): its session may be closed. */
+static void unbusy(struct vc_queue *cq, struct vc_pending *p)
+{
+	if (p->session)
+		__atomic_sub_fetch(&cq->sess_busy[p->session], 1, __ATOMIC_RELEASE);
+	p->session = 0;
+}
+
+/* A copy of the request's session, counted busy until it is answered:
+ * closing it waits for that, so its device ids are not destroyed (and
+ * handed to another queue) while a request naming them is on the device. */
+static struct vc_sess sess_get(struct vc_queue *cq, const wd_sqe *e, struct vc_pending *p)
+{
+	struct vc_sess s = { 0 };
+
+	if (!e->session || e->session > WD_MAX_SESSIONS)
+		return s;
+	pthread_mutex_lock(&cq->sess_lock);
+	s = cq->sess[e->session];
+	if (s.algo) {
+		__atomic_add_fetch(&cq->sess_busy[e->session], 1, __ATOMIC_RELAXED);
+		p->session = e->session;
+	}
+	pthread_mutex_unlock(&cq->sess_lock);
+	return s;
 }
 
 /* A buffer as segments: one, or a scatter-gather table of count entries
@@ -182,11 +212,11 @@ static int64_t prepare(struct vc_queue *cq, const wd_sqe *e, const struct vc_ses
  * -ENOSPC when the virtqueue has no room (nothing held, try later), -EIO
  * when it is broken.
  */
-static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
+static int submit_one(struct vc_queue *cq, const wd_sqe *e, int64_t due, int *status)
 {
-	struct virtq_buf b[2 * VC_MAX_SEGS + 2];
+	struct virtq_buf b[VC_CHAIN_MAX];
 	struct vc_pending tmp = { .tag = e->tag };
-	struct vc_sess s = { 0 };
+	struct vc_sess s;
 	struct vc_slot *slot;
 	unsigned nb = 1;        /* b[0]: the header, filled below */
 	int64_t len;
@@ -199,18 +229,16 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 		*status = e->len || e->arg0 || e->arg1 || e->src || e->dst || e->flags ? -EINVAL : 0;
 		return 0;
 	}
-	if (e->session && e->session <= WD_MAX_SESSIONS) {
-		pthread_mutex_lock(&cq->sess_lock);
-		s = cq->sess[e->session];
-		pthread_mutex_unlock(&cq->sess_lock);
-	}
+	s = sess_get(cq, e, &tmp);
 	len = prepare(cq, e, &s, &tmp, b, &nb);
 	if (len <= 0) { /* an error, or an empty request: nothing to do */
 		release(cq, &tmp, 0);
+		unbusy(cq, &tmp);
 		return *status = (int)len, 0;
 	}
 	if (cq->vq->nfree < nb + 1) {
 		release(cq, &tmp, 0);
+		unbusy(cq, &tmp);
 		return -ENOSPC;
 	}
 	/* the slot is the chain's head, known before the device sees it */
@@ -234,22 +262,27 @@ static int submit_one(struct vc_queue *cq, const wd_sqe *e, int *status)
 	head = virtq_add(cq->vq, b, nb);
 	if (head < 0) { /* broken: the device gets nothing more */
 		release(cq, &tmp, 0);
+		unbusy(cq, &tmp);
 		return head;
 	}
 	tmp.len = (uint32_t)len;
+	tmp.due = due;
 	cq->pend[head] = tmp;
 	cq->dev_inflight++;
 	return 1;
 }
 
-/* Take what the ring offers, as far as the virtqueue and the CQ have room. */
+/* Take what the ring offers, as far as the virtqueue and the CQ have room;
+ * what is left waits for room (sq_blocked). */
 static unsigned take(struct vc_queue *cq)
 {
 	struct wd_ring *r = &cq->ring;
 	struct wd_ring_ctl *ctl = r->ctl;
 	uint32_t avail, used, n = 0;
 	unsigned added = 0;
+	int64_t due = 0;
 
+	cq->sq_blocked = 0;
 	if (cq->broken)
 		return 0;
 	avail = wd_load_acquire(&ctl->sq_tail) - cq->sq_head;
@@ -258,12 +291,14 @@ static unsigned take(struct vc_queue *cq)
 		cq->broken = -EPROTO;
 		return 0;
 	}
+	if (avail) /* one clock read a batch: its requests' deadline */
+		due = vc_mono_ms() + cq->req_timeout_ms;
 	while (n < avail && used + cq->dev_inflight < r->cq_entries && cq->vq->nfree >= 3) {
 		wd_sqe e;
 		int status = 0, ret;
 
 		memcpy(&e, &r->sqes[cq->sq_head & r->sq_mask], sizeof(e)); /* copy once */
-		ret = submit_one(cq, &e, &status);
+		ret = submit_one(cq, &e, due, &status);
 		if (ret < 0)
 			break;
 		cq->sq_head++;
@@ -275,14 +310,52 @@ static unsigned take(struct vc_queue *cq)
 			used++;
 		}
 	}
+	cq->sq_blocked = n < avail;
 	if (n)
 		wd_store_release(&ctl->sq_head, cq->sq_head);
-	if (added)
+	if (added) {
+		if (due < cq->next_due)
+			cq->next_due = due;
 		vpci_publish(&cq->vd->t, cq->vq);
+	}
 	return n;
 }
 
-/* Complete what the device finished. */
+/*
+ * Has a request waited past its deadline?  The device then holds it and
+ * may never answer (its status register can look sound all along): it is
+ * stopped and failed like one that broke the rules, and the fallback runs
+ * what it held.  next_due is a lower bound of the deadlines in flight,
+ * made exact only when it is reached: one clock read when nothing is due.
+ */
+static int overdue(struct vc_queue *cq)
+{
+	int64_t now, first = INT64_MAX;
+	unsigned i;
+
+	if (!cq->dev_inflight)
+		return 0;
+	now = vc_mono_ms();
+	if (now < cq->next_due)
+		return 0;
+	for (i = 0; i < cq->vq->size; i++)
+		if (cq->pend[i].nheld && cq->pend[i].due < first)
+			first = cq->pend[i].due;
+	cq->next_due = first;
+	if (now < first)
+		return 0;
+	if (getenv("WD_DEBUG"))
+		fprintf(stderr, "wd: vfio %s: no answer to a request in %u ms; stopping the device\n",
+			cq->vd->v.addr, cq->req_timeout_ms);
+	cq->broken = -ETIMEDOUT;
+	return 1;
+}
+
+/* Complete what the device finished.  A success says the device wrote the
+ * data and the status byte: one whose used length says otherwise is not
+ * believed, the request fails with -EIO (what the fallback then does with
+ * it is its business), yet what the device may have written counts as
+ * written for dirty tracking. */
 static unsigned reap(struct vc_queue *cq)
 {
 	uint32_t written;
@@ -291,14 +364,18 @@ static unsigned reap(struct vc_queue *cq)
 
 	while ((id = virtq_get(cq->vq, &written)) >= 0) {
 		struct vc_pending *p = &cq->pend[id];
-		int st;
+		int st, wrote;
 
 		if (!p->nheld) { /* cannot be: virtq_get checked the head is in flight */
 			cq->broken = -EIO;
 			break;
 		}
 		st = vc_status_errno(__atomic_load_n(&cq->slots[id].status, __ATOMIC_RELAXED));
-		release(cq, p, !st);
+		wrote = !st;
+		if (!st && written != p->len + 1)
+			st = -EIO;
+		release(cq, p, wrote);
+		unbusy(cq, p);
 		post(cq, p->tag, st, st ? 0 : p->len);
 		cq->dev_inflight--;
 		n++;
@@ -333,6 +410,7 @@ static void fail_queue(struct vc_queue *cq, int err)
 	while (cq->dev_inflight && (id = virtq_detach(cq->vq)) >= 0) {
 		if (stopped)
 			release(cq, &cq->pend[id], 0);
+		unbusy(cq, &cq->pend[id]); /* a device that is gone makes no new sessions */
 		post(cq, cq->pend[id].tag, -EIO, 0);
 		cq->dev_inflight--;
 	}
@@ -359,25 +437,31 @@ static void drain_fd(int fd)
 }
 
 /* Nothing to do: announce sleep, look again (Dekker with the user's
- * doorbell), then wait for a kick or the device's interrupt. */
-static void idle_wait(struct vc_queue *cq)
+ * doorbell), then wait for a kick or the device's interrupt.  Requests in
+ * the SQ with no room for them (sq_blocked) are no reason to stay awake:
+ * room comes from the device's answers or the user's reaping.  Without
+ * interrupts (or with the CQ full) a short sleep stands for them.
+ * Returns 0 when it slept and nothing woke it. */
+static int idle_wait(struct vc_queue *cq)
 {
 	struct pollfd pfd[2] = { { .fd = cq->kick_fd, .events = POLLIN },
 				 { .fd = cq->irq_fd, .events = POLLIN } };
 	struct wd_ring_ctl *ctl = cq->ring.ctl;
-	int tmo = cq->dev_inflight ? (cq->irq_fd >= 0 ? 100 : 1) : 500;
+	int tmo = cq->dev_inflight ? (cq->irq_fd >= 0 ? 100 : 1) : cq->sq_blocked ? 1 : 500;
+	int ret = -1;
 
 	/* interrupts only while asleep (NAPI-like): the same Dekker pattern
 	 * with the device, whose used index may move after the flag is clear */
 	virtq_interrupts(cq->vq, 1);
 	wd_store_sc(&ctl->sq_flags, WD_SQ_NEED_WAKEUP);
-	if (wd_load_sc(&ctl->sq_tail) == cq->sq_head && !virtq_has_used(cq->vq) &&
-	    !__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE))
-		poll(pfd, cq->irq_fd >= 0 ? 2 : 1, tmo);
+	if ((wd_load_sc(&ctl->sq_tail) == cq->sq_head || cq->sq_blocked) &&
+	    !virtq_has_used(cq->vq) && !__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE))
+		ret = poll(pfd, cq->irq_fd >= 0 ? 2 : 1, tmo);
 	wd_store_sc(&ctl->sq_flags, 0);
 	virtq_interrupts(cq->vq, 0);
 	drain_fd(cq->kick_fd);
 	drain_fd(cq->irq_fd);
+	return ret;
 }
 
 static void publish_wake(struct vc_queue *cq)
@@ -395,7 +479,9 @@ static void drain(struct vc_queue *cq)
 {
 	int64_t deadline = vc_mono_ms() + VC_DRAIN_TIMEOUT_MS;
 
-	while (cq->dev_inflight && !virtq_broken(cq->vq) && device_ok(cq->vd)) {
+	/* one that let a request time out has had its chance */
+	while (cq->dev_inflight && cq->broken != -ETIMEDOUT && !virtq_broken(cq->vq) &&
+	       device_ok(cq->vd)) {
 		if (reap(cq)) {
 			publish_wake(cq);
 			continue;
@@ -408,10 +494,13 @@ static void drain(struct vc_queue *cq)
 		fail_queue(cq, cq->broken ? cq->broken : -EIO);
 }
 
+#define VC_IDLE_SPINS 2000              /* empty passes before the thread sleeps */
+#define VC_BUSY_CHECK 256               /* busy passes between deadline checks */
+
 static void *queue_main(void *arg)
 {
 	struct vc_queue *cq = arg;
-	unsigned idle = 0;
+	unsigned idle = 0, busy = 0;
 
 	while (!__atomic_load_n(&cq->stop, __ATOMIC_ACQUIRE)) {
 		unsigned did;
@@ -422,17 +511,22 @@ static void *queue_main(void *arg)
 		if (did) {
 			publish_wake(cq);
 			idle = 0;
+			/* answers to others do not excuse one never answered */
+			if (++busy % VC_BUSY_CHECK == 0 && overdue(cq))
+				break;
 			continue;
 		}
-		if (++idle < 2000) {
+		if (++idle < VC_IDLE_SPINS) {
 			wd_cpu_relax();
 			continue;
 		}
 		/* a register read traps to the device: only when idle */
-		if (!device_ok(cq->vd))
+		if (overdue(cq) || !device_ok(cq->vd))
 			break;
-		idle_wait(cq);
-		idle = 0;
+		/* a sleep nothing ended: sleep again at the next empty pass
+		 * rather than spin (a device that holds requests and says
+		 * nothing costs a wake-up a millisecond, not a core) */
+		idle = idle_wait(cq) ? 0 : VC_IDLE_SPINS - 1;
 	}
 	drain(cq);
 	__atomic_store_n(&cq->off_device, 1, __ATOMIC_RELEASE);
@@ -509,6 +603,8 @@ int vc_queue_start(struct wd_queue *q)
 	cq->sq_head = cq->ring.ctl->sq_head;
 	cq->cq_tail = cq->ring.ctl->cq_tail;
 	cq->op_mask = q->op_mask;
+	cq->req_timeout_ms = wd__vfio_req_timeout_ms;
+	cq->next_due = INT64_MAX;
 	cq->dom = q->domain;
 	cq->cq_fd = q->cq_fd;
 	ret = !cq->pend ? -ENOMEM : 0;
@@ -542,7 +638,7 @@ void vc_queue_stop(struct wd_queue *q, uint32_t *sq_head, uint32_t *cq_tail)
 	*cq_tail = cq->cq_tail;
 	pthread_mutex_lock(&vd->lock);
 	for (id = 1; id <= WD_MAX_SESSIONS; id++)
-		vc_sess_close(vd, cq, &cq->sess[id]);
+		vc_sess_close(vd, cq, id);
 	vd->queues[cq->qidx] = NULL;
 	pthread_mutex_unlock(&vd->lock);
 }

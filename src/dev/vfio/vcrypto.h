@@ -22,9 +22,15 @@
 #define VC_DMA_LEN (4u << 20)           /* the driver's own DMA memory */
 #define VC_VQ_SIZE 128                  /* virtqueue entries per data queue */
 #define VC_MAX_SEGS 16                  /* scatter-gather segments per buffer */
+/* descriptors of the largest request (header and IV, source and
+ * destination segments, status) and of a control request: a device whose
+ * virtqueues cannot hold one is passed over */
+#define VC_CHAIN_MAX (2 * VC_MAX_SEGS + 2)
+#define VC_CTL_CHAIN 3
 #define VC_MAX_QUEUES 16
 #define VC_CTL_TIMEOUT_MS 2000          /* a control request the device ignores */
 #define VC_DRAIN_TIMEOUT_MS 2000        /* requests in flight at queue stop */
+#define VC_REQ_TIMEOUT_MS 5000          /* a data request the device does not answer */
 
 struct wd_domain;
 struct wd_map;
@@ -48,6 +54,8 @@ struct vc_hold {
 struct vc_pending {
 	uint64_t tag;
 	uint32_t len;
+	uint16_t session;               /* counted in vc_queue.sess_busy */
+	int64_t due;                    /* vc_mono_ms() by which the device must answer */
 	unsigned nheld;
 	struct vc_hold held[2 * VC_MAX_SEGS + 2];
 };
@@ -72,8 +80,14 @@ struct vc_queue {
 	uint64_t slots_iova;
 	struct vc_pending *pend;        /* by descriptor head */
 	uint32_t dev_inflight;
+	unsigned req_timeout_ms;
+	int64_t next_due;               /* no deadline in flight is earlier */
+	int sq_blocked;                 /* the SQ has requests, the virtqueue or CQ no room */
 	pthread_mutex_t sess_lock;
 	struct vc_sess sess[WD_MAX_SESSIONS + 1];
+	/* requests of each session on the device: raised by the thread under
+	 * sess_lock as it reads the session, lowered (atomic) once answered */
+	uint32_t sess_busy[WD_MAX_SESSIONS + 1];
 	pthread_t thread;
 	int running, stop, broken;
 	/* answered requests, failed ones, their bytes: written by the thread,
@@ -129,8 +143,8 @@ int vc_status_errno(uint32_t st);
 /* vc_session.c */
 struct wd_queue;
 struct wd_cipher_setup;
-/* Close one of the queue's sessions on the device; caller holds vd->lock. */
-void vc_sess_close(struct vc_dev *vd, struct vc_queue *cq, struct vc_sess *s);
+/* Close session id of a queue whose thread has stopped; caller holds vd->lock. */
+void vc_sess_close(struct vc_dev *vd, struct vc_queue *cq, unsigned id);
 int vc_cipher_session(struct wd_queue *q, unsigned id, const struct wd_cipher_setup *cs);
 
 /* vcrypto.c: the wd queue ops */
@@ -144,6 +158,10 @@ int vc_queue_stats(struct wd_queue *q, struct wd_queue_stats *st);
 /* Test hook: reserved IOVA regions a device may have before it is passed
  * over (WD_MAX_RESV; a test lowers it to see one bad device skipped). */
 extern unsigned wd__vfio_resv_max;
+/* Test hook: how long a data request may wait for the device's answer
+ * before the device is stopped and declared failed (VC_REQ_TIMEOUT_MS; a
+ * test lowers it), read when a queue starts. */
+extern unsigned wd__vfio_req_timeout_ms;
 /* Test hook: when set, probe offers this function (a fake, v->fake set:
  * tests/vc_fake.c) instead of looking for real ones; the device takes over
  * its fd and leaves its BARs to it. */

@@ -208,9 +208,7 @@ static int command_bits(const struct vfio_pci *v, uint16_t set, uint16_t clear)
 	return vfio_cfg_write(v, 4, &cmd, 2);
 }
 
-/* Memory space and bus mastering on: without them the device neither
- * answers its BARs nor does DMA. */
-static int enable_device(const struct vfio_pci *v)
+int vfio_pci_enable(const struct vfio_pci *v)
 {
 	return command_bits(v, 0x6, 0);
 }
@@ -270,7 +268,7 @@ int vfio_pci_open(struct vfio_pci *v, const char *addr)
 	}
 	ret = device_regions(v);
 	if (!ret)
-		ret = enable_device(v);
+		ret = vfio_pci_enable(v);
 	if (ret)
 		goto err;
 	return 0;

@@ -89,8 +89,11 @@ int vfio_req_notify(struct vfio_pci *v, int efd);
  * vfio_pci_close() frees them. */
 void vfio_pci_release_device(struct vfio_pci *v);
 
-/* Bus mastering off: the function can start no more DMA (the last resort
- * for a device that does not acknowledge a reset). */
+/* Memory space and bus mastering on: without them the device neither
+ * answers its BARs nor does DMA (vfio_pci_open does it). */
+int vfio_pci_enable(const struct vfio_pci *v);
+/* Bus mastering off: the function can start no more DMA (whatever it says
+ * about a reset).  It stays off until the function is opened again. */
 int vfio_pci_dma_off(const struct vfio_pci *v);
 
 /* MSI-X vectors 0..n-1 signal efds[i]; n == 0 disables them. */
