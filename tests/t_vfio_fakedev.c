@@ -413,7 +413,7 @@ int main(void)
 	hostile(FK_GONE, 0);
 	hostile(FK_DUP_USED, 1);
 	hostile(FK_CTL_LATE, 0);
-	wd__vfio_req_timeout_ms = 1000; /* not the 5 s a real device gets */
+	wd__vfio_req_timeout_ms = 1000; /* not the 20 s a real device gets */
 	hostile(FK_STALL, 0);
 	return 0;
 }

@@ -30,7 +30,7 @@
 #define VC_MAX_QUEUES 16
 #define VC_CTL_TIMEOUT_MS 2000          /* a control request the device ignores */
 #define VC_DRAIN_TIMEOUT_MS 2000        /* requests in flight at queue stop */
-#define VC_REQ_TIMEOUT_MS 5000          /* a data request the device does not answer */
+#define VC_REQ_TIMEOUT_MS 20000         /* a data request the device does not answer */
 
 struct wd_domain;
 struct wd_map;
