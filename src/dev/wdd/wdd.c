@@ -19,7 +19,9 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,6 +262,48 @@ static int make_wait_fd(int cq_fd, int sock)
 	return ep;
 }
 
+/*
+ * The ring's memfd is mapped for the life of the queue and touched by
+ * every call on it: it must hold the whole ring and be unable to shrink
+ * (a mapping past the end of its file is SIGBUS on the next access), and
+ * be shmem, as the daemon asks of ours (a hole punched in hugetlbfs can
+ * fault too).  wdd seals it so; anything else is not the daemon speaking.
+ */
+static int check_ring_fd(int fd, uint64_t size)
+{
+	struct statfs sfs;
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size)
+		return -EPROTO;
+	if (fstatfs(fd, &sfs) || sfs.f_type != TMPFS_MAGIC)
+		return -EPROTO;
+	seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & F_SEAL_SHRINK) ? 0 : -EPROTO;
+}
+
+/*
+ * Our end of a wake-up pipe (wdd sends pipes, never eventfds), open for
+ * mode.  It must never block: wd_queue_arm drains the completion pipe
+ * however empty it is, and a doorbell nobody reads fills up.  wdd makes
+ * its pipes non-blocking; we set the flag rather than count on that.
+ */
+static int check_wake_fd(int fd, int mode)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) || !S_ISFIFO(st.st_mode))
+		return -EPROTO;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != mode)
+		return -EPROTO;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
 static int wdd_queue_open(struct wd_queue *q)
 {
 	struct wdd_conn *c = q->dev->priv;
@@ -299,6 +343,9 @@ static int wdd_queue_open(struct wd_queue *q)
 		ret = -EPROTO;
 		goto err;
 	}
+	if ((ret = check_ring_fd(fds[0], rep.ring_size)) || (ret = check_wake_fd(fds[1], O_WRONLY)) ||
+	    (ret = check_wake_fd(fds[2], O_RDONLY)))
+		goto err;
 	mem = mmap(NULL, rep.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	if (mem == MAP_FAILED) {
 		ret = -errno;
