@@ -2,17 +2,23 @@
 /*
  * A daemon that lies to the client (t_wdd_fake.h, under our own uid, so
  * the library talks to it): whatever it answers, the client gets an error
- * or a working queue, never a crash or a hang.
+ * or a working queue, never a crash, a hang or a status out of contract.
  *   ring_empty    the ring memfd of size 0                -EPROTO (was SIGBUS)
  *   ring_short    shorter than the ring                   -EPROTO
  *   ring_unsealed the right size, unsealed, shrunk later  -EPROTO (was SIGBUS)
  *   ring_file     a file on disk, not a memfd             -EPROTO
  *   blocking      blocking pipes, the doorbell full       arm and send return
  *   wrong_fds     an eventfd for a pipe, the other ends   -EPROTO
+ *   status        QUEUE_OPEN answered 5, -5000, INT32_MIN -EPROTO; -ENOSPC as is
+ *   algs_255      HELLO's last name ending at byte 255    both names, nothing read
+ *                                                         past the list (UBSan)
+ *   dirty_count   DIRTY_READ's count negative, too large  -EPROTO
  *   good          an honest reply                         a queue (the control)
  * Each client runs in a child under an alarm: a signal is a failure with
  * its name.  argv[1]: one scenario by name (all by default).
  */
+#include <limits.h>
+#include <wd/mem.h>
 #include "t_wdd_fake.h"
 
 #define T_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -80,6 +86,41 @@ static void c_good(void)
 	wd_ctx_free(ctx);
 }
 
+static void c_algs(void)
+{
+	struct wd_ctx *ctx = fake_ctx();
+	struct wd_dev *dev = wd_dev_by_name(ctx, "wdd0");
+	struct wd_dev_info info = { .size = sizeof(info) };
+
+	T_OK(wd_dev_info(dev, &info));
+	T_EQ(info.n_algs, 2);
+	T_ASSERT(wd_dev_has_alg(dev, "nop"));
+	T_EQ(strlen(wd_dev_alg(dev, 1)), 251);
+	T_ASSERT(wd_dev_alg(dev, 2) == NULL);
+	wd_ctx_free(ctx);
+}
+
+static void c_dirty(void)
+{
+	struct wd_ctx *ctx = fake_ctx();
+	struct wd_domain *d;
+	uint64_t bitmap[1];
+
+	T_OK(wd_domain_new(&d, ctx, "wdd0"));
+	T_OK(wd_dirty_start(d));
+	/* 64 pages: a count must be 0..64 */
+	T_EQ(wd_dirty_read_clear(d, 0, 64 * (uint64_t)sysconf(_SC_PAGESIZE), bitmap), -EPROTO);
+	wd_domain_free(d);
+	wd_ctx_free(ctx);
+}
+
+static int status_want;
+
+static void c_status(void)
+{
+	refused(status_want);
+}
+
 static void run(const char *name, const struct t_fake_opts *o, void (*client)(void))
 {
 	struct t_fake f = { .o = *o };
@@ -108,7 +149,9 @@ static void run(const char *name, const struct t_fake_opts *o, void (*client)(vo
 
 int main(int argc, char **argv)
 {
+	static char algs[256];
 	const char *only = argc > 1 ? argv[1] : NULL;
+	static const int32_t bad_status[] = { 5, -5000, INT32_MIN };
 	struct {
 		const char *name;
 		struct t_fake_opts o;
@@ -123,14 +166,31 @@ int main(int argc, char **argv)
 		{ "wrong_fds", { .wrong_fd = 1 }, c_ring },
 		{ "wrong_fds", { .wrong_fd = 2 }, c_ring },
 		{ "wrong_fds", { .wrong_fd = 3 }, c_ring },
+		{ "algs_255", { .algs = algs, .algs_len = sizeof(algs) }, c_algs },
+		{ "dirty_count", { .dirty_count = -5 }, c_dirty },
+		{ "dirty_count", { .dirty_count = 65 }, c_dirty },
 	};
 	unsigned i;
 
+	/* "nop", then a name of bytes 4..254: its NUL is the list's last byte */
+	memcpy(algs, "nop", 4);
+	memset(algs + 4, 'a', 251);
 	strcpy(dir, "/tmp/wdd-lying-XXXXXX");
 	T_ASSERT(mkdtemp(dir));
 	for (i = 0; i < T_LEN(sc); i++)
 		if (!only || !strcmp(only, sc[i].name))
 			run(sc[i].name, &sc[i].o, sc[i].client);
+	if (!only || !strcmp(only, "status")) {
+		struct t_fake_opts o = { .open_status = -ENOSPC };
+
+		status_want = -ENOSPC; /* a real error passes as it is */
+		run("status", &o, c_status);
+		for (i = 0; i < T_LEN(bad_status); i++) {
+			o.open_status = bad_status[i];
+			status_want = -EPROTO;
+			run("status", &o, c_status);
+		}
+	}
 	rmdir(dir);
 	return 0;
 }

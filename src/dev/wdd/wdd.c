@@ -47,6 +47,14 @@ struct wdd_queue {
 
 /* ---- messages ---- */
 
+/* A reply's status is 0 or -errno (proto.h), and what a request counts
+ * travels in the payload: anything else would reach our callers as a
+ * count, or a success with nothing filled in. */
+static int reply_status(int32_t status)
+{
+	return status <= 0 && status >= -4095 ? status : -EPROTO;
+}
+
 static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len,
 		const int *fds, int nfds, void *rep, uint32_t rep_len, int *rfds, int nrfds)
 {
@@ -96,7 +104,7 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 		ret = -EPROTO;
 		c->gone = 1;
 	} else if (h.status) {
-		ret = h.status;
+		ret = reply_status(h.status);
 	} else if (got != nrfds) {
 		ret = -EPROTO;
 	}
@@ -193,7 +201,9 @@ static int wdd_probe(struct wd_ctx *ctx)
 	c->daemon = (pid_t)rep.daemon_pid;
 	memcpy(c->algs, rep.algs, sizeof(c->algs));
 	c->algs[sizeof(c->algs) - 1] = 0;
-	for (off = 0; c->algs[off] && n < 31; off += strlen(c->algs + off) + 1)
+	/* a name may end on the last byte: the list ends with the array */
+	for (off = 0; off < sizeof(c->algs) && c->algs[off] && n < 31;
+	     off += strlen(c->algs + off) + 1)
 		c->alg_ptrs[n++] = c->algs + off;
 	c->alg_ptrs[n] = NULL;
 	snprintf(rep.info.name, sizeof(rep.info.name), "wdd0");
@@ -607,6 +617,12 @@ static int64_t wdd_dirty_read(struct wd_domain *d, uint64_t iova, uint64_t len, 
 			   sizeof(*rep), NULL, 0);
 		if (ret)
 			break;
+		/* our total is returned as a count: a negative one would read
+		 * as an error, a larger one than the chunk's pages is a lie */
+		if (rep->count < 0 || (uint64_t)rep->count > req.len / ps) {
+			ret = -EPROTO;
+			break;
+		}
 		/* chunks are a multiple of 64 pages: words line up */
 		for (w = 0; w < words; w++)
 			bitmap[first / 64 + w] = rep->bitmap[w];
