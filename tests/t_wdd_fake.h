@@ -210,7 +210,9 @@ static inline void t_fake_main(const struct t_fake *f, uid_t uid, int report)
 		_exit(2);
 	strcpy(a.sun_path, f->sock);
 	l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 8))
+	/* open to every user, as wdd -m 0666 */
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || chmod(f->sock, 0666) ||
+	    listen(l, 8))
 		_exit(2);
 	t_fake_ev(report, 'R');
 	for (;;) {

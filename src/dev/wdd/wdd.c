@@ -133,10 +133,32 @@ static const char *socket_path(char *buf, size_t len)
 	return "/run/" WDD_SOCKET_NAME;
 }
 
+/*
+ * Only root, or we ourselves, may be our daemon: an SVA queue hands it our
+ * memory file, read-write.  Another user's socket (a path from the
+ * environment, a stale runtime directory) is refused before a word is
+ * said.  The credentials are those of the listener when it called
+ * listen(), taken by the kernel: no daemon can forge them.
+ */
+static int check_peer(int fd, const char *path)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return -errno;
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return 0;
+	if (secure_getenv("WD_DEBUG"))
+		fprintf(stderr, "wd: wdd %s: served by uid %u, neither root nor ours: not used\n",
+			path, (unsigned)cr.uid);
+	return -EPERM;
+}
+
 static int wdd_connect(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd;
+	int fd, err;
 
 	if (strlen(path) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
@@ -153,8 +175,12 @@ static int wdd_connect(const char *path)
 		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		int err = -errno;
-
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = check_peer(fd, path);
+	if (err) {
 		close(fd);
 		return err;
 	}
@@ -175,7 +201,8 @@ static int wdd_probe(struct wd_ctx *ctx)
 
 	fd = wdd_connect(path);
 	if (fd < 0) {
-		if (getenv("WD_DEBUG") && fd != -ENOENT)
+		/* check_peer said why it refused */
+		if (getenv("WD_DEBUG") && fd != -ENOENT && fd != -EPERM)
 			fprintf(stderr, "wd: wdd %s: connect: %s\n", path, strerror(-fd));
 		return 0; /* no daemon: no such device, not an error */
 	}
