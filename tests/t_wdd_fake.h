@@ -150,7 +150,7 @@ static inline uint32_t t_fake_hello(const struct t_fake *f, void *out)
 	return sizeof(*rep);
 }
 
-/* One request; 0 when the client hung up (or asked the fake to sync). */
+/* One request; 0 when the client hung up, -1 when it was ours, to sync. */
 static inline int t_fake_serve_one(const struct t_fake *f, int c, int report)
 {
 	static union {
@@ -176,7 +176,7 @@ static inline int t_fake_serve_one(const struct t_fake *f, int c, int report)
 	h->status = 0;
 	if (h->type == T_FAKE_SYNC) {
 		t_fake_ev(report, 'S');
-		return 0;
+		return -1;
 	} else if (h->type == WDD_HELLO) {
 		t_fake_ev(report, 'h');
 		io[1].iov_len = t_fake_hello(f, &rep);
@@ -203,7 +203,7 @@ static inline int t_fake_serve_one(const struct t_fake *f, int c, int report)
 static inline void t_fake_main(const struct t_fake *f, uid_t uid, int report)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int l, c;
+	int l, c, r;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (uid != geteuid() && (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
@@ -220,10 +220,11 @@ static inline void t_fake_main(const struct t_fake *f, uid_t uid, int report)
 		if (c < 0)
 			_exit(2);
 		t_fake_ev(report, 'c');
-		while (t_fake_serve_one(f, c, report))
+		while ((r = t_fake_serve_one(f, c, report)) > 0)
 			;
 		close(c);
-		t_fake_ev(report, 'x');
+		if (!r)
+			t_fake_ev(report, 'x');
 	}
 }
 

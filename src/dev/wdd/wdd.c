@@ -118,9 +118,12 @@ out:
 
 /* ---- discovery ---- */
 
+/* Not from the environment in a set-uid or set-gid program (secure_getenv):
+ * there only /run/wdd.sock, root's. */
 static const char *socket_path(char *buf, size_t len)
 {
-	const char *env = getenv("WD_WDD_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *env = secure_getenv("WD_WDD_SOCKET");
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
 	struct stat st;
 
 	if (env && *env)
@@ -202,7 +205,7 @@ static int wdd_probe(struct wd_ctx *ctx)
 	fd = wdd_connect(path);
 	if (fd < 0) {
 		/* check_peer said why it refused */
-		if (getenv("WD_DEBUG") && fd != -ENOENT && fd != -EPERM)
+		if (secure_getenv("WD_DEBUG") && fd != -ENOENT && fd != -EPERM)
 			fprintf(stderr, "wd: wdd %s: connect: %s\n", path, strerror(-fd));
 		return 0; /* no daemon: no such device, not an error */
 	}
@@ -221,7 +224,7 @@ static int wdd_probe(struct wd_ctx *ctx)
 	pthread_mutex_init(&c->lock, NULL);
 	ret = xfer(c, WDD_HELLO, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0);
 	if (ret) {
-		if (getenv("WD_DEBUG"))
+		if (secure_getenv("WD_DEBUG"))
 			fprintf(stderr, "wd: wdd %s: hello: %s\n", path, strerror(-ret));
 		goto skip; /* refused (credentials, quota) or a foreign protocol */
 	}
