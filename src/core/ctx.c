@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Contexts, device discovery and lookup. */
+#define _GNU_SOURCE /* secure_getenv */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,15 @@ static const struct wd_driver_ops *const drivers[] = {
 	&wd_wdd_driver,
 };
 
+/*
+ * The environment is read with secure_getenv, here and everywhere in the
+ * library, the zlib layer and the provider: a set-uid or set-gid program
+ * must not take from the user who runs it which daemon it hands its
+ * memory to, which device it uses or which file it writes.
+ */
 static uint32_t env_u32(const char *name, uint32_t dflt, uint32_t max)
 {
-	const char *s = getenv(name);
+	const char *s = secure_getenv(name);
 	char *end;
 	unsigned long v;
 
@@ -32,6 +39,7 @@ WD_EXPORT int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts)
 {
 	struct wd_ctx_opts o = { 0 };
 	struct wd_ctx *ctx;
+	const char *env;
 	unsigned i;
 	int ret;
 
@@ -57,8 +65,9 @@ WD_EXPORT int wd_ctx_new(struct wd_ctx **out, const struct wd_ctx_opts *opts)
 					   : env_u32("WD_SOFT_IDLE_US", 200, 10 * 1000 * 1000);
 	/* WD_SOFT_INLINE=0: synchronous helpers always go through the ring */
 	ctx->soft_inline = env_u32("WD_SOFT_INLINE", 1, 1) != 0;
-	if (getenv("WD_DEVICE"))
-		snprintf(ctx->preferred, sizeof(ctx->preferred), "%s", getenv("WD_DEVICE"));
+	env = secure_getenv("WD_DEVICE");
+	if (env)
+		snprintf(ctx->preferred, sizeof(ctx->preferred), "%s", env);
 
 	for (i = 0; i < WD_ARRAY_SIZE(drivers); i++) {
 		if ((o.flags & WD_CTX_F_LOCAL_ONLY) && drivers[i] != &wd_soft_driver)

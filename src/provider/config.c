@@ -17,6 +17,7 @@
  * A value that makes no sense stops the provider from loading, with the
  * reason on OpenSSL's error stack: guessing would be silent.
  */
+#define _GNU_SOURCE /* secure_getenv */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,7 +284,9 @@ int wdp_cfg_load(struct wdp_cfg *cfg, const OSSL_CORE_HANDLE *handle,
 			return ret;
 	}
 	for (i = 0; i < WDP_ARRAY_SIZE(envs); i++) {
-		const char *v = getenv(envs[i][1]);
+		/* none in a set-uid program: only its openssl.cnf (like
+		 * OpenSSL's own OPENSSL_CONF and OPENSSL_MODULES) */
+		const char *v = secure_getenv(envs[i][1]);
 
 		if (!v || !*v)
 			continue; /* set but empty: as if unset */

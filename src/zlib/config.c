@@ -7,6 +7,7 @@
  *   WD_ZLIB_LEVELS=L0,L1,...,L9   engine level for each zlib level
  *   WD_DEVICE=NAME       the device (default: the in-process soft engine)
  */
+#define _GNU_SOURCE /* secure_getenv */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,17 +45,17 @@ static void cfg_load(void)
 	const char *s;
 	int i;
 
-	cfg.enabled = !((s = getenv("WD_ZLIB")) && !strcmp(s, "0"));
+	cfg.enabled = !((s = secure_getenv("WD_ZLIB")) && !strcmp(s, "0"));
 	cfg.min_compress = MIN_COMPRESS_DEFAULT;
 	cfg.min_uncompress = MIN_UNCOMPRESS_DEFAULT;
-	s = getenv("WD_ZLIB_MIN");
+	s = secure_getenv("WD_ZLIB_MIN");
 	if (s && *s)
 		cfg.min_compress = cfg.min_uncompress = strtoull(s, NULL, 10);
-	s = getenv("WD_DEVICE");
+	s = secure_getenv("WD_DEVICE");
 	cfg.device = s && *s ? s : NULL;
 	for (i = 0; i < 10; i++)
 		cfg.level_map[i] = (int)wd_comp_level_from_zlib(i);
-	parse_levels(getenv("WD_ZLIB_LEVELS"));
+	parse_levels(secure_getenv("WD_ZLIB_LEVELS"));
 }
 
 const struct wz_config *wz_config(void)

@@ -6,6 +6,7 @@
  * one write, so the processes of a pipeline or a server can share it) and
  * can be read in-process through wd_zlib_stats_format().
  */
+#define _GNU_SOURCE /* secure_getenv */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +121,9 @@ void wz_stats_forked(void)
 
 __attribute__((destructor)) static void stats_at_exit(void)
 {
-	const char *where = getenv("WD_ZLIB_STATS");
+	/* a file the process creates or appends to: never one named by the
+	 * user running a set-uid program */
+	const char *where = secure_getenv("WD_ZLIB_STATS");
 	char line[1024];
 	size_t n;
 	int fd;

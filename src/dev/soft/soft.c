@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The soft driver: device "soft0", the software engine inside the process. */
+#define _GNU_SOURCE /* secure_getenv */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static int resv_cmp(const void *a, const void *b)
 
 void soft_reserved(struct wd_iova_range *resv, uint32_t *n, uint32_t max)
 {
-	const char *env = getenv("WD_SOFT_RESV");
+	const char *env = secure_getenv("WD_SOFT_RESV");
 	char *end;
 
 	resv[0].start = 0xfee00000ull;

@@ -5,6 +5,7 @@
  * the domain (one IOVA space mapped through VFIO), the monitor that gives
  * the device back when the kernel asks, release, and the ops table.
  */
+#define _GNU_SOURCE /* secure_getenv */
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
@@ -173,7 +174,7 @@ static void release_device(struct vc_dev *vd)
 		if (busy)
 			usleep(100);
 	} while (busy && vc_mono_ms() < deadline);
-	if (busy && getenv("WD_DEBUG"))
+	if (busy && secure_getenv("WD_DEBUG"))
 		fprintf(stderr, "wd: vfio %s: %u queue thread(s) still on the device; releasing\n",
 			vd->v.addr, busy);
 	pthread_mutex_lock(&vd->lock);
@@ -192,7 +193,7 @@ static void *monitor_main(void *arg)
 	while (poll(pfd, 2, -1) < 0 && errno == EINTR)
 		;
 	if (pfd[0].revents & POLLIN) {
-		if (getenv("WD_DEBUG"))
+		if (secure_getenv("WD_DEBUG"))
 			fprintf(stderr, "wd: vfio %s: the kernel wants it back; releasing\n",
 				vd->v.addr);
 		release_device(vd);
@@ -285,7 +286,7 @@ static int check_room(const struct vc_dev *vd)
 /* Why a device was passed over, for WD_DEBUG=1. */
 static int step(const char *addr, const char *what, int ret)
 {
-	if (ret && getenv("WD_DEBUG"))
+	if (ret && secure_getenv("WD_DEBUG"))
 		fprintf(stderr, "wd: vfio %s: %s: %s\n", addr, what, strerror(-ret));
 	return ret;
 }
@@ -416,7 +417,7 @@ static int add_device(struct wd_ctx *ctx, const char *addr, unsigned *idx)
  * virtio-crypto function bound to vfio-pci. */
 static int vc_probe(struct wd_ctx *ctx)
 {
-	const char *env = getenv("WD_VFIO_DEVICE");
+	const char *env = secure_getenv("WD_VFIO_DEVICE");
 	unsigned idx = 0;
 	int ret = 0;
 

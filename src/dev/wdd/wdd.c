@@ -19,7 +19,9 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +46,14 @@ struct wdd_queue {
 };
 
 /* ---- messages ---- */
+
+/* A reply's status is 0 or -errno (proto.h), and what a request counts
+ * travels in the payload: anything else would reach our callers as a
+ * count, or a success with nothing filled in. */
+static int reply_status(int32_t status)
+{
+	return status <= 0 && status >= -4095 ? status : -EPROTO;
+}
 
 static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len,
 		const int *fds, int nfds, void *rep, uint32_t rep_len, int *rfds, int nrfds)
@@ -94,7 +104,7 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 		ret = -EPROTO;
 		c->gone = 1;
 	} else if (h.status) {
-		ret = h.status;
+		ret = reply_status(h.status);
 	} else if (got != nrfds) {
 		ret = -EPROTO;
 	}
@@ -108,9 +118,12 @@ out:
 
 /* ---- discovery ---- */
 
+/* Not from the environment in a set-uid or set-gid program (secure_getenv):
+ * there only /run/wdd.sock, root's. */
 static const char *socket_path(char *buf, size_t len)
 {
-	const char *env = getenv("WD_WDD_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *env = secure_getenv("WD_WDD_SOCKET");
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
 	struct stat st;
 
 	if (env && *env)
@@ -123,10 +136,32 @@ static const char *socket_path(char *buf, size_t len)
 	return "/run/" WDD_SOCKET_NAME;
 }
 
+/*
+ * Only root, or we ourselves, may be our daemon: an SVA queue hands it our
+ * memory file, read-write.  Another user's socket (a path from the
+ * environment, a stale runtime directory) is refused before a word is
+ * said.  The credentials are those of the listener when it called
+ * listen(), taken by the kernel: no daemon can forge them.
+ */
+static int check_peer(int fd, const char *path)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return -errno;
+	if (cr.uid == 0 || cr.uid == geteuid())
+		return 0;
+	if (secure_getenv("WD_DEBUG"))
+		fprintf(stderr, "wd: wdd %s: served by uid %u, neither root nor ours: not used\n",
+			path, (unsigned)cr.uid);
+	return -EPERM;
+}
+
 static int wdd_connect(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd;
+	int fd, err;
 
 	if (strlen(path) >= sizeof(a.sun_path))
 		return -ENAMETOOLONG;
@@ -143,8 +178,12 @@ static int wdd_connect(const char *path)
 		setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	}
 	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		int err = -errno;
-
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = check_peer(fd, path);
+	if (err) {
 		close(fd);
 		return err;
 	}
@@ -165,7 +204,8 @@ static int wdd_probe(struct wd_ctx *ctx)
 
 	fd = wdd_connect(path);
 	if (fd < 0) {
-		if (getenv("WD_DEBUG") && fd != -ENOENT)
+		/* check_peer said why it refused */
+		if (secure_getenv("WD_DEBUG") && fd != -ENOENT && fd != -EPERM)
 			fprintf(stderr, "wd: wdd %s: connect: %s\n", path, strerror(-fd));
 		return 0; /* no daemon: no such device, not an error */
 	}
@@ -184,14 +224,16 @@ static int wdd_probe(struct wd_ctx *ctx)
 	pthread_mutex_init(&c->lock, NULL);
 	ret = xfer(c, WDD_HELLO, &req, sizeof(req), NULL, 0, &rep, sizeof(rep), NULL, 0);
 	if (ret) {
-		if (getenv("WD_DEBUG"))
+		if (secure_getenv("WD_DEBUG"))
 			fprintf(stderr, "wd: wdd %s: hello: %s\n", path, strerror(-ret));
 		goto skip; /* refused (credentials, quota) or a foreign protocol */
 	}
 	c->daemon = (pid_t)rep.daemon_pid;
 	memcpy(c->algs, rep.algs, sizeof(c->algs));
 	c->algs[sizeof(c->algs) - 1] = 0;
-	for (off = 0; c->algs[off] && n < 31; off += strlen(c->algs + off) + 1)
+	/* a name may end on the last byte: the list ends with the array */
+	for (off = 0; off < sizeof(c->algs) && c->algs[off] && n < 31;
+	     off += strlen(c->algs + off) + 1)
 		c->alg_ptrs[n++] = c->algs + off;
 	c->alg_ptrs[n] = NULL;
 	snprintf(rep.info.name, sizeof(rep.info.name), "wdd0");
@@ -260,6 +302,48 @@ static int make_wait_fd(int cq_fd, int sock)
 	return ep;
 }
 
+/*
+ * The ring's memfd is mapped for the life of the queue and touched by
+ * every call on it: it must hold the whole ring and be unable to shrink
+ * (a mapping past the end of its file is SIGBUS on the next access), and
+ * be shmem, as the daemon asks of ours (a hole punched in hugetlbfs can
+ * fault too).  wdd seals it so; anything else is not the daemon speaking.
+ */
+static int check_ring_fd(int fd, uint64_t size)
+{
+	struct statfs sfs;
+	struct stat st;
+	int seals;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < size)
+		return -EPROTO;
+	if (fstatfs(fd, &sfs) || sfs.f_type != TMPFS_MAGIC)
+		return -EPROTO;
+	seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & F_SEAL_SHRINK) ? 0 : -EPROTO;
+}
+
+/*
+ * Our end of a wake-up pipe (wdd sends pipes, never eventfds), open for
+ * mode.  It must never block: wd_queue_arm drains the completion pipe
+ * however empty it is, and a doorbell nobody reads fills up.  wdd makes
+ * its pipes non-blocking; we set the flag rather than count on that.
+ */
+static int check_wake_fd(int fd, int mode)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) || !S_ISFIFO(st.st_mode))
+		return -EPROTO;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) != mode)
+		return -EPROTO;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
 static int wdd_queue_open(struct wd_queue *q)
 {
 	struct wdd_conn *c = q->dev->priv;
@@ -299,6 +383,9 @@ static int wdd_queue_open(struct wd_queue *q)
 		ret = -EPROTO;
 		goto err;
 	}
+	if ((ret = check_ring_fd(fds[0], rep.ring_size)) || (ret = check_wake_fd(fds[1], O_WRONLY)) ||
+	    (ret = check_wake_fd(fds[2], O_RDONLY)))
+		goto err;
 	mem = mmap(NULL, rep.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	if (mem == MAP_FAILED) {
 		ret = -errno;
@@ -560,6 +647,12 @@ static int64_t wdd_dirty_read(struct wd_domain *d, uint64_t iova, uint64_t len, 
 			   sizeof(*rep), NULL, 0);
 		if (ret)
 			break;
+		/* our total is returned as a count: a negative one would read
+		 * as an error, a larger one than the chunk's pages is a lie */
+		if (rep->count < 0 || (uint64_t)rep->count > req.len / ps) {
+			ret = -EPROTO;
+			break;
+		}
 		/* chunks are a multiple of 64 pages: words line up */
 		for (w = 0; w < words; w++)
 			bitmap[first / 64 + w] = rep->bitmap[w];
