@@ -97,10 +97,12 @@ static void one_message(struct srv_client *c, uint8_t type, uint8_t fsel, uint8_
 	if (ret == 1) {
 		int status;
 
-		/* nothing runs on the rings here: a deferred answer is due at
-		 * once; if not, the client is as good as gone (dropped below) */
-		if (srv_pending_poll(&S, c, &status, &rep))
-			ret = status;
+		/* nothing runs on the rings here: a deferred answer is due as
+		 * soon as the engine thread looks (a QUEUE_CLOSE), and the
+		 * daemon reads nothing more from the client meanwhile */
+		while (!srv_pending_poll(&S, c, &status, &rep))
+			usleep(100);
+		ret = status;
 	}
 	if (ret == 0)
 		for (i = 0; i < rep.nfds; i++)
@@ -136,6 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= 4 + have;
 	}
 	srv_client_free(&S, c);
+	for (srv_dying_poll(&S); S.dying; srv_dying_poll(&S))
+		usleep(100); /* its queues, once the engine thread let go */
 	/* everything the client held went with it */
 	if (S.nclients || S.nqueues || S.nshares || S.npending || S.users)
 		abort();

@@ -3,7 +3,9 @@
  * wdd's records: users (quotas over all their connections), clients, and
  * what a client holds (queues, domains, shares).  A client that goes away,
  * however it dies, is torn down entirely: queues detached from the engine,
- * shared memory unpinned and unmapped, descriptors closed.
+ * shared memory unpinned and unmapped, descriptors closed.  An engine thread
+ * lets go of a queue only between requests, so that part is never waited
+ * for: the client waits on the dying list, everything still counted.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -83,20 +85,26 @@ struct srv_queue *srv_client_queue(struct srv_client *c, uint32_t id)
 	return NULL;
 }
 
-void srv_queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, uint32_t *head,
-		    uint32_t *tail)
+void srv_queue_close_start(struct srv *s, struct srv_queue *q)
 {
-	uint32_t h = 0, t = 0;
+	if (q->detaching)
+		return;
+	q->ticket = soft_queue_detach_start(s->engine, q->sq, s->ackfd);
+	q->detaching = 1;
+}
 
-	soft_queue_detach(s->engine, q->sq, &h, &t);
+int srv_queue_reap(struct srv *s, struct srv_client *c, struct srv_queue *q, uint32_t *head,
+		   uint32_t *tail)
+{
+	struct soft_stats st;
+	uint32_t h, t;
+
+	if (!soft_queue_detach_done(s->engine, q->sq, q->ticket, &h, &t))
+		return 0;
 	/* detached: the engine's counters are final */
-	{
-		struct soft_stats st;
-
-		soft_queue_stats(q->sq, &st);
-		s->past_requests += st.nreq;
-		s->past_errors += st.nerr;
-	}
+	soft_queue_stats(q->sq, &st);
+	s->past_requests += st.nreq;
+	s->past_errors += st.nerr;
 	if (q->dom) {
 		wd__domain_detach(q->dom, q->ring);
 		wd__domain_unuse(q->dom);
@@ -110,12 +118,14 @@ void srv_queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, ui
 	if (q->mem_fd >= 0)
 		close(q->mem_fd);
 	free(q);
+	/* counted until now, closing or not: it held all this */
 	c->user->queues--;
 	s->nqueues--;
 	if (head)
 		*head = h;
 	if (tail)
 		*tail = t;
+	return 1;
 }
 
 uint64_t srv_share_drop(struct srv *s, struct srv_client *c, uint32_t i)
@@ -132,6 +142,51 @@ uint64_t srv_share_drop(struct srv *s, struct srv_client *c, uint32_t i)
 	return len;
 }
 
+/* Everything else the client held, once no engine thread uses its queues:
+ * domains unpin (their queues are gone), then the memfds are unmapped. */
+static void client_finish(struct srv *s, struct srv_client *c)
+{
+	uint32_t i;
+
+	for (i = 1; i <= SRV_MAX_DOMAINS; i++)
+		if (c->domains[i])
+			wd__domain_destroy(c->domains[i]);
+	while (c->nshares)
+		srv_share_drop(s, c, 0);
+	free(c->shares);
+	free(c->queues);
+	srv_user_put(s, c->user);
+	free(c);
+	s->nclients--;
+}
+
+/* Free the queues the engine let go of; 1 when none is left. */
+static int client_reap(struct srv *s, struct srv_client *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nqueues;)
+		if (srv_queue_reap(s, c, c->queues[i], NULL, NULL))
+			c->queues[i] = c->queues[--c->nqueues];
+		else
+			i++;
+	return !c->nqueues;
+}
+
+void srv_dying_poll(struct srv *s)
+{
+	struct srv_client **pp = &s->dying, *c;
+
+	while ((c = *pp)) {
+		if (!client_reap(s, c)) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		client_finish(s, c);
+	}
+}
+
 void srv_client_free(struct srv *s, struct srv_client *c)
 {
 	struct srv_client **pp;
@@ -143,19 +198,16 @@ void srv_client_free(struct srv *s, struct srv_client *c)
 			break;
 		}
 	srv_pending_drop(s, c);
-	/* queues first: after this no engine thread touches the client */
-	for (i = 0; i < c->nqueues; i++)
-		srv_queue_free(s, c, c->queues[i], NULL, NULL);
-	/* domains unpin; then the daemon's mappings of the memfds go */
-	for (i = 1; i <= SRV_MAX_DOMAINS; i++)
-		if (c->domains[i])
-			wd__domain_destroy(c->domains[i]);
-	while (c->nshares)
-		srv_share_drop(s, c, 0);
-	free(c->shares);
-	free(c->queues);
 	close(c->fd);
-	srv_user_put(s, c->user);
-	free(c);
-	s->nclients--;
+	c->fd = -1;
+	/* An engine thread may be inside a long request of one of its queues:
+	 * let go of them all, and finish when it has (never wait for it). */
+	for (i = 0; i < c->nqueues; i++)
+		srv_queue_close_start(s, c->queues[i]);
+	if (!c->nqueues) {
+		client_finish(s, c);
+		return;
+	}
+	c->next = s->dying;
+	s->dying = c;
 }

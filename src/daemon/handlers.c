@@ -3,7 +3,8 @@
  * wdd's message handlers: what each control message does.  Every field is
  * checked, every id is looked up in the sending client's own records, and
  * nothing here waits: a request that must wait (UNSHARE with requests in
- * flight) is deferred and answered later by the control loop.
+ * flight, QUEUE_CLOSE until the engine lets go of the queue) is deferred
+ * and answered later by the control loop.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -267,23 +268,30 @@ static int do_queue_open(struct srv *s, struct srv_client *c, const void *p, siz
 	return 0;
 }
 
-static int do_queue_close(struct srv *s, struct srv_client *c, const void *p, size_t n,
-			  struct srv_reply *rep)
+/* Deferred: the engine thread lets go of the queue between requests, and
+ * the reply says how far it got, so it comes from srv_pending_poll. */
+static int do_queue_close(struct srv *s, struct srv_client *c, const struct wdd_hdr *h,
+			  const void *p, size_t n, struct srv_reply *rep)
 {
 	const struct wdd_queue_close_req *req = p;
+	struct srv_queue *q;
 	uint32_t i;
+	int status;
 
 	if (n != sizeof(*req) || req->rsvd)
 		return -EINVAL;
-	for (i = 0; i < c->nqueues; i++)
-		if (c->queues[i]->id == req->queue) {
-			srv_queue_free(s, c, c->queues[i], &rep->u.close.sq_head,
-				       &rep->u.close.cq_tail);
-			c->queues[i] = c->queues[--c->nqueues];
-			rep->len = sizeof(rep->u.close);
-			return 0;
-		}
-	return -ENOENT;
+	for (i = 0; i < c->nqueues && c->queues[i]->id != req->queue; i++)
+		;
+	if (i == c->nqueues)
+		return -ENOENT;
+	q = c->queues[i];
+	c->queues[i] = c->queues[--c->nqueues];
+	srv_queue_close_start(s, q);
+	c->pend = (struct srv_pending){ .h = *h, .q = q };
+	c->pending = 1;
+	s->npending++;
+	s->nclosing++;
+	return srv_pending_poll(s, c, &status, rep) ? status : 1;
 }
 
 /* Sessions of the client's own queues only: ids are looked up in its list. */
@@ -465,14 +473,21 @@ static int do_share(struct srv *s, struct srv_client *c, const void *p, size_t n
 	return 0;
 }
 
-/* ---- UNSHARE: deferred while requests submitted before it may run ---- */
+/* ---- deferred answers: UNSHARE while requests submitted before it may
+ * run, QUEUE_CLOSE until the engine thread lets go ---- */
 
 void srv_pending_drop(struct srv *s, struct srv_client *c)
 {
 	if (!c->pending)
 		return;
-	free(c->pending);
-	c->pending = NULL;
+	/* its slot is still there: the client could not open one since */
+	if (c->pend.q) {
+		c->queues[c->nqueues++] = c->pend.q;
+		s->nclosing--;
+	}
+	free(c->pend.fence);
+	memset(&c->pend, 0, sizeof(c->pend));
+	c->pending = 0;
 	s->npending--;
 }
 
@@ -510,13 +525,28 @@ static int64_t share_find(const struct srv_client *c, const struct wd_domain *d,
 	return -1;
 }
 
+static int close_poll(struct srv *s, struct srv_client *c, int *status, struct srv_reply *rep)
+{
+	if (!srv_queue_reap(s, c, c->pend.q, &rep->u.close.sq_head, &rep->u.close.cq_tail))
+		return 0;
+	c->pend.q = NULL;
+	s->nclosing--;
+	rep->len = sizeof(rep->u.close);
+	*status = 0;
+	srv_pending_drop(s, c);
+	return 1;
+}
+
 int srv_pending_poll(struct srv *s, struct srv_client *c, int *status, struct srv_reply *rep)
 {
-	struct srv_pending *p = c->pending;
-	struct wd_domain *d = srv_client_domain(c, p->domain);
+	struct srv_pending *p = &c->pend;
+	struct wd_domain *d;
 	int64_t i;
 	int ret;
 
+	if (p->q)
+		return close_poll(s, c, status, rep);
+	d = srv_client_domain(c, p->domain);
 	if (!d) {
 		ret = -ENOENT;
 	} else if (fences_busy(c, p)) {
@@ -546,10 +576,11 @@ static int do_unshare(struct srv *s, struct srv_client *c, const struct wdd_hdr 
 		      size_t n, struct srv_reply *rep)
 {
 	const struct wdd_unshare_req *req = p;
-	struct srv_pending *pd;
+	struct srv_fence *fence = NULL;
+	struct srv_pending *pd = &c->pend;
 	struct wd_domain *d;
 	int64_t wait;
-	uint32_t i;
+	uint32_t i, nfence = 0;
 	int status;
 
 	if (n != sizeof(*req) || (req->flags & ~WD_UNSHARE_NOWAIT) || req->rsvd)
@@ -559,24 +590,20 @@ static int do_unshare(struct srv *s, struct srv_client *c, const struct wdd_hdr 
 		return -ENOENT;
 	if (share_find(c, d, req->iova) < 0)
 		return -ENOENT;
-	pd = calloc(1, sizeof(*pd) + c->nqueues * sizeof(pd->fence[0]));
-	if (!pd)
+	if (c->nqueues && !(fence = calloc(c->nqueues, sizeof(*fence))))
 		return -ENOMEM;
 	for (i = 0; i < c->nqueues; i++)
 		if (c->queues[i]->dom == d) {
-			pd->fence[pd->nfence].queue = c->queues[i]->id;
-			pd->fence[pd->nfence].tail =
-				wd_load_acquire(&c->queues[i]->sq->ring.ctl->sq_tail);
-			pd->nfence++;
+			fence[nfence].queue = c->queues[i]->id;
+			fence[nfence].tail = wd_load_acquire(&c->queues[i]->sq->ring.ctl->sq_tail);
+			nfence++;
 		}
 	wait = req->timeout_ms < 0 || req->timeout_ms > SRV_WAIT_MAX_MS ? SRV_WAIT_MAX_MS
 									  : req->timeout_ms;
-	pd->h = *h;
-	pd->domain = req->domain;
-	pd->flags = req->flags;
-	pd->iova = req->iova;
-	pd->deadline_ms = mono_ms() + wait;
-	c->pending = pd;
+	*pd = (struct srv_pending){ .h = *h, .domain = req->domain, .flags = req->flags,
+				    .iova = req->iova, .deadline_ms = mono_ms() + wait,
+				    .nfence = nfence, .fence = fence };
+	c->pending = 1;
 	s->npending++;
 	if (srv_pending_poll(s, c, &status, rep))
 		return status; /* nothing in flight: answered at once */
@@ -645,8 +672,21 @@ static int do_queue_stats(struct srv_client *c, const void *p, size_t n, struct 
 	return 0;
 }
 
-/* Totals for everyone; rows (who runs what, how much) only for root and
- * for the asking user's own queues, as ps would with hidepid. */
+/* The engine-thread counters of a queue held, open or closing: read as
+ * they are, a snapshot. */
+static void stats_add(struct wdd_stats_rep *st, const struct srv_queue *q)
+{
+	struct soft_stats sst;
+
+	soft_queue_stats(q->sq, &sst);
+	st->requests += sst.nreq;
+	st->errors += sst.nerr;
+}
+
+/* Totals for everyone, of all the daemon holds: queues being closed and
+ * clients gone whose queues an engine thread still serves count until they
+ * are freed.  Rows (who runs what, how much) only of open queues, and only
+ * for root and for the asking user's own, as ps would with hidepid. */
 static int do_stats(struct srv *s, struct srv_client *c, size_t n, struct srv_reply *rep)
 {
 	struct wdd_stats_rep *st = &rep->u.stats;
@@ -657,21 +697,23 @@ static int do_stats(struct srv *s, struct srv_client *c, size_t n, struct srv_re
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	st->clients = s->nclients;
+	st->queues = s->nqueues;
 	st->requests = s->past_requests;
 	st->errors = s->past_errors;
 	for (o = s->clients; o; o = o->next) {
-		st->queues += o->nqueues;
 		st->pinned += o->pinned;
+		if (o->pend.q)
+			stats_add(st, o->pend.q);
 		for (i = 0; i < o->nqueues; i++) {
-			/* engine-thread counters: read as they are, a snapshot */
-			struct soft_stats sst;
-
-			soft_queue_stats(o->queues[i]->sq, &sst);
-			st->requests += sst.nreq;
-			st->errors += sst.nerr;
+			stats_add(st, o->queues[i]);
 			if (st->nq < WDD_STATS_MAX && (c->uid == 0 || o->uid == c->uid))
 				stats_row(st, o, o->queues[i]);
 		}
+	}
+	for (o = s->dying; o; o = o->next) {
+		st->pinned += o->pinned;
+		for (i = 0; i < o->nqueues; i++)
+			stats_add(st, o->queues[i]);
 	}
 	rep->len = (uint32_t)offsetof(struct wdd_stats_rep, q) +
 		   st->nq * (uint32_t)sizeof(struct wdd_queue_stats);
@@ -694,7 +736,7 @@ int srv_handle(struct srv *s, struct srv_client *c, const struct wdd_hdr *h, voi
 	case WDD_QUEUE_OPEN:
 		return do_queue_open(s, c, req, n, fds, nfds, rep);
 	case WDD_QUEUE_CLOSE:
-		return do_queue_close(s, c, req, n, rep);
+		return do_queue_close(s, c, h, req, n, rep);
 	case WDD_DOMAIN_NEW:
 		return do_domain_new(s, c, n, rep);
 	case WDD_DOMAIN_FREE:

@@ -8,8 +8,10 @@
  * client has its own queues and domains; nothing a client sends can name
  * another client's, and nothing a client sends may stall this thread: no
  * call here blocks on a client (replies are sent MSG_DONTWAIT, a request
- * that has to wait is deferred and polled), so one client cannot keep
- * another from being served.
+ * that has to wait is deferred and polled) nor on an engine thread (a queue
+ * is closed, or a client torn down, once its thread has let go of it, which
+ * the thread signals on ackfd), so one client cannot keep another from
+ * being served.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -227,7 +230,7 @@ static void serve_pending(struct srv *s, struct srv_reply *rep)
 		next = c->next;
 		if (!c->pending)
 			continue;
-		h = c->pending->h;
+		h = c->pend.h;
 		memset(rep, 0, sizeof(*rep));
 		if (!srv_pending_poll(s, c, &status, rep))
 			continue;
@@ -327,7 +330,7 @@ int srv_init(struct srv *s, const struct wdd_config *cfg)
 
 	memset(s, 0, sizeof(*s));
 	s->cfg = *cfg;
-	s->lfd = s->epfd = -1;
+	s->lfd = s->epfd = s->ackfd = -1;
 	s->max_queues = queue_cap(cfg);
 	s->max_shares = share_cap();
 	ret = wd_ctx_new(&s->ctx, &co);
@@ -345,7 +348,21 @@ void srv_fini(struct srv *s)
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->clients->fd, NULL);
 		srv_client_free(s, s->clients);
 	}
+	/* the daemon is going: here it may wait for the engine threads */
+	for (srv_dying_poll(s); s->dying; srv_dying_poll(s))
+		usleep(1000);
 	wd_ctx_free(s->ctx);
+}
+
+/* How long the loop may sleep: deferred UNSHAREs (fences, deadlines) are
+ * looked at every millisecond, and detaches too when nothing notifies. */
+static int poll_ms(const struct srv *s)
+{
+	if (s->npending > s->nclosing)
+		return 1;
+	if (s->ackfd < 0 && (s->npending || s->dying))
+		return 1;
+	return 500;
 }
 
 static int serve_loop(struct srv *s)
@@ -359,17 +376,19 @@ static int serve_loop(struct srv *s)
 	if (s->cfg.on_ready)
 		s->cfg.on_ready(s->cfg.ready_arg);
 	while (!*s->stop) {
-		/* deferred answers are looked at every millisecond */
-		n = epoll_wait(s->epfd, evs, 32, s->npending ? 1 : 500);
+		n = epoll_wait(s->epfd, evs, 32, poll_ms(s));
 		if (n < 0 && errno != EINTR) {
 			ret = -errno;
 			break;
 		}
 		for (i = 0; i < n; i++) {
 			struct srv_client *c = evs[i].data.ptr;
+			eventfd_t v;
 
 			if (!c)
 				accept_client(s);
+			else if (evs[i].data.ptr == &s->ackfd)
+				eventfd_read(s->ackfd, &v); /* looked at below */
 			else if (evs[i].events & (EPOLLHUP | EPOLLERR) && !(evs[i].events & EPOLLIN))
 				client_drop(s, c);
 			else if (serve_one(s, c, rep) < 0)
@@ -377,6 +396,8 @@ static int serve_loop(struct srv *s)
 		}
 		if (s->npending)
 			serve_pending(s, rep);
+		if (s->dying)
+			srv_dying_poll(s);
 	}
 	free(rep);
 	return ret;
@@ -398,9 +419,18 @@ int wdd_serve(const struct wdd_config *cfg, volatile sig_atomic_t *stop)
 		if (s.epfd < 0 || epoll_ctl(s.epfd, EPOLL_CTL_ADD, s.lfd, &ev))
 			ret = -errno;
 	}
+	if (!ret) {
+		struct epoll_event ack = { .events = EPOLLIN, .data.ptr = &s.ackfd };
+
+		s.ackfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s.ackfd < 0 || epoll_ctl(s.epfd, EPOLL_CTL_ADD, s.ackfd, &ack))
+			ret = -errno;
+	}
 	if (!ret)
 		ret = serve_loop(&s);
-	srv_fini(&s);
+	srv_fini(&s); /* the engine threads are gone: nothing writes ackfd */
+	if (s.ackfd >= 0)
+		close(s.ackfd);
 	if (s.epfd >= 0)
 		close(s.epfd);
 	if (s.lfd >= 0 && cfg->listen_fd < 0) {

@@ -34,6 +34,8 @@ struct srv_queue {
 	struct soft_queue *sq;  /* holds the daemon's pipe ends: bell_fd, cq_fd */
 	struct wd_domain *dom;
 	uint64_t cost;          /* taken from the user's state quota (ring, sessions) */
+	uint32_t ticket;        /* its detach from the engine, once started */
+	int detaching;
 };
 
 struct srv_share {
@@ -53,18 +55,26 @@ struct srv_user {
 	struct srv_user *next;
 };
 
-/* An UNSHARE whose requests are still in flight: answered by the control
- * loop once they are done (or at its deadline), never waited for. */
+/*
+ * A request answered later by the control loop, never waited for: an
+ * UNSHARE whose requests are still in flight (until they are done, or its
+ * deadline), a QUEUE_CLOSE whose engine thread has not let go of the queue
+ * yet (it may be inside a long request).  Part of the client: deferring
+ * allocates nothing but an UNSHARE's fences.
+ */
+struct srv_fence {
+	uint32_t queue;                 /* id: the queue may be closed meanwhile */
+	uint32_t tail;                  /* its sq_tail when the UNSHARE came */
+};
+
 struct srv_pending {
 	struct wdd_hdr h;               /* the request's header, for the reply */
-	uint32_t domain, flags;
+	struct srv_queue *q;            /* QUEUE_CLOSE: the queue, off the client's list */
+	uint32_t domain, flags;         /* UNSHARE */
 	uint64_t iova;
 	int64_t deadline_ms;
 	uint32_t nfence;
-	struct {
-		uint32_t queue;         /* id: the queue may be closed meanwhile */
-		uint32_t tail;          /* its sq_tail when the UNSHARE came */
-	} fence[];
+	struct srv_fence *fence;
 };
 
 struct srv_client {
@@ -79,7 +89,8 @@ struct srv_client {
 	struct srv_share *shares;
 	uint32_t nshares, cap_shares;
 	uint64_t pinned;
-	struct srv_pending *pending;    /* while set, nothing more is read */
+	int pending;                    /* pend holds a request: nothing more is read */
+	struct srv_pending pend;
 	struct srv_client *next;
 };
 
@@ -91,10 +102,18 @@ struct srv {
 	int lfd, epfd;
 	uint32_t next_client;
 	struct srv_client *clients;
+	/* gone (socket closed), waiting for engine threads to let go of their
+	 * queues; still counted in nclients and their users' quotas */
+	struct srv_client *dying;
 	uint32_t nclients;
 	uint32_t nqueues, max_queues;   /* all clients; the cap fits the fd limit */
 	uint32_t nshares, max_shares;   /* all clients; the cap fits vm.max_map_count */
 	uint32_t npending;
+	uint32_t nclosing;              /* of npending: QUEUE_CLOSEs (notified, not polled) */
+	/* an eventfd an engine thread writes when it lets go of a queue being
+	 * detached (closes, dying clients): no need to look every millisecond.
+	 * -1 (srv_init alone, as in the fuzzer): looked at every millisecond. */
+	int ackfd;
 	struct srv_user *users;         /* those with a client connected */
 	uint64_t past_requests, past_errors;    /* of queues already closed */
 	volatile sig_atomic_t *stop;
@@ -127,12 +146,20 @@ struct srv_user *srv_user_get(struct srv *s, uid_t uid);
 void srv_user_put(struct srv *s, struct srv_user *u);
 /* A client on connected socket fd (owned from here on), not yet polled. */
 struct srv_client *srv_client_new(struct srv *s, int fd, uid_t uid, pid_t pid);
-/* Tear down everything the client holds; closes its socket. */
+/* The client is gone: its socket is closed now, everything it holds goes
+ * at once or, while an engine thread still serves one of its queues, from
+ * s->dying (srv_dying_poll).  Never waits. */
 void srv_client_free(struct srv *s, struct srv_client *c);
+/* Finish the dying clients whose queues the engine let go of. */
+void srv_dying_poll(struct srv *s);
 struct srv_queue *srv_client_queue(struct srv_client *c, uint32_t id);
 struct wd_domain *srv_client_domain(struct srv_client *c, uint32_t id);
-void srv_queue_free(struct srv *s, struct srv_client *c, struct srv_queue *q, uint32_t *head,
-		    uint32_t *tail);
+/* Closing a queue: start takes it off its engine thread (no wait); reap
+ * frees it once the thread let go (1, with how far the engine got in
+ * head/tail when asked), else returns 0.  c: the owner, live or dying. */
+void srv_queue_close_start(struct srv *s, struct srv_queue *q);
+int srv_queue_reap(struct srv *s, struct srv_client *c, struct srv_queue *q, uint32_t *head,
+		   uint32_t *tail);
 /* Returns the bytes the share had pinned. */
 uint64_t srv_share_drop(struct srv *s, struct srv_client *c, uint32_t i);
 
@@ -144,6 +171,8 @@ int srv_handle(struct srv *s, struct srv_client *c, const struct wdd_hdr *h, voi
 /* A deferred request of c: 0 when it is still waiting, else done and its
  * status and reply are in *status and rep. */
 int srv_pending_poll(struct srv *s, struct srv_client *c, int *status, struct srv_reply *rep);
+/* Forget c's deferred request unanswered (the client is going); a queue it
+ * was closing goes back on c's list, to go with the others. */
 void srv_pending_drop(struct srv *s, struct srv_client *c);
 
 #endif

@@ -249,8 +249,14 @@ static void refresh_list(struct soft_worker *w)
 	pthread_mutex_lock(&w->lock);
 	memcpy(w->local, w->list, w->n * sizeof(*w->list));
 	w->nlocal = w->n;
-	w->ack_gen = w->gen;
+	/* release: what the thread did to a queue it let go of is seen by
+	 * whoever reads this (soft_worker_detach_done) */
+	__atomic_store_n(&w->ack_gen, w->gen, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&w->cond);
+	if (w->notify_fd >= 0) { /* one write acknowledges every ticket so far */
+		eventfd_write(w->notify_fd, 1);
+		w->notify_fd = -1;
+	}
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -278,8 +284,8 @@ static void set_need_wakeup(struct soft_worker *w, uint32_t v)
 /*
  * Empty a wake-up source that epoll reported.  data.ptr names a queue of
  * this thread: it stays alive until the thread acknowledges a list change
- * (soft_worker_detach removes its doorbell from the set before that), and
- * the events are handled before the thread looks at its list again.
+ * (soft_worker_detach_start removes its doorbell from the set before that),
+ * and the events are handled before the thread looks at its list again.
  */
 static void drain_wakeup(struct soft_worker *w, struct soft_queue *sq)
 {
@@ -364,6 +370,7 @@ int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queu
 	memset(w, 0, sizeof(*w));
 	w->idle_us = idle_us;
 	w->scratch.engine = 1;
+	w->notify_fd = -1;
 	w->list = calloc(max_queues, sizeof(*w->list));
 	w->local = calloc(max_queues, sizeof(*w->local));
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -439,7 +446,7 @@ int soft_worker_attach(struct soft_worker *w, struct soft_queue *sq)
 	return 0;
 }
 
-void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq)
+uint32_t soft_worker_detach_start(struct soft_worker *w, struct soft_queue *sq, int notify_fd)
 {
 	uint32_t target;
 	unsigned i;
@@ -455,8 +462,23 @@ void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq)
 		}
 	target = w->gen + 1;
 	__atomic_store_n(&w->gen, target, __ATOMIC_RELEASE);
+	if (notify_fd >= 0)
+		w->notify_fd = notify_fd; /* under lock: the acknowledgement comes after */
+	pthread_mutex_unlock(&w->lock);
 	soft_worker_kick(w);
-	while ((int32_t)(w->ack_gen - target) < 0)
+	return target;
+}
+
+int soft_worker_detach_done(struct soft_worker *w, uint32_t ticket)
+{
+	return (int32_t)(__atomic_load_n(&w->ack_gen, __ATOMIC_ACQUIRE) - ticket) >= 0;
+}
+
+/* Sleep until the thread acknowledged the ticket (refresh_list signals). */
+static void worker_wait(struct soft_worker *w, uint32_t ticket)
+{
+	pthread_mutex_lock(&w->lock);
+	while (!soft_worker_detach_done(w, ticket))
 		pthread_cond_wait(&w->cond, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 }
@@ -568,18 +590,39 @@ int soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq)
 	return ret;
 }
 
+uint32_t soft_queue_detach_start(struct soft_dev *sd, struct soft_queue *sq, int notify_fd)
+{
+	(void)sd;
+	return sq->worker ? soft_worker_detach_start(sq->worker, sq, notify_fd) : 0;
+}
+
+int soft_queue_detach_done(struct soft_dev *sd, struct soft_queue *sq, uint32_t ticket,
+			   uint32_t *sq_head, uint32_t *cq_tail)
+{
+	if (sq->worker) {
+		if (!soft_worker_detach_done(sq->worker, ticket))
+			return 0;
+		/* the thread served it until now: its load counted till here */
+		pthread_mutex_lock(&sd->lock);
+		sd->load[sq->worker - sd->workers]--;
+		pthread_mutex_unlock(&sd->lock);
+		sq->worker = NULL;
+	}
+	*sq_head = sq->sq_head;
+	*cq_tail = sq->cq_tail;
+	return 1;
+}
+
 void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,
 		       uint32_t *cq_tail)
 {
+	uint32_t ticket;
+
 	if (!sq->worker)
 		return;
-	soft_worker_detach(sq->worker, sq);
-	pthread_mutex_lock(&sd->lock);
-	sd->load[sq->worker - sd->workers]--;
-	pthread_mutex_unlock(&sd->lock);
-	sq->worker = NULL;
-	*sq_head = sq->sq_head;
-	*cq_tail = sq->cq_tail;
+	ticket = soft_worker_detach_start(sq->worker, sq, -1);
+	worker_wait(sq->worker, ticket);
+	soft_queue_detach_done(sd, sq, ticket, sq_head, cq_tail);
 }
 
 void soft_queue_destroy(struct soft_queue *sq)

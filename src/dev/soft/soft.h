@@ -256,7 +256,8 @@ struct soft_worker {
 	struct soft_queue **list;       /* under lock, room for max_queues */
 	unsigned n;
 	uint32_t gen;                   /* bumped under lock on every list change */
-	uint32_t ack_gen;               /* last gen the thread took, under lock */
+	uint32_t ack_gen;               /* last gen the thread took (atomic, release) */
+	int notify_fd;                  /* under lock: written at the next ack; -1: none */
 	uint32_t stop;
 	struct soft_queue **local;      /* the thread's snapshot, same room */
 	unsigned nlocal;
@@ -283,6 +284,16 @@ int soft_queue_attach(struct soft_dev *sd, struct soft_queue *sq);
 /* Synchronous; reports how far the engine got (see wd_driver_ops). */
 void soft_queue_detach(struct soft_dev *sd, struct soft_queue *sq, uint32_t *sq_head,
 		       uint32_t *cq_tail);
+/* The same in two steps, for a caller that must not wait (the daemon's
+ * control thread): start takes the queue off its thread's list and returns
+ * a ticket; done is 1 once the thread let go of the queue (between
+ * requests: it may be inside a long one until then), reporting as
+ * soft_queue_detach does, else 0.  Until done, nothing of sq may go.
+ * notify_fd (>= 0): an eventfd the thread writes when it lets go, so the
+ * caller can sleep in its own poll loop; one such caller per engine. */
+uint32_t soft_queue_detach_start(struct soft_dev *sd, struct soft_queue *sq, int notify_fd);
+int soft_queue_detach_done(struct soft_dev *sd, struct soft_queue *sq, uint32_t ticket,
+			   uint32_t *sq_head, uint32_t *cq_tail);
 void soft_queue_destroy(struct soft_queue *sq);
 void soft_queue_kick(struct soft_queue *sq);
 
@@ -294,8 +305,10 @@ void soft_reserved(struct wd_iova_range *resv, uint32_t *n, uint32_t max);
 int soft_worker_start(struct soft_worker *w, unsigned idle_us, unsigned max_queues);
 void soft_worker_stop(struct soft_worker *w);
 int soft_worker_attach(struct soft_worker *w, struct soft_queue *sq);
-/* Synchronous: when it returns, the worker no longer touches sq. */
-void soft_worker_detach(struct soft_worker *w, struct soft_queue *sq);
+/* Take sq off the list; the worker no longer touches sq once
+ * soft_worker_detach_done() of the returned ticket is 1 (never blocks). */
+uint32_t soft_worker_detach_start(struct soft_worker *w, struct soft_queue *sq, int notify_fd);
+int soft_worker_detach_done(struct soft_worker *w, uint32_t ticket);
 void soft_worker_kick(struct soft_worker *w);
 
 /* Validate one copied descriptor and execute it; returns the status. */
