@@ -491,6 +491,12 @@ static int decompress_fd(struct gz *g, int in, int out, uint64_t size, uint64_t 
 				ret = refill(g, in, &pos, &have, &eof);
 			if (ret < 0 || pos == have)
 				break;
+			/* one byte, not zero: the next member's header cut short,
+			 * an error as in gzip (not garbage: the file is kept) */
+			if (eof && have - pos == 1 && g->din[pos]) {
+				ret = -ENODATA;
+				break;
+			}
 			if (have - pos < 2 || g->din[pos] != 0x1f || g->din[pos + 1] != 0x8b) {
 				/* zeros padding the file (tape blocks) are accepted
 				 * silently, anything else is warned about, as gzip */

@@ -120,6 +120,21 @@ gzip -c a > tzj.gz; head -c 100 /dev/zero >> tzj.gz; echo x >> tzj.gz
 "$WD" gunzip -c tzj.gz > /dev/null 2>&1; rc=$?
 check "zeros then garbage: still a warning (exit 2)" sh -c "[ $rc = 2 ]"
 
+# one byte after a member, not zero: the next header cut short, an error as
+# in gzip (exit 1, the .gz kept), whichever byte; one zero is padding
+for b in 1f 78; do
+	gzip -c a > t1.gz; printf "\\x$b" >> t1.gz
+	"$WD" gunzip -c t1.gz > t1.out 2>t1.err; rc=$?
+	check "one byte 0x$b after a member: exit 1, data out, says so" sh -c \
+		"[ $rc = 1 ] && cmp -s t1.out a && grep -q 'unexpected end of file' t1.err"
+	rm -f t1
+	"$WD" gunzip t1.gz 2>/dev/null
+	check "one byte 0x$b after a member: the .gz kept" test -f t1.gz
+done
+gzip -c a > t0.gz; printf '\000' >> t0.gz
+"$WD" gunzip -c t0.gz > t0.out 2>t0.err; rc=$?
+check "one zero byte after a member: exit 0, quiet" sh -c "[ $rc = 0 ] && cmp -s t0.out a && [ ! -s t0.err ]"
+
 # RFC 1952: a reserved FLG bit (5-7) set is an error, as in gzip
 for bit in 20 40 80; do
 	gzip -c a > rf.gz
