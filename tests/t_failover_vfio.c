@@ -14,7 +14,7 @@
 #include "core/internal.h"
 #include "dev/vfio/vcrypto.h"
 #include "t_failover.h"
-#include "vc_fake.h"
+#include "t_vcfake.h"
 
 enum { N = 32, LEN = 4096 };
 
@@ -42,11 +42,7 @@ static void rig_open(struct rig *r, const struct fk_opts *o, unsigned flags, uin
 	struct wd_queue *q = NULL;
 
 	memset(r, 0, sizeof(*r));
-	r->f = fk_new(o);
-	T_ASSERT(r->f);
-	wd__vfio_fake_fn = fk_fn(r->f);
-	r->ctx = t_ctx(1, 0);
-	wd__vfio_fake_fn = NULL;
+	r->ctx = t_vc_fake_ctx(o, &r->f);
 	T_ASSERT(wd_dev_by_name(r->ctx, "vfio0"));
 	T_OK(wd_domain_new(&r->dom, r->ctx, "vfio0"));
 	qo.domain = r->dom;

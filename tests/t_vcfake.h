@@ -25,15 +25,24 @@ struct t_vc {
 	int unshared;           /* the test unshared buf itself */
 };
 
+/* A new fake function as o says (*f) and a context that probed it. */
+static inline struct wd_ctx *t_vc_fake_ctx(const struct fk_opts *o, struct fk_dev **f)
+{
+	struct wd_ctx *ctx;
+
+	*f = fk_new(o);
+	T_ASSERT(*f);
+	wd__vfio_fake_fn = fk_fn(*f);
+	ctx = t_ctx(1, 0);
+	wd__vfio_fake_fn = NULL;
+	return ctx;
+}
+
 /* -ENODEV when the driver passed the function over. */
 static inline int t_vc_open(struct t_vc *r, const struct fk_opts *o)
 {
 	memset(r, 0, sizeof(*r));
-	r->f = fk_new(o);
-	T_ASSERT(r->f);
-	wd__vfio_fake_fn = fk_fn(r->f);
-	r->ctx = t_ctx(1, 0);
-	wd__vfio_fake_fn = NULL;
+	r->ctx = t_vc_fake_ctx(o, &r->f);
 	if (!wd_dev_by_name(r->ctx, "vfio0"))
 		return -ENODEV;
 	T_OK(wd_domain_new(&r->dom, r->ctx, "vfio0"));

@@ -20,7 +20,7 @@
 #include "t_helpers.h"
 #include "core/internal.h"
 #include "dev/vfio/vcrypto.h"
-#include "vc_fake.h"
+#include "t_vcfake.h"
 
 enum { N = 32, LEN = 4096, NQ = 2 };
 
@@ -76,11 +76,7 @@ static int rig_open(struct rig *r, const struct fk_opts *o)
 	int i, err;
 
 	memset(r, 0, sizeof(*r));
-	r->f = fk_new(o);
-	T_ASSERT(r->f);
-	wd__vfio_fake_fn = fk_fn(r->f);
-	r->ctx = t_ctx(1, 0);
-	wd__vfio_fake_fn = NULL;
+	r->ctx = t_vc_fake_ctx(o, &r->f);
 	dev = wd_dev_by_name(r->ctx, "vfio0");
 	if (!dev)
 		return -ENODEV;
