@@ -125,28 +125,16 @@ static int bad(struct wdp_cctx *c, const char *key)
 	return 0;
 }
 
-/* The IV asked for before any was set: encryption makes a random one. */
-static int iv_for_get(struct wdp_cctx *c)
-{
-	struct wdp_gcm *g = c->gcm;
-
-	if (g->iv_state != IV_UNSET)
-		return 1;
-	if (g->tls_aad_len || !c->enc || g->ivlen < GCM_IV_DEFAULT ||
-	    RAND_bytes_ex(c->prov->sw.libctx, g->iv, g->ivlen, 0) <= 0)
-		return 0;
-	g->iv_state = IV_SET;
-	return 1;
-}
-
 /* The stored IV (with iv_gen, the next message's, as the default
- * provider answers). */
+ * provider answers).  None set yet: 0 and no error, as it does too. */
 static int get_iv(struct wdp_cctx *c, OSSL_PARAM *p)
 {
 	struct wdp_gcm *g = c->gcm;
 	uint8_t *iv = g->iv_gen ? g->iv_next : g->iv;
 
-	if (!iv_for_get(c) || (p->data && p->data_size < g->ivlen))
+	if (g->iv_state == IV_UNSET)
+		return 0;
+	if (p->data && p->data_size < g->ivlen)
 		return bad(c, p->key);
 	if (!OSSL_PARAM_set_octet_ptr(p, iv, g->ivlen) &&
 	    !OSSL_PARAM_set_octet_string(p, iv, g->ivlen))
