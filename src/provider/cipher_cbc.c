@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/prov_ssl.h>
 
 #include "cipher.h"
 
@@ -94,8 +95,9 @@ static inline int cbc_small(struct wdp_cctx *c, unsigned char *out, size_t *outl
 /*
  * One TLS record sealed, as libssl hands it over in TLS record mode: in
  * place, the record (explicit IV, data, MAC) padded to whole blocks with
- * bytes of value padding-length - 1 (RFC 5246 6.2.3.2), then one CBC pass
- * whose chain carries on to the next record.
+ * bytes of value padding-length - 1 (RFC 5246 6.2.3.2; SSL 3.0: zeros,
+ * then that length byte, as the default provider writes), then one CBC
+ * pass whose chain carries on to the next record.
  */
 static int cbc_tls_seal(struct wdp_cctx *c, unsigned char *out, size_t *outl, size_t outsize,
 			const unsigned char *in, size_t inl)
@@ -108,7 +110,8 @@ static int cbc_tls_seal(struct wdp_cctx *c, unsigned char *out, size_t *outl, si
 	}
 	if (outsize < inl + pad)
 		return too_small(c);
-	memset(out + inl, (int)(pad - 1), pad);
+	memset(out + inl, c->tls_version == SSL3_VERSION ? 0 : (int)(pad - 1), pad - 1);
+	out[inl + pad - 1] = (uint8_t)(pad - 1);
 	if (!cbc_run(c, out, out, inl + pad))
 		return 0;
 	*outl = inl + pad;

@@ -24,13 +24,26 @@ static int tls_err(struct wdp_cctx *c, const char *what)
 	return 0;
 }
 
-/* The invocation field (the IV's last 8 bytes) += 1 */
-static void invocation_inc(struct wdp_gcm *g)
+/* The stored IV becomes the message's; its invocation field (the last 8
+ * bytes) += 1 for the next.  The message must run with the IV the caller
+ * was handed, as the default provider's does. */
+static void iv_gen_next(struct wdp_gcm *g)
 {
 	int i;
 
-	for (i = (int)g->ivlen - 1; i >= (int)g->ivlen - 8 && ++g->iv[i] == 0; i--)
+	memcpy(g->iv, g->iv_next, g->ivlen);
+	g->iv_state = IV_SET;
+	for (i = (int)g->ivlen - 1; i >= (int)g->ivlen - 8 && ++g->iv_next[i] == 0; i--)
 		;
+}
+
+/* The stored IV's last n bytes set (decryption: the record's invocation
+ * field), and the message's IV with it. */
+static void iv_set_inv(struct wdp_gcm *g, const uint8_t *inv, size_t n)
+{
+	memcpy(g->iv_next + g->ivlen - n, inv, n);
+	memcpy(g->iv, g->iv_next, g->ivlen);
+	g->iv_state = IV_SET;
 }
 
 int wdp_gcm_tls_record(struct wdp_cctx *c, uint8_t *out, size_t *outl, const uint8_t *in,
@@ -46,9 +59,10 @@ int wdp_gcm_tls_record(struct wdp_cctx *c, uint8_t *out, size_t *outl, const uin
 	if (c->enc && ++g->tls_records == 0)
 		return tls_err(c, "too many records for one key");
 	if (c->enc) {
+		iv_gen_next(g);
 		memcpy(out, g->iv + g->ivlen - GCM_TLS_EXPLICIT, GCM_TLS_EXPLICIT);
 	} else {
-		memcpy(g->iv + g->ivlen - GCM_TLS_EXPLICIT, in, GCM_TLS_EXPLICIT);
+		iv_set_inv(g, in, GCM_TLS_EXPLICIT);
 	}
 	tl = len - GCM_TLS_EXPLICIT - GCM_TAG_MAX;
 	/* the record is a message of its own; its header is the AAD */
@@ -62,8 +76,6 @@ int wdp_gcm_tls_record(struct wdp_cctx *c, uint8_t *out, size_t *outl, const uin
 	ok = wdp_gcm_oneshot(c, out + GCM_TLS_EXPLICIT, in + GCM_TLS_EXPLICIT, tl);
 	if (ok && c->enc)
 		memcpy(out + GCM_TLS_EXPLICIT + tl, g->tag, GCM_TAG_MAX);
-	if (c->enc)
-		invocation_inc(g);
 	if (!ok && !c->enc)
 		OPENSSL_cleanse(out + GCM_TLS_EXPLICIT, tl);
 	wdp_gcm_end(c);
@@ -113,28 +125,19 @@ static int bad(struct wdp_cctx *c, const char *key)
 	return 0;
 }
 
-/* The IV asked for before any was set: encryption makes a random one. */
-static int iv_for_get(struct wdp_cctx *c)
-{
-	struct wdp_gcm *g = c->gcm;
-
-	if (g->iv_state != IV_UNSET)
-		return 1;
-	if (g->tls_aad_len || !c->enc || g->ivlen < GCM_IV_DEFAULT ||
-	    RAND_bytes_ex(c->prov->sw.libctx, g->iv, g->ivlen, 0) <= 0)
-		return 0;
-	g->iv_state = IV_SET;
-	return 1;
-}
-
+/* The stored IV (with iv_gen, the next message's, as the default
+ * provider answers).  None set yet: 0 and no error, as it does too. */
 static int get_iv(struct wdp_cctx *c, OSSL_PARAM *p)
 {
 	struct wdp_gcm *g = c->gcm;
+	uint8_t *iv = g->iv_gen ? g->iv_next : g->iv;
 
-	if (!iv_for_get(c) || (p->data && p->data_size < g->ivlen))
+	if (g->iv_state == IV_UNSET)
+		return 0;
+	if (p->data && p->data_size < g->ivlen)
 		return bad(c, p->key);
-	if (!OSSL_PARAM_set_octet_ptr(p, g->iv, g->ivlen) &&
-	    !OSSL_PARAM_set_octet_string(p, g->iv, g->ivlen))
+	if (!OSSL_PARAM_set_octet_ptr(p, iv, g->ivlen) &&
+	    !OSSL_PARAM_set_octet_string(p, iv, g->ivlen))
 		return bad(c, p->key);
 	return 1;
 }
@@ -149,11 +152,9 @@ static int get_iv_gen(struct wdp_cctx *c, OSSL_PARAM *p)
 		return bad(c, p->key);
 	if (!n || n > g->ivlen)
 		n = g->ivlen;
+	iv_gen_next(g);
 	memcpy(p->data, g->iv + g->ivlen - n, n);
 	p->return_size = n;
-	/* the record about to run uses the IV as it was */
-	g->iv_state = IV_SET;
-	invocation_inc(g);
 	return 1;
 }
 
@@ -234,16 +235,25 @@ static size_t tls_aad(struct wdp_cctx *c, const uint8_t *aad, size_t n)
 }
 
 /* EVP_CTRL_GCM_SET_IV_FIXED: the implicit part; encryption draws the
- * invocation field at random, decryption reads it from each record. */
+ * invocation field at random, decryption reads it from each record.
+ * Length -1 restores the whole IV (OpenSSH), as in the default provider. */
 static int tls_fixed(struct wdp_cctx *c, const uint8_t *iv, size_t n)
 {
 	struct wdp_gcm *g = c->gcm;
 
-	if (n < GCM_TLS_FIXED || n > g->ivlen || g->ivlen - n < GCM_TLS_EXPLICIT)
+	if (!iv)
 		return 0;
-	memcpy(g->iv, iv, n);
-	if (c->enc && RAND_bytes_ex(c->prov->sw.libctx, g->iv + n, g->ivlen - n, 0) <= 0)
-		return 0;
+	if (n == (size_t)-1) {
+		memcpy(g->iv_next, iv, g->ivlen);
+	} else {
+		if (n < GCM_TLS_FIXED || n > g->ivlen || g->ivlen - n < GCM_TLS_EXPLICIT)
+			return 0;
+		memcpy(g->iv_next, iv, n);
+		if (c->enc && RAND_bytes_ex(c->prov->sw.libctx, g->iv_next + n, g->ivlen - n,
+					    0) <= 0)
+			return 0;
+	}
+	memcpy(g->iv, g->iv_next, g->ivlen);
 	g->iv_gen = 1;
 	g->iv_state = IV_SET;
 	return 1;
@@ -289,8 +299,7 @@ static int set_iv_inv(struct wdp_cctx *c, const OSSL_PARAM *p)
 	if (p->data_type != OSSL_PARAM_OCTET_STRING || !p->data || !g->iv_gen || c->enc ||
 	    !c->key_set || p->data_size > g->ivlen)
 		return bad(c, p->key);
-	memcpy(g->iv + g->ivlen - p->data_size, p->data, p->data_size);
-	g->iv_state = IV_SET;
+	iv_set_inv(g, p->data, p->data_size);
 	return 1;
 }
 

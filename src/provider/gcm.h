@@ -22,9 +22,10 @@ enum gcm_route { ROUTE_NONE, ROUTE_SW, ROUTE_WD, ROUTE_BROKEN };
  */
 struct wdp_gcm {
 	size_t ivlen;
-	uint8_t iv[GCM_IV_MAX];
+	uint8_t iv[GCM_IV_MAX];         /* the message's IV */
 	enum gcm_iv_state iv_state;
 	int iv_gen;                     /* TLS: the fixed part is set, invocations count */
+	uint8_t iv_next[GCM_IV_MAX];    /* iv_gen: the stored IV, the next message's */
 	size_t taglen;                  /* 0: not set */
 	uint8_t tag[GCM_TAG_MAX];
 	enum gcm_route route;
