@@ -227,6 +227,8 @@ WZ_EXPORT int deflateSetDictionary(z_streamp strm, const Bytef *dict, uInt len)
 	if (!dict || d->wrap == WZ_WRAP_GZIP || (d->wrap == WZ_WRAP_ZLIB && d->started) ||
 	    d->gather_len || d->stage_len || d->finished)
 		return Z_STREAM_ERROR;
+	if (!len)
+		return Z_OK; /* as zlib: no FDICT, strm->adler as it was */
 	if (wz_deflate_set_hist(strm, d, dict, len))
 		return Z_MEM_ERROR;
 	if (d->wrap == WZ_WRAP_ZLIB) {
