@@ -232,8 +232,9 @@ WZ_EXPORT int deflateSetDictionary(z_streamp strm, const Bytef *dict, uInt len)
 	if (wz_deflate_set_hist(strm, d, dict, len))
 		return Z_MEM_ERROR;
 	if (d->wrap == WZ_WRAP_ZLIB) {
+		/* as zlib: the id is the Adler-32 of all dictionaries given */
+		d->dict_id = (uint32_t)adler32(d->has_dict ? d->dict_id : 1, dict, len);
 		d->has_dict = 1;
-		d->dict_id = (uint32_t)adler32(1, dict, len);
 		strm->adler = d->dict_id;
 	}
 	if (d->level > WD_COMP_STREAM_LEVEL_MAX)
