@@ -9,9 +9,12 @@
  *  - inflate: the same accept/reject (stream end, data error, need a
  *    dictionary, want more input), and the same bytes, at the end of every
  *    step; one's output a prefix of the other's while both want more;
- *  - deflate: every finished stream inflates (stock) back to its input;
- *    errors for bad calls where stock has them;
- *  - setDictionary and reset codes as stock's.
+ *  - deflate: every finished stream inflates (stock) back to its input,
+ *    given the dictionaries only when stock's own stream asks for them
+ *    (FDICT; a zlib header as stock's); errors for bad calls where stock
+ *    has them;
+ *  - setDictionary (any number of calls before data, empty ones too) and
+ *    reset codes as stock's.
  * Inflate reads the fuzz input's own bytes or a stream one of the
  * deflaters finished, sometimes with a byte changed.
  * ZL_FUZZ_REQUIRE_LAYER=1: abort at start unless the layer is there.
@@ -103,7 +106,7 @@ struct dstate {
 	size_t in_len;
 	unsigned char *out[2];	/* each side's output so far */
 	size_t out_len[2];
-	unsigned char dict[1024];
+	unsigned char dict[4096];	/* the dictionaries given, one after another */
 	size_t dict_len;
 };
 
@@ -149,21 +152,37 @@ static void d_restart(void)
 	D.dict_len = 0;
 }
 
-/* A finished deflate stream of the layer must inflate (stock) to its input. */
+/* A zlib stream's FDICT and dictid as in stock's stream; whether it has one. */
+static int d_header_dict(void)
+{
+	int fdict;
+
+	if (D.bits < 8 || D.bits > 15 || D.out_len[0] < 2 || D.out_len[1] < 2)
+		return D.bits < 0 && D.dict_len;
+	fdict = D.out[1][1] & 0x20;
+	if ((D.out[0][1] & 0x20) != fdict ||
+	    (fdict && (D.out_len[0] < 6 || memcmp(D.out[0] + 2, D.out[1] + 2, 4))))
+		DIFF("dheader", "zlib header %02x %02x (%zu dictionary bytes), stock %02x %02x",
+		     D.out[0][0], D.out[0][1], D.dict_len, D.out[1][0], D.out[1][1]);
+	return fdict;
+}
+
+/* A finished deflate stream of the layer must inflate (stock) to its input,
+ * with the dictionary only where stock's stream needs one. */
 static void d_verify(void)
 {
 	z_stream r;
-	int rc;
+	int rc, dict = d_header_dict();
 
 	memset(&r, 0, sizeof(r));
 	if (zl_ref.inflateInit2_(&r, D.bits == 8 ? 9 : D.bits, VER, SZ) != Z_OK)
 		FAIL("stock inflateInit2(%d)", D.bits);
-	if (D.dict_len && D.bits < 0)
+	if (dict && D.bits < 0)
 		zl_ref.inflateSetDictionary(&r, D.dict, (uInt)D.dict_len);
 	r.next_in = D.out[0], r.avail_in = (uInt)D.out_len[0];
 	r.next_out = scratch, r.avail_out = CAP;
 	rc = zl_ref.inflate(&r, Z_FINISH);
-	if (rc == Z_NEED_DICT) {
+	if (rc == Z_NEED_DICT && dict) {
 		zl_ref.inflateSetDictionary(&r, D.dict, (uInt)D.dict_len);
 		rc = zl_ref.inflate(&r, Z_FINISH);
 	}
@@ -290,24 +309,26 @@ static void op_dparams(struct prog *g)
 
 static void op_ddict(struct prog *g)
 {
-	unsigned char dict[sizeof(D.dict)];
-	size_t n = take_bytes(g, dict, take16(g) % sizeof(D.dict));
+	unsigned char dict[1024];
+	unsigned how = take(g);
+	size_t n = take_bytes(g, dict, how & 7 ? take16(g) % sizeof(dict) : 0);
 	int rc[2];
 
-	/* only once and before any data: a raw stream's dictionary later is
-	 * a window change the checker cannot follow */
-	if (!D.live || D.started || D.dict_len)
+	/* before any data, as often as the program likes (they add up, up to
+	 * D.dict): a raw stream's dictionary later is a window change the
+	 * checker cannot follow */
+	if (!D.live || D.started || n > sizeof(D.dict) - D.dict_len)
 		return;
-	memcpy(D.dict, dict, n);
-	rc[0] = side[0]->deflateSetDictionary(&D.z[0], D.dict, (uInt)n);
-	rc[1] = side[1]->deflateSetDictionary(&D.z[1], D.dict, (uInt)n);
+	memcpy(D.dict + D.dict_len, dict, n);
+	rc[0] = side[0]->deflateSetDictionary(&D.z[0], D.dict + D.dict_len, (uInt)n);
+	rc[1] = side[1]->deflateSetDictionary(&D.z[1], D.dict + D.dict_len, (uInt)n);
 	if (trace)
 		fprintf(stderr, "  deflateSetDictionary(%zu bytes) = %d, stock %d\n", n, rc[0], rc[1]);
 	if (rc[0] != rc[1])
 		DIFF("ddict", "deflateSetDictionary(%zu bytes, bits %d) = %d, stock %d", n, D.bits, rc[0],
 		     rc[1]);
 	if (rc[0] == Z_OK) {
-		D.dict_len = n;
+		D.dict_len += n;
 		if (D.bits > 0 && D.bits < 16 && D.z[0].adler != D.z[1].adler)
 			DIFF("ddict", "strm->adler after deflateSetDictionary %#lx, stock %#lx", D.z[0].adler,
 			     D.z[1].adler);

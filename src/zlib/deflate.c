@@ -181,12 +181,9 @@ static void stage_put(struct wz_def *d, const uint8_t *p, uint32_t n)
 
 /* ---- history ---- */
 
-static void hist_add(struct wz_def *d, const uint8_t *p, uint32_t n)
+/* Append to the history, keeping the last window's worth. */
+static void hist_put(struct wz_def *d, const uint8_t *p, uint32_t n)
 {
-	if (!uses_hist(d) || !d->hist) {
-		d->hist_len = 0; /* not kept at this level: none for a later one */
-		return;
-	}
 	if (n >= HIST_MAX(d)) {
 		memcpy(d->hist, p + n - HIST_MAX(d), HIST_MAX(d));
 		d->hist_len = HIST_MAX(d);
@@ -200,6 +197,15 @@ static void hist_add(struct wz_def *d, const uint8_t *p, uint32_t n)
 	}
 	memcpy(d->hist + d->hist_len, p, n);
 	d->hist_len += n;
+}
+
+static void hist_add(struct wz_def *d, const uint8_t *p, uint32_t n)
+{
+	if (!uses_hist(d) || !d->hist) {
+		d->hist_len = 0; /* not kept at this level: none for a later one */
+		return;
+	}
+	hist_put(d, p, n);
 }
 
 /* ---- pieces ---- */
@@ -489,13 +495,10 @@ int wz_deflate_set_hist(z_streamp strm, struct wz_def *d, const uint8_t *p, uint
 {
 	uint32_t cap = d->hist ? HIST_MAX(d) : 0;
 
-	if (grow(strm, &d->hist, &cap, HIST_MAX(d), 0))
+	/* as zlib: a dictionary adds to the window, and one of a window or
+	 * more replaces it */
+	if (grow(strm, &d->hist, &cap, HIST_MAX(d), d->hist_len))
 		return -ENOMEM;
-	if (n > HIST_MAX(d)) {
-		p += n - HIST_MAX(d);
-		n = HIST_MAX(d);
-	}
-	memcpy(d->hist, p, n);
-	d->hist_len = n;
+	hist_put(d, p, n);
 	return 0;
 }

@@ -61,17 +61,26 @@ static void def_reset(z_streamp strm, struct wz_def *d)
 	d->gather_len = d->hist_len = d->stage_len = d->stage_off = 0;
 }
 
-/* Hand a stream that has seen no data to zlib, with its parameters. */
+/* Hand a stream that has seen no data to zlib, with its parameters and
+ * the dictionary it was given (the window, and the id of all of it). */
 static int def_to_zlib(z_streamp strm, struct wz_def *d, enum wz_why why)
 {
 	int level = d->zlevel, bits = d->window_bits, mem = d->mem_level, strat = d->strategy;
-	int ret;
+	uint8_t *hist = d->hist;
+	uint32_t hist_len = d->hist_len, dict_id = d->dict_id;
+	int ret, zlib_dict = d->has_dict;
 
+	d->hist = NULL;
 	wz_deflate_free(strm, d);
 	wz_free(strm, d);
 	strm->state = NULL;
 	ret = wz_real()->deflateInit2_(strm, level, Z_DEFLATED, bits, mem, strat, ZLIB_VERSION,
 				       (int)sizeof(z_stream));
+	if (ret == Z_OK && hist_len)
+		ret = wz_real()->deflateSetDictionary(strm, hist, hist_len);
+	if (ret == Z_OK && zlib_dict)
+		strm->adler = dict_id; /* zlib's header states it */
+	wz_free(strm, hist);
 	if (ret == Z_OK)
 		wz_count_zlib(WZ_DEFLATE, why);
 	return ret;
@@ -188,17 +197,18 @@ WZ_EXPORT int deflateReset(z_streamp strm)
 WZ_EXPORT int deflateParams(z_streamp strm, int level, int strategy)
 {
 	struct wz_def *d = def_of(strm);
-	int zl = zlevel_norm(level);
+	int zl = zlevel_norm(level), why;
 
 	if (!d)
 		return wz_real()->deflateParams(strm, level, strategy);
 	if (level < -1 || level > 9 || strategy < 0 || strategy > Z_FIXED)
 		return Z_STREAM_ERROR;
-	if (!d->started && (strategy != Z_DEFAULT_STRATEGY || zl == 0)) {
+	/* before data, as deflateInit2_ would have decided */
+	why = d->started ? -1 : why_zlib(zl, Z_DEFLATED, d->wrap, d->wbits, strategy);
+	if (why >= 0) {
 		d->zlevel = level;
 		d->strategy = strategy;
-		if (def_to_zlib(strm, d, strategy != Z_DEFAULT_STRATEGY ? WZ_WHY_STRATEGY :
-				WZ_WHY_LEVEL) != Z_OK)
+		if (def_to_zlib(strm, d, (enum wz_why)why) != Z_OK)
 			return Z_MEM_ERROR;
 		return Z_OK;
 	}
@@ -212,9 +222,15 @@ WZ_EXPORT int deflateParams(z_streamp strm, int level, int strategy)
 	 * zlib too leaves the level of not yet compressed data unspecified. */
 	d->zlevel = zl;
 	d->level = (unsigned)wz_config()->level_map[zl];
-	/* a small window binds the level to ISA-L's (libdeflate has none) */
-	if (d->wbits < 15 && d->level > WD_COMP_STREAM_LEVEL_MAX)
+	/* Level 0 (stored blocks) has no engine equivalent, and a small window
+	 * binds the level to ISA-L's (libdeflate has none): the stream goes on
+	 * compressing, valid, at another level than asked, counted. */
+	if (zl == 0)
+		wz_count_event("level_kept");
+	if (d->wbits < 15 && d->level > WD_COMP_STREAM_LEVEL_MAX) {
 		d->level = WD_COMP_STREAM_LEVEL_MAX;
+		wz_count_event("level_kept");
+	}
 	return Z_OK;
 }
 
@@ -227,11 +243,14 @@ WZ_EXPORT int deflateSetDictionary(z_streamp strm, const Bytef *dict, uInt len)
 	if (!dict || d->wrap == WZ_WRAP_GZIP || (d->wrap == WZ_WRAP_ZLIB && d->started) ||
 	    d->gather_len || d->stage_len || d->finished)
 		return Z_STREAM_ERROR;
+	if (!len)
+		return Z_OK; /* as zlib: no FDICT, strm->adler as it was */
 	if (wz_deflate_set_hist(strm, d, dict, len))
 		return Z_MEM_ERROR;
 	if (d->wrap == WZ_WRAP_ZLIB) {
+		/* as zlib: the id is the Adler-32 of all dictionaries given */
+		d->dict_id = (uint32_t)adler32(d->has_dict ? d->dict_id : 1, dict, len);
 		d->has_dict = 1;
-		d->dict_id = (uint32_t)adler32(1, dict, len);
 		strm->adler = d->dict_id;
 	}
 	if (d->level > WD_COMP_STREAM_LEVEL_MAX)
@@ -299,7 +318,15 @@ WZ_EXPORT int deflateTune(z_streamp strm, int good, int lazy, int nice, int chai
 
 	if (!d)
 		return wz_real()->deflateTune(strm, good, lazy, nice, chain);
-	return Z_OK; /* zlib's match-finder knobs: the engine has its own */
+	/* zlib's match-finder knobs, which the engine has not: before data
+	 * zlib takes the stream, as for a strategy; after, they are counted */
+	if (d->started) {
+		wz_count_event("tune_kept");
+		return Z_OK;
+	}
+	if (def_to_zlib(strm, d, WZ_WHY_API) != Z_OK)
+		return Z_MEM_ERROR;
+	return wz_real()->deflateTune(strm, good, lazy, nice, chain);
 }
 
 WZ_EXPORT uLong deflateBound(z_streamp strm, uLong len)

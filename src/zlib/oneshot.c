@@ -52,7 +52,8 @@ WZ_EXPORT int compress2(Bytef *dst, uLongf *dst_len, const Bytef *src, uLong len
 	if (!cfg->enabled || zl == 0 || len < cfg->min_compress || len > UINT32_MAX ||
 	    *dst_len > UINT32_MAX) {
 		wz_count_zlib(WZ_DEFLATE, !cfg->enabled ? WZ_WHY_DISABLED :
-			      zl == 0 ? WZ_WHY_LEVEL : WZ_WHY_SMALL);
+			      zl == 0 ? WZ_WHY_LEVEL : len < cfg->min_compress ? WZ_WHY_SMALL :
+			      WZ_WHY_SIZE);
 		return real_compress2(dst, dst_len, src, len, level);
 	}
 	wd_prep_compress(&r, dst, (uint32_t)*dst_len, src, (uint32_t)len,
@@ -92,7 +93,11 @@ WZ_EXPORT int uncompress2(Bytef *dst, uLongf *dst_len, const Bytef *src, uLong *
 		return wz_real()->uncompress2(dst, dst_len, src, len);
 	if (!cfg->enabled || *len < cfg->min_compress || *len > UINT32_MAX || !*dst_len ||
 	    *dst_len > UINT32_MAX) {
-		wz_count_zlib(WZ_INFLATE, !cfg->enabled ? WZ_WHY_DISABLED : WZ_WHY_SMALL);
+		/* over 4 GiB is beyond a request; no room at all, beyond the bound */
+		wz_count_zlib(WZ_INFLATE, !cfg->enabled ? WZ_WHY_DISABLED :
+			      *len < cfg->min_compress ? WZ_WHY_SMALL :
+			      *len > UINT32_MAX || *dst_len > UINT32_MAX ? WZ_WHY_SIZE :
+			      WZ_WHY_BOUND);
 		return real_uncompress2(dst, dst_len, src, len);
 	}
 	wd_prep_decompress(&r, dst, (uint32_t)*dst_len, src, (uint32_t)*len, WD_COMP_ZLIB);

@@ -19,7 +19,7 @@ struct wz_stats {
 	uint64_t streams[2][2];         /* [kind][on_wd] */
 	uint64_t bytes_in[2], bytes_out[2];     /* [on_wd] */
 	uint64_t why[WZ_WHY__COUNT];
-	uint64_t dict_unused, fork_lost, strategy_kept;
+	uint64_t dict_unused, fork_lost, strategy_kept, level_kept, tune_kept;
 };
 
 static struct wz_stats st;
@@ -31,7 +31,7 @@ static const char *const why_names[WZ_WHY__COUNT] = {
 	[WZ_WHY_HEADER] = "header", [WZ_WHY_PRIME] = "prime",
 	[WZ_WHY_FLUSH] = "flush", [WZ_WHY_NODEV] = "nodev",
 	[WZ_WHY_BOUND] = "bound", [WZ_WHY_METHOD] = "method",
-	[WZ_WHY_API] = "api", [WZ_WHY_ERROR] = "error",
+	[WZ_WHY_API] = "api", [WZ_WHY_ERROR] = "error", [WZ_WHY_SIZE] = "size",
 };
 
 static void add(uint64_t *c, uint64_t v)
@@ -69,6 +69,10 @@ void wz_count_event(const char *what)
 		add(&st.fork_lost, 1);
 	else if (!strcmp(what, "strategy_kept"))
 		add(&st.strategy_kept, 1);
+	else if (!strcmp(what, "level_kept"))
+		add(&st.level_kept, 1);
+	else if (!strcmp(what, "tune_kept"))
+		add(&st.tune_kept, 1);
 }
 
 WZ_EXPORT size_t wd_zlib_stats_format(char *buf, size_t len)
@@ -103,6 +107,16 @@ WZ_EXPORT size_t wd_zlib_stats_format(char *buf, size_t len)
 	if (get(&st.strategy_kept)) {
 		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " strategy_kept=%llu",
 			     (unsigned long long)get(&st.strategy_kept));
+		n += w < 0 ? 0 : (size_t)w;
+	}
+	if (get(&st.level_kept)) {
+		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " level_kept=%llu",
+			     (unsigned long long)get(&st.level_kept));
+		n += w < 0 ? 0 : (size_t)w;
+	}
+	if (get(&st.tune_kept)) {
+		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " tune_kept=%llu",
+			     (unsigned long long)get(&st.tune_kept));
 		n += w < 0 ? 0 : (size_t)w;
 	}
 	if (get(&st.fork_lost)) {

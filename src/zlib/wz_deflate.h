@@ -26,7 +26,7 @@ struct wz_def {
 };
 
 void wz_deflate_free(z_streamp strm, struct wz_def *d);
-/* The dictionary for the next piece (deflateSetDictionary). */
+/* Add to the next piece's dictionary (deflateSetDictionary). */
 int wz_deflate_set_hist(z_streamp strm, struct wz_def *d, const uint8_t *p, uint32_t n);
 
 /* strm->adler from what was compressed and what is gathered */

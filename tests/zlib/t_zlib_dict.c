@@ -4,11 +4,14 @@
  * stock zlib: deflateSetDictionary (zlib and raw framing; refused for gzip
  * and once a zlib stream has started), Z_NEED_DICT with strm->adler the
  * dictionary's id, inflateSetDictionary (a wrong one is Z_DATA_ERROR),
- * dictionaries longer than the window; deflateSetHeader/inflateGetHeader
+ * dictionaries longer than the window, an empty one (no FDICT: stock
+ * inflate needs none), two in a row (they add up: the id covers both,
+ * matches reach both); deflateSetHeader/inflateGetHeader
  * with name, comment, extra field and header CRC.
  *
  * usage: t_zlib_dict CORPUS_DIR layer|stock
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +129,144 @@ static void test_codes(const unsigned char *data, size_t len, const unsigned cha
 		 "strm->adler after deflateSetDictionary: plain %#lx, stock %#lx", ids[0], ids[1]);
 }
 
+/* An empty dictionary changes nothing (zlib: no FDICT, strm->adler as it
+ * was): stock inflate takes the stream without a dictionary, and the
+ * streams stay on the engine. */
+static void test_empty(int layer, const unsigned char *data, size_t len)
+{
+	static const int bits[] = { 15, -15, 12 };
+	static const int levels[] = { 1, 6, 9 };
+	const struct zl_api *apis[2] = { &zl_plain, &zl_ref };
+	size_t cap = 2 * len + 4096;
+	unsigned char *comp = zl_xmalloc(cap), *out = zl_xmalloc(len + 64);
+	struct zl_stats s0, s1;
+	unsigned k, a;
+
+	zl_stats_get(&s0);
+	for (k = 0; k < N(bits) * N(levels) * 2; k++) {
+		struct zl_run run = { .level = levels[k / 2 % N(levels)], .bits = bits[k / 6],
+				      .memlevel = 8, .flush = k % 2 ? ZL_F_FINISH : ZL_F_NO,
+				      .in_chunk = 4096 };
+		struct zl_run drun = { .flush = ZL_F_NO };
+		struct zl_ires res;
+		char what[128];
+		long clen;
+
+		snprintf(what, sizeof(what), "empty dictionary: level %d bits %d %s", run.level,
+			 run.bits, zl_flush_names[run.flush]);
+		clen = zl_deflate_drive(&zl_plain, &run, data, len, comp, cap, "", 0, what);
+		if (clen < 2)
+			continue;
+		if (run.bits > 0)
+			ZL_CHECK(what, !(comp[1] & 0x20), "header %02x %02x: FDICT set", comp[0],
+				 comp[1]);
+		if (zl_inflate_drive(&zl_ref, run.bits, comp, (size_t)clen, &drun, data, len, out,
+				     len + 64, NULL, 0, &res, what) < 0)
+			continue;
+		ZL_CHECK(what, res.end == ZL_END_STREAM && res.total_out == len,
+			 "stock inflate without a dictionary: %s after %zu bytes",
+			 zl_end_names[res.end], res.total_out);
+	}
+	zl_stats_get(&s1);
+	/* windows of 32 KiB at levels 1..9: all on the engine */
+	if (layer)
+		ZL_CHECK("empty dictionary", s1.deflate_wd - s0.deflate_wd >= 12,
+			 "%lld streams on the engine of 12 with 32 KiB windows",
+			 s1.deflate_wd - s0.deflate_wd);
+	/* the return code and strm->adler, as stock's */
+	for (k = 0; k < 2; k++) {
+		int rc[2];
+		uLong id[2];
+
+		for (a = 0; a < 2; a++) {
+			z_stream z;
+
+			memset(&z, 0, sizeof(z));
+			apis[a]->deflateInit2_(&z, 6, Z_DEFLATED, k ? -15 : 15, 8, 0, VER, SZ);
+			rc[a] = apis[a]->deflateSetDictionary(&z, (const Bytef *)"", 0);
+			id[a] = z.adler;
+			apis[a]->deflateEnd(&z);
+		}
+		ZL_CHECK("empty dictionary", rc[0] == rc[1] && id[0] == id[1],
+			 "bits %d: plain = %d, adler %#lx; stock = %d, adler %#lx", k ? -15 : 15,
+			 rc[0], id[0], rc[1], id[1]);
+	}
+	free(comp);
+	free(out);
+}
+
+/* Dictionaries given in two calls add up, as in zlib: the id is the
+ * Adler-32 of both, and the window (deflateGetDictionary) holds the last
+ * window's worth of both. */
+static void test_chain(const unsigned char *file, size_t l1, size_t l2)
+{
+	static const int bits[] = { 15, -15 };
+	const struct zl_api *apis[2] = { &zl_plain, &zl_ref };
+	const unsigned char *d1 = file, *d2 = file + l1, *data = file;
+	size_t len = l1, cap = 2 * len + 4096;
+	unsigned char *comp = zl_xmalloc(cap), *out = zl_xmalloc(len + 64);
+	uLong want = zl_check_value(ZL_ZLIB, file, l1 + l2);
+	int (*ref_get)(z_streamp, Bytef *, uInt *);
+	uInt wwant = l1 + l2 < 32768 ? (uInt)(l1 + l2) : 32768, wlen;
+	unsigned char *win = zl_xmalloc(32768);
+	unsigned b, a;
+
+	zl_ref_load();
+	ref_get = (int (*)(z_streamp, Bytef *, uInt *))dlsym(zl_ref_handle, "deflateGetDictionary");
+	if (!ZL_CHECK("two dictionaries", ref_get, "stock zlib has no deflateGetDictionary"))
+		return;
+	for (b = 0; b < N(bits); b++) {
+		uLong id[2];
+		long clen[2];
+
+		for (a = 0; a < 2; a++) {
+			struct zl_run drun = { .flush = ZL_F_NO, .in_chunk = 4096 };
+			struct zl_ires res;
+			char what[128];
+			z_stream z;
+			int rc1, rc2;
+
+			snprintf(what, sizeof(what), "two dictionaries of %zu and %zu: %s bits %d",
+				 l1, l2, apis[a]->name, bits[b]);
+			memset(&z, 0, sizeof(z));
+			apis[a]->deflateInit2_(&z, 1, Z_DEFLATED, bits[b], 8, 0, VER, SZ);
+			rc1 = apis[a]->deflateSetDictionary(&z, d1, (uInt)l1);
+			rc2 = apis[a]->deflateSetDictionary(&z, d2, (uInt)l2);
+			id[a] = z.adler;
+			ZL_CHECK(what, rc1 == Z_OK && rc2 == Z_OK, "deflateSetDictionary = %d, %d",
+				 rc1, rc2);
+			rc1 = (a ? ref_get : deflateGetDictionary)(&z, win, &wlen);
+			ZL_CHECK(what, rc1 == Z_OK && wlen == wwant &&
+				 !memcmp(win, file + l1 + l2 - wwant, wwant),
+				 "deflateGetDictionary = %d, %u bytes%s (the last %u of both)", rc1,
+				 wlen, wlen == wwant ? " that differ" : "", wwant);
+			clen[a] = zl_pump_deflate(apis[a], &z, data, len, comp, cap, 4096, 1, what);
+			apis[a]->deflateEnd(&z);
+			if (clen[a] < 6)
+				continue;
+			if (bits[b] > 0)
+				ZL_CHECK(what, (comp[1] & 0x20) &&
+					 ((uLong)comp[2] << 24 | (uLong)comp[3] << 16 |
+					  (uLong)comp[4] << 8 | comp[5]) == want,
+					 "header %02x %02x id %02x%02x%02x%02x, the adler32 of both is "
+					 "%#lx", comp[0], comp[1], comp[2], comp[3], comp[4], comp[5],
+					 want);
+			if (zl_inflate_drive(&zl_ref, bits[b], comp, (size_t)clen[a], &drun, data,
+					     len, out, len + 64, file, l1 + l2, &res, what) < 0)
+				continue;
+			ZL_CHECK(what, res.end == ZL_END_STREAM && res.total_out == len &&
+				 (bits[b] < 0 || res.dict_id == want),
+				 "stock inflate with both: %s after %zu bytes, id %#lx",
+				 zl_end_names[res.end], res.total_out, res.dict_id);
+		}
+		ZL_CHECK("two dictionaries", id[0] == id[1],
+			 "bits %d: strm->adler plain %#lx, stock %#lx", bits[b], id[0], id[1]);
+	}
+	free(comp);
+	free(out);
+	free(win);
+}
+
 static void test_header(const struct zl_api *enc, const struct zl_api *dec,
 			const unsigned char *data, size_t len)
 {
@@ -205,6 +346,9 @@ int main(int argc, char **argv)
 	test_cross(&zl_plain, &zl_ref, file + 40960, 5000, file + 100, 7);
 	test_cross(&zl_ref, &zl_plain, file + 40960, 5000, file + 100, 7);
 	test_codes(file + 40960, 100000, file, 32768);
+	test_empty(layer, file + 40960, 100000);
+	test_chain(file, 20000, 10000);
+	test_chain(file, 30000, 10000);
 	test_header(&zl_plain, &zl_ref, file, 100000);
 	test_header(&zl_ref, &zl_plain, file, 100000);
 	test_header(&zl_plain, &zl_plain, file, 100000);

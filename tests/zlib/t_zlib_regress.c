@@ -278,6 +278,131 @@ static int case_null_next_in(void)
 	return !ZL_CHECK("next_in NULL", rc == Z_BUF_ERROR, "inflate = %d", rc);
 }
 
+/* A counter of the layer's statistics line ("why.bound", "level_kept"),
+ * 0 when absent; -1 without the layer. */
+static long long stat_of(const char *key)
+{
+	struct zl_stats st;
+	char pat[64];
+	const char *p;
+
+	if (zl_stats_get(&st) < 0)
+		return -1;
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(st.line, pat);
+	return p ? atoll(p + strlen(pat)) : 0;
+}
+
+/* Each way to zlib is counted with its own reason (nothing silent):
+ * uncompress with no room is 'bound' and buffers over 4 GiB are 'size'
+ * (both were 'small'); deflateParams to level 0, or to a level a small
+ * window cannot have, after data is level_kept, and before data hands
+ * the stream to zlib as deflateInit2_ would ('window'); deflateTune
+ * before data hands it over ('api'), after data is tune_kept. */
+static int case_fallback_reasons(void)
+{
+	static unsigned char comp[300000], out[300000];
+	uLongf clen = sizeof(comp), olen;
+	uLong slen;
+	long long b0 = stat_of("why.bound"), z0 = stat_of("why.size"), l0 = stat_of("level_kept");
+	long long w0 = stat_of("why.window"), a0 = stat_of("why.api"), t0 = stat_of("tune_kept");
+	int layer = b0 >= 0, fails = 0, rc;
+	z_stream z;
+
+	zl_ref.compress2(comp, &clen, text, 100000, 6);
+	olen = 0;
+	rc = zl_plain.uncompress(out, &olen, comp, clen);
+	olen = 0;
+	fails += !ZL_CHECK("uncompress, no room", rc == zl_ref.uncompress(out, &olen, comp, clen),
+			   "= %d, stock %d", rc, zl_ref.uncompress(out, &olen, comp, clen));
+	/* sizes over 4 GiB the call never reaches (zlib stops at the end) */
+	olen = (uLongf)1 << 33, slen = (uLong)1 << 33;
+	rc = zl_plain.uncompress2(out, &olen, comp, &slen);
+	fails += !ZL_CHECK("uncompress2, 8 GiB", rc == Z_OK && olen == 100000 && slen == clen,
+			   "= %d, %lu bytes from %lu", rc, olen, slen);
+	olen = (uLongf)1 << 33;
+	rc = zl_plain.compress2(out, &olen, text, 1000, 6);
+	fails += !ZL_CHECK("compress2, 8 GiB of room", rc == Z_OK && olen < 1000, "= %d, %lu",
+			   rc, olen);
+	/* after data: level 0, then level 9 on a 4 KiB window */
+	for (int k = 0; k < 2; k++) {
+		zinit(&z);
+		zl_plain.deflateInit2_(&z, 1, Z_DEFLATED, k ? 12 : 15, 8, 0, VER, SZ);
+		zl_pump_deflate(&zl_plain, &z, text, 50000, comp, sizeof(comp), 10000, 0, "params");
+		z.next_out = comp + z.total_out, z.avail_out = (uInt)(sizeof(comp) - z.total_out);
+		rc = zl_plain.deflateParams(&z, k ? 9 : 0, 0);
+		fails += !ZL_CHECK("deflateParams after data", rc == Z_OK, "= %d", rc);
+		zl_plain.deflateEnd(&z);
+	}
+	/* before data: level 9 on a 4 KiB window */
+	zinit(&z);
+	zl_plain.deflateInit2_(&z, 1, Z_DEFLATED, 12, 8, 0, VER, SZ);
+	rc = zl_plain.deflateParams(&z, 9, 0);
+	fails += !ZL_CHECK("deflateParams before data", rc == Z_OK, "= %d", rc);
+	fails += zl_pump_deflate(&zl_plain, &z, text, 50000, comp, sizeof(comp), 10000, 1,
+				 "params before data") < 0;
+	zl_plain.deflateEnd(&z);
+	/* deflateTune before and after data */
+	for (int k = 0; k < 2; k++) {
+		long n;
+
+		zinit(&z);
+		zl_plain.deflateInit2_(&z, 6, Z_DEFLATED, 15, 8, 0, VER, SZ);
+		if (k)
+			zl_pump_deflate(&zl_plain, &z, text, 50000, comp, sizeof(comp), 10000, 0,
+					"tune");
+		rc = deflateTune(&z, 4, 4, 16, 16);
+		fails += !ZL_CHECK("deflateTune", rc == Z_OK, "= %d", rc);
+		n = zl_pump_deflate(&zl_plain, &z, text + 50000, 50000, comp + z.total_out,
+				    sizeof(comp) - z.total_out, 10000, 1, "tune");
+		fails += n < 0;
+		zl_plain.deflateEnd(&z);
+	}
+	if (!layer)
+		return fails;
+	fails += !ZL_CHECK("reasons", stat_of("why.bound") == b0 + 1 &&
+			   stat_of("why.size") == z0 + 2, "why.bound +%lld, why.size +%lld "
+			   "(want +1, +2)", stat_of("why.bound") - b0, stat_of("why.size") - z0);
+	fails += !ZL_CHECK("reasons", stat_of("level_kept") == l0 + 2 &&
+			   stat_of("why.window") == w0 + 1, "level_kept +%lld, why.window +%lld "
+			   "(want +2, +1)", stat_of("level_kept") - l0, stat_of("why.window") - w0);
+	fails += !ZL_CHECK("reasons", stat_of("why.api") == a0 + 1 &&
+			   stat_of("tune_kept") == t0 + 1, "why.api +%lld, tune_kept +%lld "
+			   "(want +1, +1)", stat_of("why.api") - a0, stat_of("tune_kept") - t0);
+	return fails;
+}
+
+/* A stream handed to zlib before data (deflateParams with a strategy)
+ * keeps the dictionary it was given: the header and the stream as
+ * stock's. */
+static int case_handoff_dict(void)
+{
+	static unsigned char comp[2][100000];
+	const struct zl_api *apis[2] = { &zl_plain, &zl_ref };
+	long clen[2];
+	int fails = 0;
+
+	for (int a = 0; a < 2; a++) {
+		z_stream z;
+
+		zinit(&z);
+		apis[a]->deflateInit2_(&z, 6, Z_DEFLATED, 15, 8, 0, VER, SZ);
+		apis[a]->deflateSetDictionary(&z, text, 20000);
+		apis[a]->deflateSetDictionary(&z, text + 20000, 20000);
+		apis[a]->deflateParams(&z, 6, Z_FILTERED);
+		clen[a] = zl_pump_deflate(apis[a], &z, text, 40000, comp[a], sizeof(comp[a]), 0, 1,
+					  "handoff");
+		apis[a]->deflateEnd(&z);
+	}
+	fails += !ZL_CHECK("dictionary handed to zlib", clen[0] == clen[1] &&
+			   !memcmp(comp[0], comp[1], (size_t)clen[0]),
+			   "%ld bytes, header %02x %02x %02x%02x%02x%02x; stock %ld, %02x %02x "
+			   "%02x%02x%02x%02x", clen[0], comp[0][0], comp[0][1], comp[0][2],
+			   comp[0][3], comp[0][4], comp[0][5], clen[1], comp[1][0], comp[1][1],
+			   comp[1][2], comp[1][3], comp[1][4], comp[1][5]);
+	return fails;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -293,6 +418,8 @@ static const struct {
 	{ "inflate_copy", case_inflate_copy },
 	{ "params_strategy", case_params_strategy },
 	{ "null_next_in", case_null_next_in },
+	{ "fallback_reasons", case_fallback_reasons },
+	{ "handoff_dict", case_handoff_dict },
 };
 
 int main(int argc, char **argv)
