@@ -196,6 +196,59 @@ static uint32_t inflate_consumed(const struct inflate_state *inf, uint32_t len)
 
 /* ---- one-shot ---- */
 
+/* Point z at the request's buffers, with the flush a piece asks for. */
+static void piece_setup(struct isal_zstream *z, const wd_sqe *e, const struct soft_io *io,
+			const struct comp_param *p)
+{
+	z->end_of_stream = p->flush == WD_COMP_FINISH;
+	/* a sync flush of an independent piece means the bytes of a full one */
+	z->flush = p->flush == WD_COMP_FINISH ? NO_FLUSH : FULL_FLUSH;
+	z->next_in = io->src;
+	z->avail_in = e->len;
+	z->next_out = io->dst;
+	z->avail_out = e->dst_len;
+}
+
+static int oneshot_run(struct isal_zstream *z, const wd_sqe *e, const struct soft_io *io,
+		       const struct comp_param *p)
+{
+	piece_setup(z, e, io, p);
+	return isal_deflate_stateless(z);
+}
+
+/*
+ * A piece with a preset dictionary (the history before it: zlib layers,
+ * pieces of one stream), through ISA-L's stream path.  That path has no
+ * fall-back to stored blocks, so output that does not fit (incompressible
+ * data near wd_comp_bound()) returns 1: the piece is then made by the
+ * one-shot path without the dictionary - as valid, no larger than stored
+ * blocks - counted with deflate_stored.  0: done; or a negative errno.
+ */
+static int compress_dict_piece(struct soft_scratch *s, const wd_sqe *e,
+			       const struct soft_io *io, const struct comp_param *p,
+			       struct isal_zstream **out)
+{
+	struct isal_zstream *z = scratch_deflate(s, p, 0);
+	int done;
+
+	if (!z)
+		return -ENOMEM;
+	*out = z;
+	if (isal_deflate_set_dict(z, io->dict, (uint32_t)e->arg1) != COMP_OK)
+		return -EINVAL;
+	piece_setup(z, e, io, p);
+	if (isal_deflate(z) != COMP_OK)
+		return -EINVAL;
+	/* ended, or flushed with all of it written (igzip_lib.h) */
+	done = p->flush == WD_COMP_FINISH ? z->internal_state.state == ZSTATE_END :
+	       !z->avail_in && z->internal_state.state == ZSTATE_NEW_HDR &&
+	       z->internal_state.tmp_out_start == z->internal_state.tmp_out_end;
+	if (done)
+		return 0;
+	s->fallbacks |= 1u << SOFT_FB_DEFLATE_STORED;
+	return 1;
+}
+
 static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struct soft_io *io,
 			    wd_cqe *c,
 			    const struct comp_param *p)
@@ -219,20 +272,17 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 					p->flush == WD_COMP_FINISH,
 					(e->arg1 ? SOFT_LD_F_DICT : 0) | (p->adler ? SOFT_LD_F_ADLER : 0),
 					c);
-	z = scratch_deflate(s, p, 1);
-	if (!z)
-		return -ENOMEM;
-	z->end_of_stream = p->flush == WD_COMP_FINISH;
-	/* ISA-L's one-shot path knows full flush only; a sync flush of an
-	 * independent piece means the same bytes. */
-	z->flush = p->flush == WD_COMP_FINISH ? NO_FLUSH : FULL_FLUSH;
-	if (e->arg1 && isal_deflate_set_dict(z, io->dict, (uint32_t)e->arg1) != COMP_OK)
-		return -EINVAL;
-	z->next_in = io->src;
-	z->avail_in = e->len;
-	z->next_out = io->dst;
-	z->avail_out = e->dst_len;
-	ret = isal_deflate_stateless(z);
+	/* ISA-L's one-shot path ignores a preset dictionary: a piece with one
+	 * goes through its stream path, which uses it */
+	ret = e->arg1 ? compress_dict_piece(s, e, io, p, &z) : 1;
+	if (ret < 0)
+		return ret;
+	if (ret == 1) {
+		z = scratch_deflate(s, p, 1);
+		if (!z)
+			return -ENOMEM;
+		ret = oneshot_run(z, e, io, p);
+	}
 	if (ret == STATELESS_OVERFLOW) {
 		c->result = wd_comp_bound(e->len);
 		return -ENOSPC;

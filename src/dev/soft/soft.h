@@ -126,7 +126,9 @@ struct soft_scratch {
  * such retry or detour is counted where it happens (nothing is silent). */
 enum soft_fallback {
 	/* one-shot deflate at a libdeflate level: its output (with the slack
-	 * it wants) did not fit dst, stored blocks were written instead */
+	 * it wants) did not fit dst, stored blocks were written instead; or a
+	 * piece with a dictionary at ISA-L's levels did not fit, and was made
+	 * again without it */
 	SOFT_FB_DEFLATE_STORED,
 	/* a synchronous helper's request went through the ring instead of
 	 * running inline: the engine held the queue's state (owner), or no
