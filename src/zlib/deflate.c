@@ -18,7 +18,11 @@
  * At libdeflate's levels (engine level > 3) pieces take no dictionary, so
  * they are made larger (PIECE_LD) to lose little across the cuts; a
  * dictionary given by deflateSetDictionary is then declared in the header
- * as zlib would but not used for matching (counted as dict_unused).
+ * as zlib would but not used for matching by such pieces (counted as
+ * dict_unused).  A short piece there - cut short by a flush, as a protocol
+ * that flushes every message makes them - would lose everything its history
+ * gave (each message alone: 7x zlib's output for repeated messages), so it
+ * goes at the highest ISA-L level with the history (SHORT_PIECE).
  */
 #include <errno.h>
 #include <string.h>
@@ -26,7 +30,10 @@
 #include "wz_deflate.h"
 
 #define PIECE_ISAL (64u << 10)
-#define PIECE_LD (120u << 10)
+/* with the 32 KiB of history, within the memory zlib itself would take for
+ * the default window and memLevel (nginx preallocates that: t_zlib_alloc) */
+#define PIECE_LD (96u << 10)
+#define SHORT_PIECE (16u << 10)
 /* the history a piece's dictionary keeps: the window */
 #define HIST_MAX(d) (1u << (d)->wbits)
 /* Input the caller hands over in large calls, with room for the output,
@@ -48,9 +55,13 @@ static uint32_t stage_size(const struct wz_def *d)
 	return (uint32_t)wd_comp_bound(piece_size(d)) + 32;
 }
 
-static int uses_hist(const struct wz_def *d)
+/* The level of a piece of len bytes, and whether it takes the history. */
+static unsigned piece_level(const struct wz_def *d, uint32_t len, int *with_hist)
 {
-	return d->level <= WD_COMP_STREAM_LEVEL_MAX;
+	*with_hist = d->level <= WD_COMP_STREAM_LEVEL_MAX ||
+		     (len < SHORT_PIECE && d->hist_len);
+	return *with_hist ? (d->level < WD_COMP_STREAM_LEVEL_MAX ? d->level :
+			     WD_COMP_STREAM_LEVEL_MAX) : d->level;
 }
 
 /* ---- header and trailer ---- */
@@ -138,7 +149,7 @@ static int buffers(z_streamp strm, struct wz_def *d)
 	if (grow(strm, &d->gather, &d->gather_cap, piece_size(d), d->gather_len) ||
 	    grow(strm, &d->stage, &d->stage_cap, stage_size(d), d->stage_len))
 		return -ENOMEM;
-	if (uses_hist(d) && grow(strm, &d->hist, &hist_cap, HIST_MAX(d), d->hist_len))
+	if (grow(strm, &d->hist, &hist_cap, HIST_MAX(d), d->hist_len))
 		return -ENOMEM;
 	return 0;
 }
@@ -201,8 +212,8 @@ static void hist_put(struct wz_def *d, const uint8_t *p, uint32_t n)
 
 static void hist_add(struct wz_def *d, const uint8_t *p, uint32_t n)
 {
-	if (!uses_hist(d) || !d->hist) {
-		d->hist_len = 0; /* not kept at this level: none for a later one */
+	if (!d->hist) {
+		d->hist_len = 0;
 		return;
 	}
 	hist_put(d, p, n);
@@ -267,7 +278,8 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 	uint32_t cap, hdr = 0, hist_len;
 	enum wd_comp_flush flush = final ? WD_COMP_FINISH :
 				   full ? WD_COMP_FULL_FLUSH : WD_COMP_SYNC_FLUSH;
-	int direct, ret;
+	int direct, ret, with_hist;
+	unsigned level = piece_level(d, len, &with_hist);
 
 	if (!d->header_done) {
 		uint8_t h[10];
@@ -287,10 +299,10 @@ static int run_piece(z_streamp strm, struct wz_def *d, const uint8_t *src, uint3
 	dst = direct ? strm->next_out : d->stage + d->stage_len;
 	cap = direct ? (strm->avail_out > UINT32_MAX ? UINT32_MAX : (uint32_t)strm->avail_out) :
 		       d->stage_cap - d->stage_len - 16;
-	hist_len = uses_hist(d) ? d->hist_len : 0;
+	hist_len = with_hist ? d->hist_len : 0;
 	if (hist_len > 1u << d->wbits)
 		hist_len = 1u << d->wbits; /* no match reaches farther back */
-	wd_prep_compress_piece(&r, dst, cap, src, len, d->level, flush,
+	wd_prep_compress_piece(&r, dst, cap, src, len, level, flush,
 			       hist_len ? d->hist + d->hist_len - hist_len : NULL, hist_len);
 	if (d->wbits < 15)
 		r.param |= WD_COMP_P_WBITS(d->wbits);
