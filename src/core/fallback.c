@@ -371,8 +371,9 @@ static void reap_dev(struct wd_queue *q, struct sink *k)
 	 * reads on every pass; a poller must not take it away from it) */
 	if (!avail)
 		return;
-	/* up to end, or less if a callback reaped some of them itself */
-	while (!bad && (int32_t)(end - q->cq_head) > 0 && k->n < k->max) {
+	/* up to end, or less if a callback reaped some of them itself (or
+	 * failed the device over: its ring is then none of ours) */
+	while (!bad && !fb->detached && (int32_t)(end - q->cq_head) > 0 && k->n < k->max) {
 		wd_cqe c;
 		int s;
 
@@ -397,6 +398,8 @@ static void reap_dev(struct wd_queue *q, struct sink *k)
 		c.tag = fb->shadow[s].tag;
 		deliver(q, k, (unsigned)s, &c);
 	}
+	if (fb->detached)
+		return; /* a callback failed the device over meanwhile */
 	wd_store_release(&r->ctl->cq_head, q->cq_head);
 	if (q->armed) {
 		q->armed = 0;

@@ -15,11 +15,17 @@
 
 #include "wz.h"
 
+/* Things the layer did otherwise than asked, in the order they print. */
+static const char *const event_names[] = {
+	"dict_unused", "strategy_kept", "level_kept", "tune_kept", "fork_lost",
+};
+#define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
+
 struct wz_stats {
 	uint64_t streams[2][2];         /* [kind][on_wd] */
 	uint64_t bytes_in[2], bytes_out[2];     /* [on_wd] */
 	uint64_t why[WZ_WHY__COUNT];
-	uint64_t dict_unused, fork_lost, strategy_kept, level_kept, tune_kept;
+	uint64_t events[N_EVENTS];      /* by event_names */
 };
 
 static struct wz_stats st;
@@ -63,16 +69,21 @@ void wz_count_bytes(int on_wd, uint64_t in, uint64_t out)
 
 void wz_count_event(const char *what)
 {
-	if (!strcmp(what, "dict_unused"))
-		add(&st.dict_unused, 1);
-	else if (!strcmp(what, "fork_lost"))
-		add(&st.fork_lost, 1);
-	else if (!strcmp(what, "strategy_kept"))
-		add(&st.strategy_kept, 1);
-	else if (!strcmp(what, "level_kept"))
-		add(&st.level_kept, 1);
-	else if (!strcmp(what, "tune_kept"))
-		add(&st.tune_kept, 1);
+	size_t i;
+
+	for (i = 0; i < N_EVENTS; i++)
+		if (!strcmp(what, event_names[i]))
+			add(&st.events[i], 1);
+}
+
+/* " name=value" at buf + n, as far as len allows; the new n. */
+static size_t put_count(char *buf, size_t len, size_t n, const char *prefix, const char *name,
+			uint64_t v)
+{
+	int w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " %s%s=%llu", prefix,
+			 name, (unsigned long long)v);
+
+	return n + (w < 0 ? 0 : (size_t)w);
 }
 
 WZ_EXPORT size_t wd_zlib_stats_format(char *buf, size_t len)
@@ -92,38 +103,12 @@ WZ_EXPORT size_t wd_zlib_stats_format(char *buf, size_t len)
 		     (unsigned long long)get(&st.bytes_in[0]),
 		     (unsigned long long)get(&st.bytes_out[0]));
 	n = w < 0 ? 0 : (size_t)w;
-	for (i = 0; i < WZ_WHY__COUNT; i++) {
-		if (!get(&st.why[i]))
-			continue;
-		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " why.%s=%llu",
-			     why_names[i], (unsigned long long)get(&st.why[i]));
-		n += w < 0 ? 0 : (size_t)w;
-	}
-	if (get(&st.dict_unused)) {
-		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " dict_unused=%llu",
-			     (unsigned long long)get(&st.dict_unused));
-		n += w < 0 ? 0 : (size_t)w;
-	}
-	if (get(&st.strategy_kept)) {
-		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " strategy_kept=%llu",
-			     (unsigned long long)get(&st.strategy_kept));
-		n += w < 0 ? 0 : (size_t)w;
-	}
-	if (get(&st.level_kept)) {
-		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " level_kept=%llu",
-			     (unsigned long long)get(&st.level_kept));
-		n += w < 0 ? 0 : (size_t)w;
-	}
-	if (get(&st.tune_kept)) {
-		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " tune_kept=%llu",
-			     (unsigned long long)get(&st.tune_kept));
-		n += w < 0 ? 0 : (size_t)w;
-	}
-	if (get(&st.fork_lost)) {
-		w = snprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, " fork_lost=%llu",
-			     (unsigned long long)get(&st.fork_lost));
-		n += w < 0 ? 0 : (size_t)w;
-	}
+	for (i = 0; i < WZ_WHY__COUNT; i++)
+		if (get(&st.why[i]))
+			n = put_count(buf, len, n, "why.", why_names[i], get(&st.why[i]));
+	for (i = 0; i < (int)N_EVENTS; i++)
+		if (get(&st.events[i]))
+			n = put_count(buf, len, n, "", event_names[i], get(&st.events[i]));
 	return n;
 }
 

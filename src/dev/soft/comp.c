@@ -196,6 +196,9 @@ static uint32_t inflate_consumed(const struct inflate_state *inf, uint32_t len)
 
 /* ---- one-shot ---- */
 
+/* Shorter pieces at level 0 are better made without their dictionary. */
+#define DICT_L0_MIN 4096u
+
 /* Point z at the request's buffers, with the flush a piece asks for. */
 static void piece_setup(struct isal_zstream *z, const wd_sqe *e, const struct soft_io *io,
 			const struct comp_param *p)
@@ -273,8 +276,12 @@ static int compress_oneshot(struct soft_scratch *s, const wd_sqe *e, const struc
 					(e->arg1 ? SOFT_LD_F_DICT : 0) | (p->adler ? SOFT_LD_F_ADLER : 0),
 					c);
 	/* ISA-L's one-shot path ignores a preset dictionary: a piece with one
-	 * goes through its stream path, which uses it */
-	ret = e->arg1 ? compress_dict_piece(s, e, io, p, &z) : 1;
+	 * goes through its stream path, which uses it - unless there is
+	 * nothing to match, or level 0's stream path would write its whole
+	 * code table (117 bytes) for a short piece (zlib's idiom of flushing
+	 * again for room never ended on it) */
+	ret = e->arg1 && e->len && (p->level || e->len >= DICT_L0_MIN) ?
+	      compress_dict_piece(s, e, io, p, &z) : 1;
 	if (ret < 0)
 		return ret;
 	if (ret == 1) {
@@ -623,6 +630,10 @@ static int drain_flushed(struct soft_stream *st, const wd_sqe *e, const struct s
 	memcpy(io->dst, zs->tmp_out_buff + zs->tmp_out_start, n);
 	zs->tmp_out_start += n;
 	st->u.z.total_out += n;
+	/* all out: back from ISA-L's "temporary" state, as its own next call
+	 * would go (older ISA-L returned early from that state) */
+	if (zs->tmp_out_start == zs->tmp_out_end && zs->state >= ZSTATE_TMP_OFFSET)
+		zs->state -= ZSTATE_TMP_OFFSET;
 	report(c, n, 0, p->framing == WD_COMP_RAW ? st->crc : deflate_checksum(&st->u.z, p->framing));
 	if (zs->tmp_out_start != zs->tmp_out_end)
 		c->flags = WD_CPL_F_MORE;

@@ -94,12 +94,17 @@ static struct vc_sess sess_take(struct vc_queue *cq, unsigned id)
 static int sess_wait_idle(struct vc_queue *cq, unsigned id)
 {
 	int64_t deadline = vc_mono_ms() + cq->req_timeout_ms + VC_DRAIN_TIMEOUT_MS;
+	unsigned us = 50;
 
 	while (__atomic_load_n(&cq->sess_busy[id], __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&cq->vd->gone, __ATOMIC_ACQUIRE)) {
 		if (vc_mono_ms() > deadline)
 			return -ETIMEDOUT;
-		usleep(50);
+		usleep(us);
+		/* an answer usually comes at once; a device that holds on may
+		 * take up to the deadline: back off to a millisecond */
+		if (us < 1000)
+			us *= 2;
 	}
 	return 0;
 }
