@@ -80,6 +80,8 @@ struct wd_queue {
 
 /* Bumped in every fork child: a queue remembers the value it was born with. */
 extern uint64_t wd__fork_gen;
+/* How long the wdd client waits for a reply (src/dev/wdd/wdd.c); tests lower it. */
+extern unsigned wd__wdd_reply_timeout_ms;
 void wd__fork_init(void);
 
 /* Domains (src/mem/domain.c) */

@@ -47,6 +47,29 @@ struct wdd_queue {
 
 /* ---- messages ---- */
 
+/* A reply the daemon does not send within this is taken for a dead daemon
+ * (a stuck one must not hang every program that finds it); tests lower it. */
+unsigned wd__wdd_reply_timeout_ms = 10000;
+/* ... but the answer to QUEUE_CLOSE waits until the engine thread lets go
+ * of the queue, after the request it is in - another client's, perhaps,
+ * up to the daemon's largest: that long, while the daemon is there. */
+#define CLOSE_WAIT_MS 120000
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait on for the reply to type, after a receive timed out? */
+static int wait_more(uint16_t type, int64_t since)
+{
+	return (errno == EAGAIN || errno == EWOULDBLOCK) && type == WDD_QUEUE_CLOSE &&
+	       mono_ms() - since < CLOSE_WAIT_MS;
+}
+
 /* A reply's status is 0 or -errno (proto.h), and what a request counts
  * travels in the payload: anything else would reach our callers as a
  * count, or a success with nothing filled in. */
@@ -64,6 +87,7 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)req, len } };
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	struct cmsghdr *cm;
+	int64_t since;
 	ssize_t n;
 	int got = 0, ret = 0;
 
@@ -90,9 +114,10 @@ static int xfer(struct wdd_conn *c, uint16_t type, const void *req, uint32_t len
 	m.msg_iovlen = 2;
 	m.msg_control = cbuf;
 	m.msg_controllen = sizeof(cbuf);
+	since = mono_ms();
 	do
 		n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || wait_more(type, since)));
 	for (cm = CMSG_FIRSTHDR(&m); n > 0 && cm; cm = CMSG_NXTHDR(&m, cm))
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 			wdd_take_fds(cm, rfds, &got, nrfds);
@@ -210,8 +235,8 @@ static int wdd_probe(struct wd_ctx *ctx)
 		return 0; /* no daemon: no such device, not an error */
 	}
 	{
-		/* a stuck daemon must not hang every program that finds it */
-		struct timeval tv = { .tv_sec = 10 };
+		struct timeval tv = { .tv_sec = wd__wdd_reply_timeout_ms / 1000,
+				      .tv_usec = wd__wdd_reply_timeout_ms % 1000 * 1000 };
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
