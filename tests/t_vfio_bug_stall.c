@@ -85,9 +85,25 @@ static void fill(struct t_vc *r)
 		r->buf[i] = (uint8_t)(i * 13 + i / 509);
 }
 
-static void fallback(void)
+/* The rig on a stalling function, a queue with flags and a session on it,
+ * and every request sent; *t0 is when the sending began. */
+static struct wd_queue *stall_start(struct t_vc *r, unsigned flags, struct wd_cipher_sess **s,
+				    double *t0)
 {
 	struct fk_opts o = { .bad = FK_STALL, .nq = 1 };
+	struct wd_queue *q;
+
+	T_OK(t_vc_open(r, &o));
+	fill(r);
+	q = t_vc_queue(r, N, flags);
+	T_OK(wd_cipher_sess_new(s, q, WD_CIPHER_AES_CBC, key, 16));
+	*t0 = t_now();
+	send_all(r, q, *s);
+	return q;
+}
+
+static void fallback(void)
+{
 	struct wd_queue_stats st = { .size = sizeof(st) };
 	struct wd_cipher_sess *s;
 	struct wd_cpl c[N];
@@ -99,12 +115,7 @@ static void fallback(void)
 	struct t_vc r;
 	double t0;
 
-	T_OK(t_vc_open(&r, &o));
-	fill(&r);
-	q = t_vc_queue(&r, N, WD_QUEUE_F_FALLBACK_KEEP_KEYS);
-	T_OK(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, key, 16));
-	t0 = t_now();
-	send_all(&r, q, s);
+	q = stall_start(&r, WD_QUEUE_F_FALLBACK_KEEP_KEYS, &s, &t0);
 	check_sleeps(q, t0);
 	while (got < N) {
 		int k = wd_wait(q, c, N, 1000);
@@ -140,7 +151,6 @@ static void fallback(void)
 
 static void no_fallback(void)
 {
-	struct fk_opts o = { .bad = FK_STALL, .nq = 1 };
 	struct wd_cipher_sess *s;
 	struct wd_cpl c[N];
 	struct fk_stats fst;
@@ -150,12 +160,7 @@ static void no_fallback(void)
 	struct t_vc r;
 	double t0;
 
-	T_OK(t_vc_open(&r, &o));
-	fill(&r);
-	q = t_vc_queue(&r, N, WD_QUEUE_F_NO_FALLBACK);
-	T_OK(wd_cipher_sess_new(&s, q, WD_CIPHER_AES_CBC, key, 16));
-	t0 = t_now();
-	send_all(&r, q, s);
+	q = stall_start(&r, WD_QUEUE_F_NO_FALLBACK, &s, &t0);
 	/* the requests the device held fail, then the ring says it is dead */
 	while ((k = wd_wait(q, c, N, 1000)) != -EIO) {
 		T_ASSERT(t_now() - t0 < 30);
