@@ -493,7 +493,7 @@ static void op_ireset(struct prog *g)
 
 static void op_idict(struct prog *g)
 {
-	unsigned char dict[1024];
+	unsigned char dict[sizeof(D.dict)]; /* the deflater's may be all of it */
 	size_t n;
 	int rc[2];
 
@@ -503,7 +503,7 @@ static void op_idict(struct prog *g)
 		n = D.dict_len;
 		memcpy(dict, D.dict, n);
 	} else {
-		n = take_bytes(g, dict, take16(g) % sizeof(dict));
+		n = take_bytes(g, dict, take16(g) % 1024);
 	}
 	rc[0] = side[0]->inflateSetDictionary(&I.z[0], dict, (uInt)n);
 	rc[1] = side[1]->inflateSetDictionary(&I.z[1], dict, (uInt)n);
